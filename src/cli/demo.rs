@@ -1,0 +1,202 @@
+//! `fitpipe demo`: a made-up history, imported through the same path as a real export.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use clap::Args;
+
+use super::import::{import_paths, print_rejects, print_summary};
+use super::output::{io_err, thousands};
+use super::query::{write_result, Format};
+use crate::config::Settings;
+use crate::demo::{self, Spec};
+use crate::error::Error;
+use crate::export;
+use crate::store::Store;
+
+/// Marks a folder as made by `fitpipe demo`, so it may be cleared on the next run.
+const MARKER: &str = ".fitpipe-demo";
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The folder for the demo's export, database and CSV [default: DATA_DIR/demo].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// How many days of history.
+    #[arg(long, default_value_t = 60)]
+    pub days: u32,
+
+    /// First local day (YYYY-MM-DD) [default: so that the history ends yesterday].
+    #[arg(long)]
+    pub start: Option<NaiveDate>,
+
+    /// Seconds between samples: N, or MIN-MAX for a random gap.
+    #[arg(long, default_value = "5-15", value_parser = parse_cadence)]
+    pub cadence: (u32, u32),
+
+    /// Seed of the made-up history.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+
+    /// Only write the Takeout export (for benchmarks); import nothing.
+    #[arg(long)]
+    pub generate_only: bool,
+
+    /// Also pack the export as DIR/takeout.zip.
+    #[arg(long)]
+    pub zip: bool,
+}
+
+fn parse_cadence(s: &str) -> Result<(u32, u32), String> {
+    let (a, b) = s.split_once('-').unwrap_or((s, s));
+    let a: u32 = a.trim().parse().map_err(|_| format!("bad cadence {s:?}"))?;
+    let b: u32 = b.trim().parse().map_err(|_| format!("bad cadence {s:?}"))?;
+    if a == 0 || b < a {
+        return Err(format!(
+            "cadence {s:?} must be N or MIN-MAX with 0 < MIN <= MAX"
+        ));
+    }
+    Ok((a, b))
+}
+
+/// Empties `dir` when it is a previous demo, refuses when it holds anything else.
+fn fresh_dir(dir: &Path) -> Result<(), Error> {
+    let io = |e: std::io::Error| Error::Output(format!("prepare {}: {e}", dir.display()));
+    if dir.exists() {
+        let empty = std::fs::read_dir(dir).map_err(io)?.next().is_none();
+        if !empty {
+            if !dir.join(MARKER).exists() {
+                return Err(Error::Usage(format!(
+                    "{} is not empty and was not made by fitpipe demo; choose another --dir",
+                    dir.display()
+                )));
+            }
+            std::fs::remove_dir_all(dir).map_err(io)?;
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(io)?;
+    std::fs::write(dir.join(MARKER), "made by fitpipe demo; safe to delete\n").map_err(io)
+}
+
+fn zip_folder(src: &Path, dest: &Path) -> std::io::Result<()> {
+    let file = std::fs::File::create(dest)?;
+    let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut stack = vec![src.to_path_buf()];
+    let mut files = Vec::new();
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d)? {
+            let p = e?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    for p in files {
+        let name = p
+            .strip_prefix(src)
+            .expect("below src")
+            .to_string_lossy()
+            .replace('\\', "/");
+        zip.start_file(name, opts).map_err(std::io::Error::other)?;
+        std::io::copy(&mut std::fs::File::open(&p)?, &mut zip)?;
+    }
+    zip.finish().map_err(std::io::Error::other)?.flush()
+}
+
+pub fn run(settings: &Settings, args: DemoArgs) -> Result<(), Error> {
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| settings.data_dir.join("demo"));
+    let dir = std::path::absolute(&dir).unwrap_or(dir);
+    fresh_dir(&dir)?;
+    let today = crate::clock::now().date_naive();
+    let mut spec = Spec::recent(today, args.days);
+    if let Some(start) = args.start {
+        spec.start = start;
+        spec.days = args.days;
+        spec.trip = args.days >= 21;
+    }
+    spec.cadence = args.cadence;
+    spec.seed = args.seed;
+
+    let mut out = std::io::stdout().lock();
+    let end = spec.start + chrono::Days::new(spec.days as u64 - 1);
+    writeln!(
+        out,
+        "fitpipe demo: {} days of made-up heart rate, {} .. {}, in America/New_York{}",
+        spec.days,
+        spec.start,
+        end,
+        if spec.trip {
+            " with a week at +05:30"
+        } else {
+            ""
+        }
+    )
+    .map_err(io_err)?;
+    let takeout = dir.join("takeout");
+    let written = demo::write_takeout(&spec, &takeout).map_err(|e| {
+        Error::Output(format!(
+            "write the demo export under {}: {e}",
+            takeout.display()
+        ))
+    })?;
+    writeln!(
+        out,
+        "  wrote a Takeout export: {} ({} JSON + {} CSV files, {} samples each)",
+        takeout.display(),
+        written.json_files,
+        written.csv_files,
+        thousands(written.samples)
+    )
+    .map_err(io_err)?;
+    let mut source = takeout.clone();
+    if args.zip {
+        let z = dir.join("takeout.zip");
+        zip_folder(&takeout, &z)
+            .map_err(|e| Error::Output(format!("write {}: {e}", z.display())))?;
+        writeln!(out, "  packed it as {}", z.display()).map_err(io_err)?;
+        source = z;
+    }
+    if args.generate_only {
+        return Ok(());
+    }
+
+    let demo_settings = Settings {
+        data_dir: dir.clone(),
+        db: dir.join("fitpipe.db"),
+        account: settings.account.clone(),
+    };
+    let summary = import_paths(&demo_settings, &[source], true)?;
+    write!(out, "  ").map_err(io_err)?;
+    print_summary(&mut out, &summary).map_err(io_err)?;
+    print_rejects(&summary);
+
+    let store = Store::open(&demo_settings.db)?;
+    let recent = store.query(
+        "SELECT local_date, max_bpm, mean_hourly_max, hours_covered FROM daily_summary
+          ORDER BY local_date DESC LIMIT 7",
+    )?;
+    writeln!(out, "\nthe last 7 days (daily_summary):").map_err(io_err)?;
+    write_result(&mut out, &recent, Format::Table).map_err(io_err)?;
+    let csv = dir.join("hourly_max.csv");
+    let n = export::export_to_file(&store, None, &csv)?;
+    let db = demo_settings.db.display();
+    writeln!(
+        out,
+        "\nmaster table: {} ({} hours)\ndatabase:     {}\n\ntry:\n  fitpipe --db {db} status\n  fitpipe --db {db} query \"SELECT * FROM hourly_max ORDER BY hour_start_utc DESC LIMIT 24\"\n  fitpipe --db {db} query --format csv \"SELECT * FROM daily_summary\"",
+        csv.display(),
+        thousands(n),
+        db,
+    )
+    .map_err(io_err)?;
+    Ok(())
+}

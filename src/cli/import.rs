@@ -1,0 +1,109 @@
+//! `fitpipe import PATH...`
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::output::{io_err, thousands};
+use crate::config::Settings;
+use crate::error::Error;
+use crate::import::{self, ImportSummary};
+use crate::store::Store;
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Takeout .zip files or folders, heart-rate CSV files, saved API pages (.json).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Imports `paths` into the settings' database and account; shared with `demo`.
+pub(crate) fn import_paths(
+    settings: &Settings,
+    paths: &[PathBuf],
+    show_progress: bool,
+) -> Result<ImportSummary, Error> {
+    let discovery = import::discover(paths)?;
+    let mut store = Store::open(&settings.db)?;
+    let now = crate::clock::now_rfc3339();
+    let account = store.ensure_account(&settings.account, &now)?;
+    let bar = if show_progress && std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(discovery.units.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} files  {msg}",
+            )
+            .expect("valid template"),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let summary = import::run(&mut store, account, &discovery, &now, &mut |p| {
+        if let Some(b) = &bar {
+            b.set_position(p.files_done);
+            b.set_message(format!("{} samples read", thousands(p.samples_read)));
+        }
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(summary?)
+}
+
+/// Writes the human summary of an import.
+pub(crate) fn print_summary(out: &mut impl Write, s: &ImportSummary) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "imported {} file(s) in {:.2} s: {} new samples, {} already present{}, {} rejected; {} hour(s) updated",
+        thousands(s.files),
+        s.elapsed.as_secs_f64(),
+        thousands(s.samples_new),
+        thousands(s.samples_present + s.samples_enriched),
+        if s.samples_enriched > 0 {
+            format!(" ({} gained an offset or device)", thousands(s.samples_enriched))
+        } else {
+            String::new()
+        },
+        thousands(s.rejected),
+        thousands(s.hours_touched as u64),
+    )
+}
+
+/// Lists the rejects on stderr.
+pub(crate) fn print_rejects(s: &ImportSummary) {
+    if s.rejected == 0 {
+        return;
+    }
+    let mut err = std::io::stderr().lock();
+    for r in &s.rejects {
+        let _ = writeln!(err, "rejected: {r}");
+    }
+    let more = s.rejected.saturating_sub(s.rejects.len() as u64);
+    if more > 0 {
+        let _ = writeln!(err, "rejected: ... and {} more", thousands(more));
+    }
+}
+
+pub fn run(settings: &Settings, args: ImportArgs) -> Result<(), Error> {
+    let summary = import_paths(settings, &args.paths, !args.json)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &summary).map_err(|e| io_err(e.into()))?;
+        writeln!(out).map_err(io_err)?;
+    } else {
+        print_summary(&mut out, &summary).map_err(io_err)?;
+    }
+    print_rejects(&summary);
+    if summary.rejected > 0 {
+        return Err(Error::InputRejected {
+            rejected: summary.rejected,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,42 @@
+//! Small printing helpers shared by the subcommands.
+
+use std::io;
+
+use crate::error::Error;
+
+/// An error writing to stdout or stderr.
+pub fn io_err(e: io::Error) -> Error {
+    Error::Output(format!("write output: {e}"))
+}
+
+/// A reader that went away (`fitpipe query ... | head`) is not a failure.
+pub fn ignore_broken_pipe(r: Result<(), Error>) -> Result<(), Error> {
+    match r {
+        Err(Error::Output(m)) if m.contains("Broken pipe") || m.contains("broken pipe") => Ok(()),
+        other => other,
+    }
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1000), "1,000");
+        assert_eq!(super::thousands(6_307_200), "6,307,200");
+    }
+}

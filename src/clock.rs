@@ -1,0 +1,11 @@
+//! The one place fitpipe reads the wall clock.
+
+/// Now, UTC.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
+/// Now as RFC 3339 (UTC, seconds).
+pub fn now_rfc3339() -> String {
+    now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}

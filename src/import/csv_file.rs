@@ -1,0 +1,229 @@
+//! Heart-rate CSV files: Takeout's `heart_rate_YYYY-MM-DD.csv`
+//! (`timestamp,beats per minute[,data source]`, ISO UTC stamps, bpm as a float) and a plain
+//! `time,bpm` CSV (with or without a header). Read as a stream, one record at a time.
+
+use std::io::Read;
+
+use super::{Item, Reject};
+use crate::model::{epoch_of, parse_bpm, Sample};
+
+const TIME_NAMES: &[&str] = &[
+    "timestamp",
+    "time",
+    "datetime",
+    "date_time",
+    "time_utc",
+    "ts",
+];
+const BPM_NAMES: &[&str] = &[
+    "beats per minute",
+    "bpm",
+    "heart_rate",
+    "heart rate",
+    "value",
+];
+const DEVICE_NAMES: &[&str] = &["data source", "device", "source"];
+
+struct Columns {
+    time: usize,
+    bpm: usize,
+    device: Option<usize>,
+}
+
+fn header_columns(rec: &csv::ByteRecord) -> Option<Columns> {
+    let names: Vec<String> = rec
+        .iter()
+        .map(|f| {
+            String::from_utf8_lossy(f)
+                .trim()
+                .trim_start_matches('\u{feff}')
+                .to_ascii_lowercase()
+        })
+        .collect();
+    let find = |set: &[&str]| names.iter().position(|n| set.contains(&n.as_str()));
+    Some(Columns {
+        time: find(TIME_NAMES)?,
+        bpm: find(BPM_NAMES)?,
+        device: find(DEVICE_NAMES),
+    })
+}
+
+/// Parses a time stamp: RFC 3339 (`Z` or an offset), a naive `YYYY-MM-DD[T ]HH:MM:SS` read
+/// as UTC, or epoch seconds / milliseconds. Returns the instant and, when the stamp carries
+/// an explicit numeric offset, that offset in minutes.
+pub(crate) fn parse_stamp(s: &str) -> Option<(i64, Option<i16>)> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    // Fast path for Takeout's exact form, 2024-10-27T00:00:04Z.
+    if b.len() == 20 && b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[19] == b'Z' {
+        let n = |i: usize, w: usize| -> Option<u32> {
+            let mut v = 0u32;
+            for &c in &b[i..i + w] {
+                if !c.is_ascii_digit() {
+                    return None;
+                }
+                v = v * 10 + (c - b'0') as u32;
+            }
+            Some(v)
+        };
+        if b[13] == b':' && b[16] == b':' {
+            if let Some(ts) = epoch_of(
+                n(0, 4)? as i64,
+                n(5, 2)?,
+                n(8, 2)?,
+                n(11, 2)?,
+                n(14, 2)?,
+                n(17, 2)?,
+            ) {
+                return Some((ts, None));
+            }
+        }
+    }
+    if !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()) {
+        let v: i64 = s.parse().ok()?;
+        return Some((if s.len() >= 13 { v / 1000 } else { v }, None));
+    }
+    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
+        let explicit = !(s.ends_with('Z') || s.ends_with('z'));
+        let off = explicit.then(|| (dt.offset().local_minus_utc() / 60) as i16);
+        return Some((dt.timestamp(), off));
+    }
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(n) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
+            return Some((n.and_utc().timestamp(), None));
+        }
+    }
+    None
+}
+
+/// Parses one heart-rate CSV from `reader`.
+pub fn parse(reader: impl Read, file: &str, out: &mut dyn FnMut(Item)) {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(reader);
+    let mut rec = csv::ByteRecord::new();
+    let mut cols: Option<Columns> = None;
+    let mut first = true;
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map(|p| p.line());
+                out(Item::Reject(Reject::new(
+                    file,
+                    line,
+                    format!("unreadable CSV: {e}"),
+                )));
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
+                continue;
+            }
+        }
+        let line = rec.position().map(|p| p.line());
+        if first {
+            first = false;
+            if let Some(c) = header_columns(&rec) {
+                cols = Some(c);
+                continue;
+            }
+            cols = Some(Columns {
+                time: 0,
+                bpm: 1,
+                device: None,
+            });
+        }
+        let c = cols
+            .as_ref()
+            .expect("columns are known after the first record");
+        if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
+            continue;
+        }
+        let field = |i: usize| rec.get(i).map(|f| String::from_utf8_lossy(f));
+        let result = match (field(c.time), field(c.bpm)) {
+            (Some(t), Some(b)) => match parse_stamp(&t) {
+                None => Err(format!("unparseable time stamp {t:?}")),
+                Some((ts, off)) => parse_bpm(&b).map_err(|e| e.to_string()).map(|bpm| Sample {
+                    ts,
+                    bpm,
+                    utc_offset_min: off,
+                    device: c
+                        .device
+                        .and_then(field)
+                        .map(|d| d.trim().to_string())
+                        .filter(|d| !d.is_empty()),
+                }),
+            },
+            _ => Err(format!(
+                "expected at least {} columns",
+                c.time.max(c.bpm) + 1
+            )),
+        };
+        match result {
+            Ok(s) => out(Item::Sample(s)),
+            Err(reason) => out(Item::Reject(Reject::new(file, line, reason))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> (Vec<Sample>, Vec<Reject>) {
+        let mut s = Vec::new();
+        let mut r = Vec::new();
+        parse(text.as_bytes(), "f.csv", &mut |i| match i {
+            Item::Sample(x) => s.push(x),
+            Item::Reject(x) => r.push(x),
+        });
+        (s, r)
+    }
+
+    #[test]
+    fn takeout_csv_with_and_without_source() {
+        let (s, r) = run(include_str!(
+            "../../tests/data/takeout_heart_rate_example.csv"
+        ));
+        assert!(r.is_empty());
+        assert_eq!(s.len(), 6);
+        assert_eq!(
+            (s[0].ts, s[0].bpm, s[0].device.clone()),
+            (1_729_987_204, 65, None)
+        );
+        let (s, r) = run(include_str!(
+            "../../tests/data/takeout_heart_rate_example_with_source.csv"
+        ));
+        assert!(r.is_empty());
+        assert_eq!(s[0].device.as_deref(), Some("Pixel Watch 3"));
+        assert_eq!(s[0].utc_offset_min, None);
+    }
+
+    #[test]
+    fn plain_csv_forms() {
+        let (s, r) =
+            run("time,bpm\n2024-03-10T05:00:02-05:00,70\n2024-03-10 10:00:05,71\n1710064806,72\n");
+        assert!(r.is_empty(), "{r:?}");
+        assert_eq!(s[0].ts, 1_710_064_802);
+        assert_eq!(s[0].utc_offset_min, Some(-300));
+        assert_eq!(s[1].ts, 1_710_064_805);
+        assert_eq!(s[2].ts, 1_710_064_806);
+        let (s, _) = run("2024-03-10T05:00:02Z,70\n");
+        assert_eq!(s.len(), 1, "a headerless file starts with data");
+    }
+
+    #[test]
+    fn bad_rows_are_reported_by_line() {
+        let (s, r) = run("timestamp,beats per minute\n2024-10-27T00:00:04Z,abc\nnot a time,60\n2024-10-27T00:00:14Z,400\n2024-10-27T00:00:19Z,62.0\n2024-10-27T00:00:24Z\n");
+        assert_eq!(s.len(), 1);
+        let lines: Vec<_> = r.iter().map(|x| x.line).collect();
+        assert_eq!(lines, vec![Some(2), Some(3), Some(4), Some(6)]);
+    }
+}

@@ -1,0 +1,299 @@
+//! Backfilling history from files: Google Takeout exports (a .zip or a folder), plain
+//! `time,bpm` CSVs and saved Google Health API pages.
+//!
+//! One thread reads and parses files (decompressing zip entries as it goes); the calling
+//! thread merges what it gets and writes it. Files are read in date order, and the samples
+//! of a date are held back until no later file can describe the same instants, so Takeout's
+//! JSON and CSV twins of one sample are merged in memory and written once, in key order.
+//! Each date is one committed transaction: an interrupted import keeps every finished date,
+//! and importing again is always safe.
+
+mod csv_file;
+mod discover;
+mod health_page;
+pub mod offsets;
+mod takeout_json;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+pub use discover::{discover, Discovery, Kind, Unit};
+
+use crate::model::{Sample, DAY};
+use crate::store::{AccountId, DayFile, HourRanges, InsertOutcome, Store, StoreError};
+
+/// What a parser yields: a sample, or a reason some input was refused.
+#[derive(Debug)]
+pub enum Item {
+    Sample(Sample),
+    Reject(Reject),
+}
+
+/// Input that was refused, with where it was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reject {
+    pub file: String,
+    pub line: Option<u64>,
+    pub reason: String,
+}
+
+impl Reject {
+    pub fn new(file: &str, line: Option<u64>, reason: impl Into<String>) -> Reject {
+        Reject {
+            file: file.to_string(),
+            line,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for Reject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{}:{}: {}", self.file, l, self.reason),
+            None => write!(f, "{}: {}", self.file, self.reason),
+        }
+    }
+}
+
+/// The 1-based line of the first `needle` at or after byte `from`, and where it ends.
+pub(crate) fn line_of(bytes: &[u8], needle: &[u8], from: usize) -> Option<(u64, usize)> {
+    if needle.is_empty() || from >= bytes.len() {
+        return None;
+    }
+    let pos = bytes[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)?
+        + from;
+    let line = 1 + bytes[..pos].iter().filter(|&&b| b == b'\n').count() as u64;
+    Some((line, pos + needle.len()))
+}
+
+/// What can stop an import before it starts or while it writes.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0}: no such file or folder")]
+    NotFound(PathBuf),
+    #[error("{0}: not a Takeout export, a .zip, a .csv or a Google Health API page (.json)")]
+    Unsupported(PathBuf),
+    #[error("read {path}: {message}")]
+    Unreadable { path: PathBuf, message: String },
+    #[error("no heart-rate files found in {0}")]
+    NothingFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Figures of one import, for the summary line and `import_run`.
+#[derive(Debug, Default, Serialize)]
+pub struct ImportSummary {
+    pub files: u64,
+    pub entries_skipped: u64,
+    pub samples_new: u64,
+    pub samples_enriched: u64,
+    pub samples_present: u64,
+    pub rejected: u64,
+    /// The first rejects in full; `rejected` counts them all.
+    pub rejects: Vec<Reject>,
+    pub hours_touched: i64,
+    #[serde(serialize_with = "as_secs")]
+    pub elapsed: Duration,
+}
+
+fn as_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// How far an import has got, for a progress bar.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub files_done: u64,
+    pub files_total: u64,
+    pub samples_read: u64,
+}
+
+/// How many rejects are kept in full.
+pub const REJECTS_SHOWN: usize = 50;
+/// Samples parsed ahead of the writer are sent in batches of this many items.
+const BATCH: usize = 16 * 1024;
+/// The widest a local day reaches before its UTC date: UTC+14.
+const MAX_LEAD: i64 = 14 * 3600;
+
+enum Msg {
+    Items(Vec<Item>),
+    Done { unit: usize, day: Option<DayFile> },
+}
+
+/// Imports `units` (from [`discover`]) into `account`.
+pub fn run(
+    store: &mut Store,
+    account: AccountId,
+    discovery: &Discovery,
+    now: &str,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ImportSummary, ImportError> {
+    let started = Instant::now();
+    let units = &discovery.units;
+    let mut summary = ImportSummary {
+        entries_skipped: discovery.skipped,
+        ..ImportSummary::default()
+    };
+    let mut hours = HourRanges::default();
+    let mut buf: Vec<Sample> = Vec::new();
+    let mut days: Vec<DayFile> = Vec::new();
+    let mut samples_read = 0u64;
+
+    std::thread::scope(|scope| -> Result<(), ImportError> {
+        let (tx, rx) = mpsc::sync_channel::<Msg>(8);
+        scope.spawn(move || discover::read_all(units, &tx));
+        for msg in rx {
+            match msg {
+                Msg::Items(items) => {
+                    for item in items {
+                        match item {
+                            Item::Sample(s) => {
+                                samples_read += 1;
+                                buf.push(s);
+                            }
+                            Item::Reject(r) => {
+                                summary.rejected += 1;
+                                if summary.rejects.len() < REJECTS_SHOWN {
+                                    summary.rejects.push(r);
+                                }
+                            }
+                        }
+                    }
+                }
+                Msg::Done { unit, day } => {
+                    summary.files += 1;
+                    days.extend(day);
+                    if let Some(bound) = flush_bound(units, unit) {
+                        flush(
+                            store,
+                            account,
+                            &mut buf,
+                            bound,
+                            &mut days,
+                            &mut summary,
+                            &mut hours,
+                        )?;
+                    }
+                    progress(Progress {
+                        files_done: summary.files,
+                        files_total: units.len() as u64,
+                        samples_read,
+                    });
+                }
+            }
+        }
+        Ok(())
+    })?;
+    flush(
+        store,
+        account,
+        &mut buf,
+        i64::MAX,
+        &mut days,
+        &mut summary,
+        &mut hours,
+    )?;
+
+    let day_files = store.day_files(account)?;
+    if !day_files.is_empty() {
+        store.replace_offset_spans(account, &offsets::infer(&day_files))?;
+    }
+    summary.hours_touched = hours.hour_count();
+    summary.elapsed = started.elapsed();
+    store.record_import_run(
+        account,
+        now,
+        &crate::clock::now_rfc3339(),
+        summary.files,
+        summary.samples_new,
+        summary.samples_present + summary.samples_enriched,
+        summary.rejected,
+        summary.hours_touched,
+    )?;
+    Ok(summary)
+}
+
+/// After unit `i`, the instant below which no later unit can bring a sample of the same
+/// date, or `None` to keep buffering (the next unit shares the date).
+fn flush_bound(units: &[Unit], i: usize) -> Option<i64> {
+    let Some(date) = units[i].date else {
+        return Some(i64::MAX);
+    };
+    match units.get(i + 1).map(|u| u.date) {
+        None | Some(None) => Some(i64::MAX),
+        Some(Some(next)) if next == date => None,
+        Some(Some(next)) => {
+            use chrono::Datelike;
+            let m = crate::model::days_from_civil(next.year() as i64, next.month(), next.day());
+            Some(m * DAY - MAX_LEAD)
+        }
+    }
+}
+
+/// Writes the buffered samples before `bound`, merging readings of one instant, in one
+/// transaction together with the day files read so far.
+fn flush(
+    store: &mut Store,
+    account: AccountId,
+    buf: &mut Vec<Sample>,
+    bound: i64,
+    days: &mut Vec<DayFile>,
+    summary: &mut ImportSummary,
+    hours: &mut HourRanges,
+) -> Result<(), ImportError> {
+    buf.sort_by_key(|s| s.ts);
+    let split = buf.partition_point(|s| s.ts < bound);
+    if split == 0 && days.is_empty() {
+        return Ok(());
+    }
+    let mut w = store.sample_writer(account)?;
+    let mut it = buf.drain(..split).peekable();
+    while let Some(mut s) = it.next() {
+        while let Some(twin) = it.next_if(|n| n.ts == s.ts) {
+            s.absorb(twin);
+        }
+        match w.insert(&s) {
+            Ok(InsertOutcome::New) => summary.samples_new += 1,
+            Ok(InsertOutcome::Enriched) => summary.samples_enriched += 1,
+            Ok(InsertOutcome::Present) => summary.samples_present += 1,
+            Err(StoreError::TimeOutOfRange(ts)) => {
+                summary.rejected += 1;
+                if summary.rejects.len() < REJECTS_SHOWN {
+                    summary.rejects.push(Reject::new(
+                        "(input)",
+                        None,
+                        format!("time stamp {ts} is before 1970 or too far in the future"),
+                    ));
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    drop(it);
+    for d in days.drain(..) {
+        w.record_day_file(&d)?;
+    }
+    hours.extend(w.commit()?);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_of_finds_lines() {
+        let b = b"a\nbb\nccc bb\n";
+        assert_eq!(line_of(b, b"bb", 0), Some((2, 4)));
+        assert_eq!(line_of(b, b"bb", 4), Some((3, 11)));
+        assert_eq!(line_of(b, b"zz", 0), None);
+    }
+}

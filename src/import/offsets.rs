@@ -1,0 +1,189 @@
+//! Inferring the user's UTC offset from Takeout's per-local-day files.
+//!
+//! A file named for local date D holds UTC stamps that all fall on D in the user's zone, so
+//! its first and last stamps bound the offset: `D 00:00 <= t + offset < D+1 00:00`. A well
+//! covered day pins the offset to one quarter hour; a sparse day leaves a range, settled by
+//! its neighbours; a day whose bounds admit no single offset had a clock change (25-hour
+//! days), and a day whose neighbours differ inside its range had one too (23-hour days).
+//! Without a zone database the instant of a change is not in the data: it is placed at
+//! 02:00 local time of the old offset, when the US and EU (spring) change their clocks.
+
+use crate::model::{days_from_civil, DAY};
+use crate::store::DayFile;
+
+const STEP: i64 = 900;
+const MIN_OFFSET: i64 = -12 * 3600;
+const MAX_OFFSET: i64 = 14 * 3600;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bound {
+    Fixed(i64),
+    Range(i64, i64),
+    Changed { lo: i64, hi: i64 },
+}
+
+/// A span of UTC time `[start, end)` with the offset (minutes) in force.
+pub type Span = (i64, i64, i16);
+
+fn midnight(d: chrono::NaiveDate) -> i64 {
+    use chrono::Datelike;
+    days_from_civil(d.year() as i64, d.month(), d.day()) * DAY
+}
+
+fn bound(day: &DayFile) -> Bound {
+    let m = midnight(day.local_date);
+    let lo = (m - day.first_ts).max(MIN_OFFSET);
+    let hi = (m + DAY - 1 - day.last_ts).min(MAX_OFFSET);
+    let lo_c = lo.div_euclid(STEP) * STEP + if lo.rem_euclid(STEP) == 0 { 0 } else { STEP };
+    let hi_c = hi.div_euclid(STEP) * STEP;
+    match lo_c.cmp(&hi_c) {
+        std::cmp::Ordering::Equal => Bound::Fixed(lo_c),
+        std::cmp::Ordering::Less => Bound::Range(lo_c, hi_c),
+        std::cmp::Ordering::Greater => Bound::Changed { lo: lo_c, hi: hi_c },
+    }
+}
+
+fn in_range(v: Option<i64>, lo: i64, hi: i64) -> Option<i64> {
+    v.filter(|v| (lo..=hi).contains(v))
+}
+
+/// Offset spans for a date-sorted list of day files. Days whose offset cannot be told get
+/// no span (their hours keep an unknown local time).
+pub fn infer(days: &[DayFile]) -> Vec<Span> {
+    let bounds: Vec<Bound> = days.iter().map(bound).collect();
+    let mut next_fixed = vec![None; days.len()];
+    let mut seen = None;
+    for i in (0..days.len()).rev() {
+        next_fixed[i] = seen;
+        if let Bound::Fixed(o) = bounds[i] {
+            seen = Some(o);
+        }
+    }
+    let mut spans = Vec::new();
+    let mut prev: Option<i64> = None;
+    for (i, day) in days.iter().enumerate() {
+        let m = midnight(day.local_date);
+        let next = next_fixed[i];
+        let (start, end) = match bounds[i] {
+            Bound::Fixed(o) => (o, o),
+            Bound::Range(lo, hi) => match (in_range(prev, lo, hi), in_range(next, lo, hi)) {
+                (Some(p), Some(n)) => (p, n),
+                (Some(p), None) => (p, p),
+                (None, Some(n)) => (n, n),
+                (None, None) => {
+                    prev = None;
+                    continue;
+                }
+            },
+            Bound::Changed { lo, hi } => (
+                prev.filter(|p| *p >= lo).unwrap_or(lo),
+                next.filter(|n| *n <= hi).unwrap_or(hi),
+            ),
+        };
+        if !(MIN_OFFSET..=MAX_OFFSET).contains(&start) || !(MIN_OFFSET..=MAX_OFFSET).contains(&end)
+        {
+            prev = None;
+            continue;
+        }
+        let day_start = m - start;
+        let day_end = m + DAY - end;
+        if start == end {
+            spans.push((day_start, day_end, (start / 60) as i16));
+        } else {
+            let switch = (m + 2 * 3600 - start).clamp(day_start + 1, day_end - 1);
+            spans.push((day_start, switch, (start / 60) as i16));
+            spans.push((switch, day_end, (end / 60) as i16));
+        }
+        prev = Some(end);
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn day(date: &str, first: &str, last: &str) -> DayFile {
+        let p = |s: &str| {
+            chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
+                .unwrap()
+                .and_utc()
+                .timestamp()
+        };
+        DayFile {
+            local_date: NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap(),
+            first_ts: p(first),
+            last_ts: p(last),
+        }
+    }
+
+    fn ts(s: &str) -> i64 {
+        chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
+            .unwrap()
+            .and_utc()
+            .timestamp()
+    }
+
+    #[test]
+    fn full_days_pin_the_offset() {
+        let spans = infer(&[day(
+            "2024-05-01",
+            "2024-04-30 18:30:04",
+            "2024-05-01 18:29:58",
+        )]);
+        assert_eq!(
+            spans,
+            vec![(ts("2024-04-30 18:30:00"), ts("2024-05-01 18:30:00"), 330)]
+        );
+    }
+
+    #[test]
+    fn us_spring_forward_and_fall_back() {
+        let days = [
+            day("2024-03-09", "2024-03-09 05:00:01", "2024-03-10 04:59:55"),
+            day("2024-03-10", "2024-03-10 05:00:02", "2024-03-11 03:59:52"),
+            day("2024-03-11", "2024-03-11 04:00:03", "2024-03-12 03:59:58"),
+        ];
+        let spans = infer(&days);
+        assert_eq!(
+            spans[1],
+            (ts("2024-03-10 05:00:00"), ts("2024-03-10 07:00:00"), -300)
+        );
+        assert_eq!(
+            spans[2],
+            (ts("2024-03-10 07:00:00"), ts("2024-03-11 04:00:00"), -240)
+        );
+        let days = [
+            day("2024-11-02", "2024-11-02 04:00:01", "2024-11-03 03:59:55"),
+            day("2024-11-03", "2024-11-03 04:00:02", "2024-11-04 04:59:52"),
+            day("2024-11-04", "2024-11-04 05:00:03", "2024-11-05 04:59:58"),
+        ];
+        let spans = infer(&days);
+        assert_eq!(
+            spans[1],
+            (ts("2024-11-03 04:00:00"), ts("2024-11-03 06:00:00"), -240)
+        );
+        assert_eq!(
+            spans[2],
+            (ts("2024-11-03 06:00:00"), ts("2024-11-04 05:00:00"), -300)
+        );
+    }
+
+    #[test]
+    fn sparse_days_follow_their_neighbours_or_stay_unknown() {
+        let days = [
+            day("2024-05-01", "2024-05-01 05:00:01", "2024-05-02 04:59:55"),
+            day("2024-05-02", "2024-05-02 12:00:00", "2024-05-02 13:00:00"),
+        ];
+        let spans = infer(&days);
+        assert_eq!(spans.len(), 2);
+        assert_eq!(spans[1].2, -300);
+        assert!(infer(&[day(
+            "2024-05-02",
+            "2024-05-02 12:00:00",
+            "2024-05-02 13:00:00"
+        )])
+        .is_empty());
+    }
+}

@@ -1,0 +1,255 @@
+//! Takeout's `heart_rate-YYYY-MM-DD.json`: one JSON array per *local* day of
+//! `{"dateTime": "MM/DD/YY HH:MM:SS", "value": {"bpm": 72, "confidence": 3}}` with UTC stamps.
+//!
+//! Elements are read one at a time into the sink, so a file cut short still yields the
+//! elements before the cut, and a bad element is reported without losing its neighbours.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use super::{line_of, Item, Reject};
+use crate::model::{check_bpm_float, check_bpm_int, epoch_of, parse_bpm, Sample};
+
+#[derive(Deserialize)]
+struct Entry<'a> {
+    #[serde(rename = "dateTime", borrow, default)]
+    date_time: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default)]
+    value: Option<EntryValue>,
+}
+
+#[derive(Deserialize)]
+struct EntryValue {
+    #[serde(default)]
+    bpm: Option<LooseNumber>,
+}
+
+/// A number that may arrive as a JSON number or a string; anything else is kept as text.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum LooseNumber {
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Other(&'static str),
+}
+
+impl LooseNumber {
+    pub(crate) fn to_bpm(&self) -> Result<u16, String> {
+        match self {
+            LooseNumber::Int(v) => check_bpm_int(*v, &v.to_string()).map_err(|e| e.to_string()),
+            LooseNumber::Float(v) => check_bpm_float(*v, &v.to_string()).map_err(|e| e.to_string()),
+            LooseNumber::Text(t) => parse_bpm(t).map_err(|e| e.to_string()),
+            LooseNumber::Other(kind) => Err(format!("bpm is {kind}, not a number")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LooseNumber {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = LooseNumber;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<LooseNumber, E> {
+                Ok(LooseNumber::Int(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<LooseNumber, E> {
+                Ok(i64::try_from(v).map_or(LooseNumber::Float(v as f64), LooseNumber::Int))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<LooseNumber, E> {
+                Ok(LooseNumber::Float(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<LooseNumber, E> {
+                Ok(LooseNumber::Text(v.to_string()))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<LooseNumber, E> {
+                Ok(LooseNumber::Other("a boolean"))
+            }
+            fn visit_unit<E>(self) -> Result<LooseNumber, E> {
+                Ok(LooseNumber::Other("null"))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut m: A) -> Result<LooseNumber, A::Error> {
+                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(LooseNumber::Other("an object"))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<LooseNumber, A::Error> {
+                while s.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(LooseNumber::Other("an array"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Parses `MM/DD/YY HH:MM:SS` (UTC) into epoch seconds; two-digit years are 20YY.
+pub(crate) fn parse_takeout_stamp(s: &str) -> Option<i64> {
+    let b = s.trim().as_bytes();
+    if b.len() != 17
+        || b[2] != b'/'
+        || b[5] != b'/'
+        || b[8] != b' '
+        || b[11] != b':'
+        || b[14] != b':'
+    {
+        return None;
+    }
+    let n = |i: usize| -> Option<u32> {
+        let (x, y) = (b[i], b[i + 1]);
+        (x.is_ascii_digit() && y.is_ascii_digit()).then(|| ((x - b'0') * 10 + (y - b'0')) as u32)
+    };
+    epoch_of(2000 + n(6)? as i64, n(0)?, n(3)?, n(9)?, n(12)?, n(15)?)
+}
+
+struct Elements<'s, 'f> {
+    file: &'s str,
+    bytes: &'s [u8],
+    out: &'f mut dyn FnMut(Item),
+}
+
+impl<'de> DeserializeSeed<'de> for Elements<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Elements<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON array of heart-rate entries")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0usize;
+        let mut search_from = 0usize;
+        while let Some(entry) = seq.next_element::<Entry<'de>>()? {
+            let stamp = entry.date_time.as_deref();
+            let result = match (stamp, entry.value.and_then(|v| v.bpm)) {
+                (None, _) => Err("entry has no dateTime".to_string()),
+                (Some(_), None) => Err("entry has no value.bpm".to_string()),
+                (Some(st), Some(bpm)) => match parse_takeout_stamp(st) {
+                    None => Err(format!(
+                        "unparseable dateTime {st:?} (expected MM/DD/YY HH:MM:SS)"
+                    )),
+                    Some(ts) => bpm.to_bpm().map(|bpm| Sample {
+                        ts,
+                        bpm,
+                        utc_offset_min: None,
+                        device: None,
+                    }),
+                },
+            };
+            match result {
+                Ok(s) => (self.out)(Item::Sample(s)),
+                Err(reason) => {
+                    // Locate the entry for the report; rejects are rare, so search lazily.
+                    let line = stamp.and_then(|st| {
+                        let (line, end) = line_of(self.bytes, st.as_bytes(), search_from)?;
+                        search_from = end;
+                        Some(line)
+                    });
+                    let reason = if line.is_none() {
+                        format!("entry {index}: {reason}")
+                    } else {
+                        reason
+                    };
+                    (self.out)(Item::Reject(Reject::new(self.file, line, reason)));
+                }
+            }
+            index += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Parses one Takeout heart-rate JSON file. A syntax error (such as a file cut short) is
+/// reported once, with its line; the entries before it are kept.
+pub fn parse(bytes: &[u8], file: &str, out: &mut dyn FnMut(Item)) {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let seed = Elements { file, bytes, out };
+    let res = seed.deserialize(&mut de).and_then(|()| de.end());
+    if let Err(e) = res {
+        let reason = if e.is_eof() {
+            format!("file is cut short ({e}); entries before this point were read")
+        } else {
+            format!("invalid JSON ({e}); entries before this point were read")
+        };
+        out(Item::Reject(Reject::new(
+            file,
+            Some(e.line() as u64),
+            reason,
+        )));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> (Vec<Sample>, Vec<Reject>) {
+        let mut s = Vec::new();
+        let mut r = Vec::new();
+        parse(text.as_bytes(), "f.json", &mut |i| match i {
+            Item::Sample(x) => s.push(x),
+            Item::Reject(x) => r.push(x),
+        });
+        (s, r)
+    }
+
+    #[test]
+    fn reads_the_documented_example() {
+        let text = include_str!("../../tests/data/takeout_heart_rate_example.json");
+        let (s, r) = run(text);
+        assert!(r.is_empty(), "{r:?}");
+        assert_eq!(s.len(), 8);
+        // 03/10/24 05:00:02 UTC
+        assert_eq!(s[0].ts, 1_710_046_802);
+        assert_eq!(s[0].bpm, 58);
+        assert_eq!(s[7].bpm, 64);
+    }
+
+    #[test]
+    fn bad_entries_are_reported_with_their_line_and_the_rest_kept() {
+        let text = r#"[
+  {"dateTime": "03/10/24 05:00:02", "value": {"bpm": 58, "confidence": 3}},
+  {"dateTime": "03/10/24 05:00:12", "value": {"bpm": "abc", "confidence": 3}},
+  {"dateTime": "03/10/24 05:00:22", "value": {"bpm": 0}},
+  {"dateTime": "03/10/24 05:00:32", "value": {"bpm": 400}},
+  {"dateTime": "13/45/24 05:00:42", "value": {"bpm": 60}},
+  {"dateTime": "03/10/24 05:00:52", "value": {"bpm": 61.0}}
+]"#;
+        let (s, r) = run(text);
+        assert_eq!(s.iter().map(|x| x.bpm).collect::<Vec<_>>(), vec![58, 61]);
+        let lines: Vec<_> = r.iter().map(|x| x.line).collect();
+        assert_eq!(lines, vec![Some(3), Some(4), Some(5), Some(6)]);
+        assert!(r[0].reason.contains("abc"));
+        assert!(r[3].reason.contains("13/45/24"));
+    }
+
+    #[test]
+    fn a_truncated_file_keeps_what_came_before() {
+        let text = "[\n{\"dateTime\": \"03/10/24 05:00:02\", \"value\": {\"bpm\": 58}},\n{\"dateTime\": \"03/10/24 05:0";
+        let (s, r) = run(text);
+        assert_eq!(s.len(), 1);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].line, Some(3));
+        assert!(r[0].reason.contains("cut short"));
+    }
+
+    #[test]
+    fn stamps_parse_only_in_the_documented_form() {
+        assert_eq!(
+            parse_takeout_stamp("01/01/70 00:00:00"),
+            epoch_of(2070, 1, 1, 0, 0, 0)
+        );
+        assert_eq!(
+            parse_takeout_stamp("03/10/24 05:00:02"),
+            Some(1_710_046_802)
+        );
+        assert_eq!(parse_takeout_stamp("2024-03-10 05:00:02"), None);
+        assert_eq!(parse_takeout_stamp("03/10/24 25:00:02"), None);
+    }
+}

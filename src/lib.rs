@@ -1,0 +1,21 @@
+//! fitpipe keeps a person's heart-rate history in a local SQLite database and maintains an
+//! hourly-max master table that other tools read.
+//!
+//! Layers, with arrows pointing down only:
+//!
+//! ```text
+//! cli ─┬─> import ──> store ──> model
+//!      ├─> export ──> store
+//!      ├─> demo   ──> model
+//!      └─> config, error
+//! ```
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod export;
+pub mod import;
+pub mod model;
+pub mod store;

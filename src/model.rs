@@ -1,0 +1,218 @@
+//! Pure domain types: samples, hours, accounts. No I/O and no wire formats here.
+
+use std::fmt;
+
+/// Lowest heart rate fitpipe accepts as a real measurement (beats per minute).
+pub const MIN_BPM: i64 = 20;
+/// Highest heart rate fitpipe accepts as a real measurement (beats per minute).
+pub const MAX_BPM: i64 = 300;
+
+/// Seconds in one hour.
+pub const HOUR: i64 = 3600;
+/// Seconds in one day.
+pub const DAY: i64 = 86_400;
+
+/// One heart-rate measurement as read from some source, before it is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sample {
+    /// The instant, UTC epoch seconds.
+    pub ts: i64,
+    pub bpm: u16,
+    /// The user's UTC offset at that instant in minutes, when the source says.
+    pub utc_offset_min: Option<i16>,
+    /// The recording device, when the source says.
+    pub device: Option<String>,
+}
+
+impl Sample {
+    /// Combines two readings of the same instant: `self` wins on bpm, the other fills in what
+    /// `self` lacks. The result does not depend on which twin was read first except for bpm.
+    pub fn absorb(&mut self, other: Sample) {
+        if self.utc_offset_min.is_none() {
+            self.utc_offset_min = other.utc_offset_min;
+        }
+        if self.device.is_none() {
+            self.device = other.device;
+        }
+    }
+}
+
+/// Why a heart-rate value was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BpmError {
+    NotANumber(String),
+    OutOfRange(String),
+}
+
+impl fmt::Display for BpmError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BpmError::NotANumber(v) => write!(f, "bpm {v:?} is not a number"),
+            BpmError::OutOfRange(v) => {
+                write!(
+                    f,
+                    "bpm {v} is outside the plausible range {MIN_BPM}..={MAX_BPM}"
+                )
+            }
+        }
+    }
+}
+
+/// Validates a bpm given as text ("72", "65.0"); fractional values round to the nearest beat.
+pub fn parse_bpm(text: &str) -> Result<u16, BpmError> {
+    let t = text.trim();
+    if let Ok(v) = t.parse::<i64>() {
+        return check_bpm_int(v, t);
+    }
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() => check_bpm_float(v, t),
+        _ => Err(BpmError::NotANumber(t.to_string())),
+    }
+}
+
+/// Validates an integer bpm.
+pub fn check_bpm_int(v: i64, shown: &str) -> Result<u16, BpmError> {
+    if (MIN_BPM..=MAX_BPM).contains(&v) {
+        Ok(v as u16)
+    } else {
+        Err(BpmError::OutOfRange(shown.to_string()))
+    }
+}
+
+/// Validates a floating-point bpm, rounding to the nearest beat.
+pub fn check_bpm_float(v: f64, shown: &str) -> Result<u16, BpmError> {
+    let r = v.round();
+    if r.is_finite() && r >= MIN_BPM as f64 && r <= MAX_BPM as f64 {
+        Ok(r as u16)
+    } else {
+        Err(BpmError::OutOfRange(shown.to_string()))
+    }
+}
+
+/// Start of the UTC hour holding `ts`.
+pub fn hour_of(ts: i64) -> i64 {
+    ts.div_euclid(HOUR) * HOUR
+}
+
+/// An account name as the user typed it: letters, digits, `-`, `_`, `.`, `@`, 1 to 64 chars.
+pub fn validate_account_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "account name {name:?} must be 1-64 characters of letters, digits, '-', '_', '.', '@'"
+        ))
+    }
+}
+
+/// Formats an offset in minutes as `+HH:MM` / `-HH:MM`.
+pub fn format_offset(min: i16) -> String {
+    let sign = if min < 0 { '-' } else { '+' };
+    let a = min.unsigned_abs();
+    format!("{sign}{:02}:{:02}", a / 60, a % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bpm_parsing_accepts_ints_and_floats_and_rejects_garbage() {
+        assert_eq!(parse_bpm("72"), Ok(72));
+        assert_eq!(parse_bpm(" 65.0 "), Ok(65));
+        assert_eq!(parse_bpm("64.6"), Ok(65));
+        assert!(matches!(parse_bpm("abc"), Err(BpmError::NotANumber(_))));
+        assert!(matches!(parse_bpm("0"), Err(BpmError::OutOfRange(_))));
+        assert!(matches!(parse_bpm("400"), Err(BpmError::OutOfRange(_))));
+        assert!(matches!(parse_bpm("NaN"), Err(BpmError::NotANumber(_))));
+        assert!(matches!(parse_bpm("inf"), Err(BpmError::NotANumber(_))));
+    }
+
+    #[test]
+    fn hours_floor_towards_minus_infinity() {
+        assert_eq!(hour_of(7199), 3600);
+        assert_eq!(hour_of(7200), 7200);
+        assert_eq!(hour_of(-1), -3600);
+    }
+
+    #[test]
+    fn offsets_format_with_sign() {
+        assert_eq!(format_offset(330), "+05:30");
+        assert_eq!(format_offset(-300), "-05:00");
+        assert_eq!(format_offset(0), "+00:00");
+    }
+
+    #[test]
+    fn account_names_are_checked() {
+        assert!(validate_account_name("default").is_ok());
+        assert!(validate_account_name("me@example.com").is_ok());
+        assert!(validate_account_name("").is_err());
+        assert!(validate_account_name("a b").is_err());
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = m as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// UTC epoch seconds of a civil date and time, after checking each field's range.
+pub fn epoch_of(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Option<i64> {
+    if !(1..=12).contains(&mo) || d == 0 || h > 23 || mi > 59 || s > 59 {
+        return None;
+    }
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let dim = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if d > dim[(mo - 1) as usize] {
+        return None;
+    }
+    Some(days_from_civil(y, mo, d) * DAY + (h * 3600 + mi * 60 + s) as i64)
+}
+
+#[cfg(test)]
+mod civil_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn epoch_of_agrees_with_chrono(ts in 0i64..4_102_444_800) {
+            let dt = chrono::DateTime::from_timestamp(ts, 0).unwrap().naive_utc();
+            use chrono::{Datelike, Timelike};
+            let got = epoch_of(dt.year() as i64, dt.month(), dt.day(), dt.hour(), dt.minute(), dt.second());
+            prop_assert_eq!(got, Some(ts));
+        }
+    }
+
+    #[test]
+    fn impossible_dates_are_refused() {
+        assert_eq!(epoch_of(2023, 2, 29, 0, 0, 0), None);
+        assert!(epoch_of(2024, 2, 29, 0, 0, 0).is_some());
+        assert_eq!(epoch_of(2024, 13, 1, 0, 0, 0), None);
+        assert_eq!(epoch_of(2024, 1, 1, 24, 0, 0), None);
+    }
+}

@@ -1,0 +1,244 @@
+//! The local SQLite store: opening, pragmas, migrations, and the typed reads and writes the
+//! rest of fitpipe uses. rusqlite lives here and nowhere else; nothing here prints.
+
+mod accounts;
+mod info;
+mod query;
+mod samples;
+
+pub use accounts::AccountId;
+pub use info::{AccountStatus, ExportRow, StoreStatus};
+pub use query::{QueryResult, Value};
+pub use samples::{DayFile, HourRanges, InsertOutcome, SampleWriter};
+
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+
+/// Sample keys pack the account into the bits above the epoch seconds.
+pub(crate) const ACCOUNT_FACTOR: i64 = 1 << 35;
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("open the database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("create {path}: {source}")]
+    Create {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no database at {0}")]
+    Missing(PathBuf),
+    #[error("migrate the database schema: {0}")]
+    Migrate(String),
+    #[error("the database is locked by another fitpipe process")]
+    Busy,
+    #[error("too many accounts (at most 256)")]
+    TooManyAccounts,
+    #[error("unknown account {0:?}")]
+    UnknownAccount(String),
+    #[error("timestamp {0} is outside the range the store can hold")]
+    TimeOutOfRange(i64),
+    #[error("query: {0}")]
+    Query(String),
+    #[error("{0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+impl StoreError {
+    fn classify(e: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(f, _) = &e {
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) {
+                return StoreError::Busy;
+            }
+        }
+        StoreError::Sqlite(e)
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An open fitpipe database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating when needed, mode 0600) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Create {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        create_private(path)?;
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Opens an existing database so that no statement can write to it.
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            return Err(StoreError::Missing(path.to_path_buf()));
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "query_only", true)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// An in-memory database with the real schema, for tests.
+    pub fn open_in_memory() -> Result<Store> {
+        let conn = Connection::open_in_memory()?;
+        let mut store = Store {
+            conn,
+            path: PathBuf::from(":memory:"),
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn configure(&self) -> Result<()> {
+        self.conn
+            .busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(StoreError::classify)?;
+        // journal_mode answers with a row; query it rather than "update" it.
+        let _mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(StoreError::classify)?;
+        self.conn
+            .execute_batch(
+                "PRAGMA synchronous = NORMAL;
+                 PRAGMA foreign_keys = ON;
+                 PRAGMA temp_store = MEMORY;
+                 PRAGMA cache_size = -16000;",
+            )
+            .map_err(StoreError::classify)?;
+        Ok(())
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        embedded::migrations::runner()
+            .run(&mut self.conn)
+            .map_err(|e| StoreError::Migrate(e.to_string()))?;
+        Ok(())
+    }
+
+    /// The newest applied migration version.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT coalesce(max(version), 0) FROM refinery_schema_history",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Starts a write transaction that takes the write lock at once.
+    pub(crate) fn begin(&mut self) -> Result<rusqlite::Transaction<'_>> {
+        self.conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(StoreError::classify)
+    }
+}
+
+/// Creates the database file with mode 0600 when it does not exist yet, so SQLite (which
+/// gives its -wal and -shm files the database's mode) never makes it world-readable.
+fn create_private(path: &Path) -> Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let mut opts = OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(StoreError::Create {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_apply_and_are_recorded() {
+        let store = Store::open_in_memory().unwrap();
+        assert_eq!(store.schema_version().unwrap(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn new_database_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/fitpipe.db");
+        let store = Store::open(&path).unwrap();
+        drop(store);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // Reopening an existing database migrates nothing and keeps it.
+        let again = Store::open(&path).unwrap();
+        assert_eq!(again.schema_version().unwrap(), 1);
+    }
+
+    #[test]
+    fn read_only_connection_refuses_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.db");
+        drop(Store::open(&path).unwrap());
+        let ro = Store::open_read_only(&path).unwrap();
+        let err = ro
+            .conn
+            .execute("INSERT INTO device (name) VALUES ('x')", [])
+            .unwrap_err();
+        assert!(err.to_string().contains("readonly") || err.to_string().contains("read"));
+    }
+}

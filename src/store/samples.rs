@@ -1,0 +1,427 @@
+//! Writing samples and keeping the hourly-max master table up to date.
+//!
+//! A [`SampleWriter`] is one write transaction. It remembers which UTC hours its writes
+//! touched, and on commit recomputes exactly those hours with one `GROUP BY` per run of
+//! adjacent hours, so an import of one day into a year-long history stays cheap.
+
+use std::collections::HashMap;
+
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use super::{AccountId, Result, Store, StoreError, ACCOUNT_FACTOR};
+use crate::model::{hour_of, Sample, HOUR};
+
+/// What one insert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// A sample the store did not hold.
+    New,
+    /// The instant was stored already; this reading added its offset or device.
+    Enriched,
+    /// The instant was stored already with everything this reading knows.
+    Present,
+}
+
+/// A set of UTC hour starts, kept as sorted, disjoint, half-open ranges `[start, end)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HourRanges {
+    ranges: Vec<(i64, i64)>,
+    sorted: bool,
+}
+
+impl HourRanges {
+    /// Adds the hour that holds `ts`. Cheap when hours arrive in order.
+    pub fn add_ts(&mut self, ts: i64) {
+        let h = hour_of(ts);
+        if let Some(last) = self.ranges.last_mut() {
+            if last.0 <= h && h < last.1 {
+                return;
+            }
+            if h == last.1 {
+                last.1 = h + HOUR;
+                return;
+            }
+            if h < last.0 {
+                self.sorted = false;
+            }
+        }
+        self.ranges.push((h, h + HOUR));
+    }
+
+    /// Sorted, merged ranges.
+    pub fn ranges(&mut self) -> &[(i64, i64)] {
+        if !self.sorted {
+            self.ranges.sort_unstable();
+            let mut merged: Vec<(i64, i64)> = Vec::with_capacity(self.ranges.len());
+            for &(s, e) in &self.ranges {
+                match merged.last_mut() {
+                    Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                    _ => merged.push((s, e)),
+                }
+            }
+            self.ranges = merged;
+            self.sorted = true;
+        }
+        &self.ranges
+    }
+
+    /// Number of distinct hours.
+    pub fn hour_count(&mut self) -> i64 {
+        self.ranges().iter().map(|(s, e)| (e - s) / HOUR).sum()
+    }
+
+    pub fn extend(&mut self, mut other: HourRanges) {
+        let extra = other.ranges().to_vec();
+        if !extra.is_empty() {
+            self.ranges.extend(extra);
+            self.sorted = false;
+        }
+    }
+}
+
+/// One Takeout per-local-day file: its date and the first and last UTC stamps in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayFile {
+    pub local_date: chrono::NaiveDate,
+    pub first_ts: i64,
+    pub last_ts: i64,
+}
+
+/// A write transaction that inserts samples for one account.
+pub struct SampleWriter<'s> {
+    tx: Transaction<'s>,
+    account: AccountId,
+    devices: HashMap<String, i64>,
+    touched: HourRanges,
+}
+
+impl Store {
+    /// Starts a write transaction for `account`'s samples.
+    pub fn sample_writer(&mut self, account: AccountId) -> Result<SampleWriter<'_>> {
+        let tx = self.begin()?;
+        Ok(SampleWriter {
+            tx,
+            account,
+            devices: HashMap::new(),
+            touched: HourRanges::default(),
+        })
+    }
+
+    /// Day files recorded for `account`, by date.
+    pub fn day_files(&self, account: AccountId) -> Result<Vec<DayFile>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT local_date, first_ts, last_ts FROM day_file
+             WHERE account_id = ?1 ORDER BY local_date",
+        )?;
+        let rows = stmt
+            .query_map([account.0], |r| {
+                let d: String = r.get(0)?;
+                Ok((d, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<Result<Vec<(String, i64, i64)>, _>>()?;
+        rows.into_iter()
+            .map(|(d, first_ts, last_ts)| {
+                let local_date = chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                    .map_err(|e| StoreError::Query(format!("bad day_file date {d:?}: {e}")))?;
+                Ok(DayFile {
+                    local_date,
+                    first_ts,
+                    last_ts,
+                })
+            })
+            .collect()
+    }
+
+    /// Replaces the inferred offset spans of `account`.
+    pub fn replace_offset_spans(
+        &mut self,
+        account: AccountId,
+        spans: &[(i64, i64, i16)],
+    ) -> Result<()> {
+        let tx = self.begin()?;
+        tx.execute("DELETE FROM offset_span WHERE account_id = ?1", [account.0])?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT OR REPLACE INTO offset_span (account_id, start_ts, end_ts, utc_offset_min)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for &(s, e, off) in spans {
+                stmt.execute(params![account.0, s, e, off])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records a finished import.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_import_run(
+        &mut self,
+        account: AccountId,
+        started_at: &str,
+        finished_at: &str,
+        files: u64,
+        samples_new: u64,
+        samples_present: u64,
+        rejected: u64,
+        hours_touched: i64,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO import_run (account_id, started_at, finished_at, files, samples_new,
+                                     samples_present, rejected, hours_touched)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                account.0,
+                started_at,
+                finished_at,
+                files as i64,
+                samples_new as i64,
+                samples_present as i64,
+                rejected as i64,
+                hours_touched
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+impl SampleWriter<'_> {
+    /// Inserts one sample; an instant already stored keeps its bpm and gains what it lacked.
+    pub fn insert(&mut self, s: &Sample) -> Result<InsertOutcome> {
+        if s.ts < 0 || s.ts >= ACCOUNT_FACTOR {
+            return Err(StoreError::TimeOutOfRange(s.ts));
+        }
+        let key = self.account.key_base() + s.ts;
+        let device = match &s.device {
+            Some(name) => Some(self.device_id(name)?),
+            None => None,
+        };
+        let inserted = self
+            .tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO sample (key, bpm, utc_offset_min, device_id)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![key, s.bpm, s.utc_offset_min, device])?;
+        if inserted == 1 {
+            self.touched.add_ts(s.ts);
+            return Ok(InsertOutcome::New);
+        }
+        if s.utc_offset_min.is_none() && device.is_none() {
+            return Ok(InsertOutcome::Present);
+        }
+        let filled = self
+            .tx
+            .prepare_cached(
+                "UPDATE sample
+                    SET utc_offset_min = coalesce(utc_offset_min, ?2),
+                        device_id = coalesce(device_id, ?3)
+                  WHERE key = ?1
+                    AND ((utc_offset_min IS NULL AND ?2 IS NOT NULL)
+                      OR (device_id IS NULL AND ?3 IS NOT NULL))",
+            )?
+            .execute(params![key, s.utc_offset_min, device])?;
+        if filled == 1 {
+            if s.utc_offset_min.is_some() {
+                self.touched.add_ts(s.ts);
+            }
+            Ok(InsertOutcome::Enriched)
+        } else {
+            Ok(InsertOutcome::Present)
+        }
+    }
+
+    /// Records (or widens) the bounds of a Takeout per-local-day file.
+    pub fn record_day_file(&mut self, day: &DayFile) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO day_file (account_id, local_date, first_ts, last_ts)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (account_id, local_date) DO UPDATE
+                    SET first_ts = min(first_ts, excluded.first_ts),
+                        last_ts = max(last_ts, excluded.last_ts)",
+            )?
+            .execute(params![
+                self.account.0,
+                day.local_date.format("%Y-%m-%d").to_string(),
+                day.first_ts,
+                day.last_ts
+            ])?;
+        Ok(())
+    }
+
+    fn device_id(&mut self, name: &str) -> Result<i64> {
+        if let Some(&id) = self.devices.get(name) {
+            return Ok(id);
+        }
+        let found: Option<i64> = self
+            .tx
+            .query_row("SELECT id FROM device WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let id = match found {
+            Some(id) => id,
+            None => {
+                // Ids start at 1: SQLite stores the integers 0 and 1 in no bytes at all.
+                self.tx.execute(
+                    "INSERT INTO device (id, name)
+                     VALUES ((SELECT coalesce(max(id), 0) + 1 FROM device), ?1)",
+                    [name],
+                )?;
+                self.tx.last_insert_rowid()
+            }
+        };
+        self.devices.insert(name.to_string(), id);
+        Ok(id)
+    }
+
+    /// Recomputes the touched hours, commits, and returns the hours touched.
+    pub fn commit(mut self) -> Result<HourRanges> {
+        recompute_hours(&self.tx, self.account, self.touched.ranges())?;
+        self.tx.commit()?;
+        Ok(self.touched)
+    }
+}
+
+/// Recomputes `hour_max` for the given hour ranges of one account, in SQL.
+///
+/// The hour's offset is one its samples carry (they agree but for the rare hour in which
+/// the user changed zone; then the larger one). Samples without an offset do not count.
+fn recompute_hours(tx: &Transaction<'_>, account: AccountId, ranges: &[(i64, i64)]) -> Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR REPLACE INTO hour_max (account_id, hour, max_bpm, sample_count, utc_offset_min)
+         SELECT ?1, (key - ?2) / 3600 * 3600 AS hour, max(bpm), count(*), max(utc_offset_min)
+           FROM sample
+          WHERE key >= ?2 + ?3 AND key < ?2 + ?4
+          GROUP BY hour",
+    )?;
+    for &(start, end) in ranges {
+        stmt.execute(params![account.0, account.key_base(), start, end])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(ts: i64, bpm: u16) -> Sample {
+        Sample {
+            ts,
+            bpm,
+            utc_offset_min: None,
+            device: None,
+        }
+    }
+
+    #[test]
+    fn hour_ranges_merge_in_and_out_of_order() {
+        let mut r = HourRanges::default();
+        for ts in [0, 10, 3600, 7300, 36_000, 3599, 100_000] {
+            r.add_ts(ts);
+        }
+        assert_eq!(
+            r.ranges(),
+            &[(0, 10_800), (36_000, 39_600), (97_200, 100_800)]
+        );
+        assert_eq!(r.hour_count(), 5);
+    }
+
+    #[test]
+    fn insert_is_idempotent_and_fills_missing_attributes() {
+        let mut store = Store::open_in_memory().unwrap();
+        let acct = store.ensure_account("default", "t").unwrap();
+        let mut w = store.sample_writer(acct).unwrap();
+        assert_eq!(w.insert(&sample(1000, 60)).unwrap(), InsertOutcome::New);
+        assert_eq!(w.insert(&sample(1000, 61)).unwrap(), InsertOutcome::Present);
+        let richer = Sample {
+            device: Some("Pixel Watch 3".into()),
+            ..sample(1000, 62)
+        };
+        assert_eq!(w.insert(&richer).unwrap(), InsertOutcome::Enriched);
+        assert_eq!(w.insert(&richer).unwrap(), InsertOutcome::Present);
+        w.commit().unwrap();
+        let (bpm, dev): (i64, String) = store
+            .conn
+            .query_row("SELECT bpm, device FROM samples", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((bpm, dev.as_str()), (60, "Pixel Watch 3"));
+    }
+
+    #[test]
+    fn hourly_max_is_recomputed_for_touched_hours_only_and_per_account() {
+        let mut store = Store::open_in_memory().unwrap();
+        let a = store.ensure_account("a", "t").unwrap();
+        let b = store.ensure_account("b", "t").unwrap();
+        let mut w = store.sample_writer(a).unwrap();
+        for (ts, bpm) in [(0, 50), (100, 70), (3600, 80), (7199, 90)] {
+            w.insert(&sample(ts, bpm)).unwrap();
+        }
+        w.commit().unwrap();
+        let mut w = store.sample_writer(b).unwrap();
+        w.insert(&sample(50, 120)).unwrap();
+        w.commit().unwrap();
+        // Tamper with an untouched hour; a later write elsewhere must leave it alone.
+        store
+            .conn
+            .execute(
+                "UPDATE hour_max SET max_bpm = 1 WHERE account_id = 0 AND hour = 0",
+                [],
+            )
+            .unwrap();
+        let mut w = store.sample_writer(a).unwrap();
+        w.insert(&sample(3700, 95)).unwrap();
+        w.commit().unwrap();
+        let rows: Vec<(String, String, i64, i64)> = store
+            .conn
+            .prepare("SELECT account, hour_start_utc, max_bpm, sample_count FROM hourly_max ORDER BY 1, 2")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                ("a".into(), "1970-01-01T00:00:00Z".into(), 1, 2),
+                ("a".into(), "1970-01-01T01:00:00Z".into(), 95, 3),
+                ("b".into(), "1970-01-01T00:00:00Z".into(), 120, 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn local_hour_uses_sample_offset_then_inferred_span() {
+        let mut store = Store::open_in_memory().unwrap();
+        let a = store.ensure_account("a", "t").unwrap();
+        let mut w = store.sample_writer(a).unwrap();
+        w.insert(&Sample {
+            utc_offset_min: Some(330),
+            ..sample(1_700_000_000, 80)
+        })
+        .unwrap();
+        w.insert(&sample(1_700_010_000, 80)).unwrap();
+        w.commit().unwrap();
+        store
+            .replace_offset_spans(a, &[(1_700_006_400, 1_700_092_800, -300)])
+            .unwrap();
+        let locals: Vec<Option<String>> = store
+            .conn
+            .prepare("SELECT hour_start_local FROM hourly_max ORDER BY hour_epoch")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            locals,
+            vec![
+                Some("2023-11-15T03:30:00+05:30".to_string()),
+                Some("2023-11-14T20:00:00-05:00".to_string())
+            ]
+        );
+    }
+}

@@ -1,0 +1,302 @@
+//! Importing Takeout exports, plain CSVs and API pages.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use fitpipe::demo::{self, Spec};
+use predicates::prelude::*;
+
+use crate::support::{query_one, reference_hourly, stored_hourly, Sandbox};
+
+fn spec(start: (i32, u32, u32), days: u32, trip: bool) -> Spec {
+    Spec {
+        start: NaiveDate::from_ymd_opt(start.0, start.1, start.2).unwrap(),
+        days,
+        cadence: (5, 15),
+        seed: 42,
+        trip,
+        device: "Pixel Watch 3".into(),
+    }
+}
+
+fn truth(spec: &Spec) -> Vec<demo::Generated> {
+    let mut v = Vec::new();
+    demo::for_each_sample(spec, |g| v.push(g));
+    v
+}
+
+#[test]
+fn takeout_twins_with_dst_and_travel_match_an_independent_computation() {
+    let sb = Sandbox::new();
+    // 2024-03-10 is a US spring-forward day; the trip puts a week at +05:30.
+    let spec = spec((2024, 3, 1), 24, true);
+    demo::write_takeout(&spec, &sb.path("export")).unwrap();
+    let samples = truth(&spec);
+
+    sb.cmd()
+        .args(["import"])
+        .arg(sb.path("export"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "{} new samples",
+            thousands(samples.len())
+        )));
+
+    let expected = reference_hourly(samples.iter().map(|g| (g.ts, g.bpm)));
+    let got = stored_hourly(&sb.db(), "default");
+    assert_eq!(got.len(), expected.len());
+    assert_eq!(got, expected);
+    let stored: i64 = query_one(&sb.db(), "SELECT count(*) FROM samples");
+    assert_eq!(
+        stored as usize,
+        samples.len(),
+        "JSON and CSV twins count once"
+    );
+    let devices: i64 = query_one(
+        &sb.db(),
+        "SELECT count(*) FROM samples WHERE device = 'Pixel Watch 3'",
+    );
+    assert_eq!(
+        devices as usize,
+        samples.len(),
+        "the CSV twin's device is kept"
+    );
+
+    // Local hours: the offset each hour was really in, from the generator.
+    let conn = rusqlite::Connection::open(sb.db()).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT hour_epoch, hour_start_local FROM hourly_max")
+        .unwrap();
+    let locals: BTreeMap<i64, Option<String>> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut wrong = Vec::new();
+    for (hour, local) in &locals {
+        let off = spec.offset_at(*hour);
+        let want = chrono::DateTime::from_timestamp(hour + off as i64 * 60, 0)
+            .unwrap()
+            .format("%Y-%m-%dT%H:%M:00")
+            .to_string()
+            + &fitpipe::model::format_offset(off);
+        if local.as_deref() != Some(want.as_str()) {
+            wrong.push((hour, local.clone(), want));
+        }
+    }
+    // The DST change is placed exactly; only the two travel days may be off (the instant
+    // of a flight is not in the data).
+    assert!(
+        wrong.len() <= 48,
+        "{} hours with a wrong local time: {:?}",
+        wrong.len(),
+        &wrong[..wrong.len().min(5)]
+    );
+    let dst_day: Vec<_> = wrong
+        .iter()
+        .filter(|(h, _, _)| (1_710_028_800..1_710_201_600).contains(*h))
+        .collect();
+    assert!(dst_day.is_empty(), "DST change misplaced: {dst_day:?}");
+
+    // Importing again changes nothing.
+    let before = std::fs::read(sb.db()).map(|b| b.len()).unwrap();
+    let export1 = sb
+        .cmd()
+        .args(["export", "--out", "-"])
+        .output()
+        .unwrap()
+        .stdout;
+    sb.cmd()
+        .args(["import"])
+        .arg(sb.path("export"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(" 0 new samples"))
+        .stdout(predicate::str::contains(" 0 hour(s) updated"));
+    let export2 = sb
+        .cmd()
+        .args(["export", "--out", "-"])
+        .output()
+        .unwrap()
+        .stdout;
+    assert_eq!(export1, export2);
+    assert!(std::fs::read(sb.db()).unwrap().len() <= before + 64 * 1024);
+}
+
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn a_plain_csv_of_the_same_samples_gives_the_same_table() {
+    let sb = Sandbox::new();
+    let spec = spec((2024, 10, 30), 6, false);
+    demo::write_takeout(&spec, &sb.path("export")).unwrap();
+    let mut csv = String::from("time,bpm\n");
+    for g in truth(&spec) {
+        let t = chrono::DateTime::from_timestamp(g.ts, 0).unwrap();
+        csv.push_str(&format!("{},{}\n", t.format("%Y-%m-%dT%H:%M:%SZ"), g.bpm));
+    }
+    std::fs::write(sb.path("plain.csv"), csv).unwrap();
+    sb.cmd()
+        .arg("import")
+        .arg(sb.path("export"))
+        .assert()
+        .success();
+    sb.cmd()
+        .args(["--account", "plain", "import"])
+        .arg(sb.path("plain.csv"))
+        .assert()
+        .success();
+    let takeout = stored_hourly(&sb.db(), "default");
+    assert!(!takeout.is_empty());
+    assert_eq!(takeout, stored_hourly(&sb.db(), "plain"));
+}
+
+#[test]
+fn a_zip_export_imports_like_the_folder() {
+    let sb = Sandbox::new();
+    sb.cmd()
+        .args([
+            "demo",
+            "--days",
+            "3",
+            "--start",
+            "2024-11-02",
+            "--generate-only",
+            "--zip",
+            "--dir",
+        ])
+        .arg(sb.path("demo"))
+        .assert()
+        .success();
+    sb.cmd()
+        .arg("import")
+        .arg(sb.path("demo/takeout.zip"))
+        .assert()
+        .success();
+    let spec = Spec {
+        seed: 7,
+        ..spec((2024, 11, 2), 3, false)
+    };
+    let expected = reference_hourly(truth(&spec).iter().map(|g| (g.ts, g.bpm)));
+    assert_eq!(stored_hourly(&sb.db(), "default"), expected);
+}
+
+#[test]
+fn corrupt_files_are_reported_and_the_rest_is_imported() {
+    let sb = Sandbox::new();
+    let root = sb.path("export/Takeout/Google Health");
+    let json_dir = root.join("Global Export Data");
+    let csv_dir = root.join("Physical Activity_GoogleData");
+    std::fs::create_dir_all(&json_dir).unwrap();
+    std::fs::create_dir_all(&csv_dir).unwrap();
+    std::fs::write(
+        json_dir.join("heart_rate-2024-03-10.json"),
+        include_str!("../data/takeout_heart_rate_example.json"),
+    )
+    .unwrap();
+    // Cut short in the middle of an entry.
+    std::fs::write(
+        json_dir.join("heart_rate-2024-03-11.json"),
+        "[{\n  \"dateTime\" : \"03/11/24 05:00:00\",\n  \"value\" : {\n    \"bpm\" : 66,\n    \"confidence\" : 3\n  }\n},{\n  \"dateTime\" : \"03/11/24 05:0",
+    )
+    .unwrap();
+    std::fs::write(
+        csv_dir.join("heart_rate_2024-03-12.csv"),
+        "timestamp,beats per minute\n2024-03-12T10:00:00Z,abc\n2024-03-12T10:00:05Z,0\n2024-03-12T10:00:10Z,400\nyesterday,70\n2024-03-12T10:00:20Z,71.0\n",
+    )
+    .unwrap();
+    // A first import of good data, which must survive the bad one.
+    std::fs::write(sb.path("good.csv"), "time,bpm\n2024-01-01T00:00:00Z,60\n").unwrap();
+    sb.cmd()
+        .arg("import")
+        .arg(sb.path("good.csv"))
+        .assert()
+        .success();
+
+    sb.cmd()
+        .arg("import")
+        .arg(sb.path("export"))
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("10 new samples"))
+        .stderr(predicate::str::contains(
+            "heart_rate-2024-03-11.json:8: file is cut short",
+        ))
+        .stderr(predicate::str::contains(
+            "heart_rate_2024-03-12.csv:2: bpm \"abc\" is not a number",
+        ))
+        .stderr(predicate::str::contains(
+            "heart_rate_2024-03-12.csv:3: bpm 0 is outside",
+        ))
+        .stderr(predicate::str::contains(
+            "heart_rate_2024-03-12.csv:4: bpm 400 is outside",
+        ))
+        .stderr(predicate::str::contains(
+            "heart_rate_2024-03-12.csv:5: unparseable time stamp \"yesterday\"",
+        ))
+        .stderr(predicate::str::contains("hint:"));
+    let n: i64 = query_one(&sb.db(), "SELECT count(*) FROM samples");
+    assert_eq!(n, 1 + 8 + 1 + 1);
+}
+
+#[test]
+fn api_pages_keep_offset_and_device() {
+    let sb = Sandbox::new();
+    sb.cmd()
+        .arg("import")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/health_heart_rate_example.json"
+        ))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/health_heart_rate_example_page2.json"
+        ))
+        .assert()
+        .success();
+    let local: String = query_one(
+        &sb.db(),
+        "SELECT hour_start_local FROM hourly_max WHERE hour_start_utc = '2026-11-26T14:00:00Z'",
+    );
+    assert_eq!(local, "2026-11-26T09:00:00-05:00");
+    let (max, count): (i64, i64) = rusqlite::Connection::open(sb.db())
+        .unwrap()
+        .query_row("SELECT max_bpm, sample_count FROM hourly_max WHERE hour_start_utc = '2026-11-26T14:00:00Z'", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    // 14:00:00..14:00:14 in the two pages: 74,73,73,72,71 and 71,70.
+    assert_eq!((max, count), (74, 7));
+}
+
+#[test]
+fn missing_and_unsupported_inputs_fail_clearly() {
+    let sb = Sandbox::new();
+    sb.cmd()
+        .args(["import", "/nonexistent/takeout.zip"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("no such file or folder"));
+    std::fs::write(sb.path("notes.txt"), "hello").unwrap();
+    sb.cmd()
+        .arg("import")
+        .arg(sb.path("notes.txt"))
+        .assert()
+        .code(4);
+    std::fs::write(sb.path("bad.zip"), "not a zip").unwrap();
+    sb.cmd()
+        .arg("import")
+        .arg(sb.path("bad.zip"))
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("not a readable zip archive"));
+}

@@ -1,0 +1,6 @@
+//! End-to-end tests: the real `fitpipe` binary, a real SQLite file, in a temporary HOME.
+
+mod demo;
+mod import;
+mod query;
+mod support;

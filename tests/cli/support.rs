@@ -1,0 +1,81 @@
+//! Helpers: a sandboxed command and an independent hourly-max computation.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.path("data/fitpipe.db")
+    }
+
+    /// `fitpipe` with HOME and the XDG folders inside the sandbox and `--db` set.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("fitpipe").unwrap();
+        c.env_clear()
+            .env("HOME", self.path("home"))
+            .env("XDG_DATA_HOME", self.path("home/.local/share"))
+            .env("XDG_CONFIG_HOME", self.path("home/.config"))
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .arg("--db")
+            .arg(self.db());
+        c
+    }
+}
+
+/// (hour_start_utc, max_bpm, sample_count) per hour, computed from raw (ts, bpm) pairs
+/// without SQL: the reference the store's `hourly_max` is compared with.
+pub fn reference_hourly(
+    samples: impl IntoIterator<Item = (i64, u16)>,
+) -> BTreeMap<String, (i64, i64)> {
+    let mut by_ts: BTreeMap<i64, u16> = BTreeMap::new();
+    for (ts, bpm) in samples {
+        by_ts.entry(ts).or_insert(bpm);
+    }
+    let mut out: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for (ts, bpm) in by_ts {
+        let hour = ts - ts.rem_euclid(3600);
+        let key = chrono::DateTime::from_timestamp(hour, 0)
+            .unwrap()
+            .format("%Y-%m-%dT%H:00:00Z")
+            .to_string();
+        let e = out.entry(key).or_insert((0, 0));
+        e.0 = e.0.max(bpm as i64);
+        e.1 += 1;
+    }
+    out
+}
+
+/// The store's `hourly_max` as the same map.
+pub fn stored_hourly(db: &Path, account: &str) -> BTreeMap<String, (i64, i64)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT hour_start_utc, max_bpm, sample_count FROM hourly_max WHERE account = ?1")
+        .unwrap();
+    stmt.query_map([account], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+pub fn query_one<T: rusqlite::types::FromSql>(db: &Path, sql: &str) -> T {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap()
+}
