@@ -1,6 +1,7 @@
 //! Pure domain types: samples, hours, accounts. No I/O and no wire formats here.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// Lowest heart rate fitpipe accepts as a real measurement (beats per minute).
 pub const MIN_BPM: i64 = 20;
@@ -20,8 +21,8 @@ pub struct Sample {
     pub bpm: u16,
     /// The user's UTC offset at that instant in minutes, when the source says.
     pub utc_offset_min: Option<i16>,
-    /// The recording device, when the source says.
-    pub device: Option<String>,
+    /// The recording device, when the source says (shared: one export names few devices).
+    pub device: Option<Arc<str>>,
 }
 
 impl Sample {

@@ -2,7 +2,9 @@
 //! (`timestamp,beats per minute[,data source]`, ISO UTC stamps, bpm as a float) and a plain
 //! `time,bpm` CSV (with or without a header). Read as a stream, one record at a time.
 
+use std::borrow::Cow;
 use std::io::Read;
+use std::sync::Arc;
 
 use super::{Item, Reject};
 use crate::model::{epoch_of, parse_bpm, Sample};
@@ -46,6 +48,13 @@ fn header_columns(rec: &csv::ByteRecord) -> Option<Columns> {
         bpm: find(BPM_NAMES)?,
         device: find(DEVICE_NAMES),
     })
+}
+
+fn text(f: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(f) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(f),
+    }
 }
 
 /// Parses a time stamp: RFC 3339 (`Z` or an offset), a naive `YYYY-MM-DD[T ]HH:MM:SS` read
@@ -105,11 +114,11 @@ pub fn parse(reader: impl Read, file: &str, out: &mut dyn FnMut(Item)) {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .trim(csv::Trim::All)
         .from_reader(reader);
     let mut rec = csv::ByteRecord::new();
     let mut cols: Option<Columns> = None;
     let mut first = true;
+    let mut last_device: Option<Arc<str>> = None;
     loop {
         match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
@@ -143,22 +152,31 @@ pub fn parse(reader: impl Read, file: &str, out: &mut dyn FnMut(Item)) {
         let c = cols
             .as_ref()
             .expect("columns are known after the first record");
-        if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
+        if rec.len() == 1 && rec.get(0).is_some_and(|f| f.trim_ascii().is_empty()) {
             continue;
         }
-        let field = |i: usize| rec.get(i).map(|f| String::from_utf8_lossy(f));
-        let result = match (field(c.time), field(c.bpm)) {
+        let field = |i: usize| rec.get(i).map(|f| text(f).trim().to_string());
+        let result = match (rec.get(c.time).map(text), rec.get(c.bpm).map(text)) {
             (Some(t), Some(b)) => match parse_stamp(&t) {
-                None => Err(format!("unparseable time stamp {t:?}")),
+                None => Err(format!("unparseable time stamp {:?}", t.trim())),
                 Some((ts, off)) => parse_bpm(&b).map_err(|e| e.to_string()).map(|bpm| Sample {
                     ts,
                     bpm,
                     utc_offset_min: off,
-                    device: c
-                        .device
-                        .and_then(field)
-                        .map(|d| d.trim().to_string())
-                        .filter(|d| !d.is_empty()),
+                    device: c.device.and_then(|i| {
+                        let name = field(i)?;
+                        if name.is_empty() {
+                            return None;
+                        }
+                        match &last_device {
+                            Some(d) if **d == *name => Some(d.clone()),
+                            _ => {
+                                let d: Arc<str> = name.into();
+                                last_device = Some(d.clone());
+                                Some(d)
+                            }
+                        }
+                    }),
                 }),
             },
             _ => Err(format!(

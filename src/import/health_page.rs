@@ -82,7 +82,8 @@ pub(crate) fn convert(point: serde_json::Value) -> Result<Sample, String> {
         .data_source
         .and_then(|d| d.device)
         .and_then(|d| d.display_name)
-        .filter(|n| !n.trim().is_empty());
+        .filter(|n| !n.trim().is_empty())
+        .map(Into::into);
     Ok(Sample {
         ts,
         bpm,

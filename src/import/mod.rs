@@ -254,13 +254,17 @@ fn flush(
     if split == 0 && days.is_empty() {
         return Ok(());
     }
-    let mut w = store.sample_writer(account)?;
-    let mut it = buf.drain(..split).peekable();
-    while let Some(mut s) = it.next() {
-        while let Some(twin) = it.next_if(|n| n.ts == s.ts) {
-            s.absorb(twin);
+    // Merge the readings of one instant (Takeout's JSON and CSV twins) into one sample.
+    let mut merged: Vec<Sample> = Vec::with_capacity(split);
+    for s in buf.drain(..split) {
+        match merged.last_mut() {
+            Some(last) if last.ts == s.ts => last.absorb(s),
+            _ => merged.push(s),
         }
-        match w.insert(&s) {
+    }
+    let mut w = store.sample_writer(account)?;
+    w.insert_many(&merged, |_, outcome| {
+        match outcome {
             Ok(InsertOutcome::New) => summary.samples_new += 1,
             Ok(InsertOutcome::Enriched) => summary.samples_enriched += 1,
             Ok(InsertOutcome::Present) => summary.samples_present += 1,
@@ -274,10 +278,10 @@ fn flush(
                     ));
                 }
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
-    }
-    drop(it);
+        Ok(())
+    })?;
     for d in days.drain(..) {
         w.record_day_file(&d)?;
     }
