@@ -3,7 +3,8 @@
 #
 # Generates a one-year Takeout export (JSON + CSV twins, ~6.1 M samples, 731 files) with
 # `fitpipe demo --generate-only`, then measures, each as its own process:
-#   1. fitpipe import of the .zip into an empty database: wall time, samples/s, peak RSS
+#   1. fitpipe import of the .zip into an empty database, three runs: wall time, samples/s
+#      (of the last run), peak RSS
 #   2. bytes per sample of the resulting database file
 #   3. fitpipe import of one new day into that year-long database
 #   4. the same samples loaded by the sqlite3 shell's .import (ts,bpm CSV into a rowid table)
@@ -28,9 +29,11 @@ measure() { # label, command...
 if [ ! -f "$work/year/takeout.zip" ]; then
   "$bin" demo --dir "$work/year" --days 365 --start 2025-01-01 --cadence 5 --generate-only --zip >/dev/null
 fi
-rm -f "$work"/year.db*
-measure "fitpipe import (year, .zip)" "$bin" --db "$work/year.db" import "$work/year/takeout.zip"
-cat "$work/out.txt"
+for run in 1 2 3; do
+  rm -f "$work"/year.db*
+  measure "fitpipe import (year, .zip), run $run" "$bin" --db "$work/year.db" import "$work/year/takeout.zip"
+  cat "$work/out.txt"
+done
 samples=$(sqlite3 "$work/year.db" "SELECT count(*) FROM sample")
 bytes=$(stat -c %s "$work/year.db")
 echo "samples/s: $(echo "$samples / $secs" | bc)"

@@ -58,12 +58,40 @@ pub fn write_csv<W: Write>(store: &Store, account: Option<&str>, w: W) -> Result
     Ok(n)
 }
 
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    write_file_atomically(path, |w| {
+        w.write_all(bytes).map_err(|source| ExportError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    })
+}
+
 /// Writes the export to `path` atomically; returns the row count.
 pub fn export_to_file(
     store: &Store,
     account: Option<&str>,
     path: &Path,
 ) -> Result<u64, ExportError> {
+    let mut n = 0;
+    write_file_atomically(path, |w| {
+        n = write_csv(store, account, w).map_err(|e| match e {
+            ExportError::Io { source, .. } => ExportError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+            other => other,
+        })?;
+        Ok(())
+    })?;
+    Ok(n)
+}
+
+fn write_file_atomically(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> Result<(), ExportError>,
+) -> Result<(), ExportError> {
     let io = |source: std::io::Error| ExportError::Io {
         path: path.to_path_buf(),
         source,
@@ -74,25 +102,21 @@ pub fn export_to_file(
     };
     std::fs::create_dir_all(&dir).map_err(io)?;
     let mut tmp = tempfile::Builder::new()
-        .prefix(".fitpipe-export-")
+        .prefix(".fitpipe-")
         .tempfile_in(&dir)
         .map_err(io)?;
-    let n = {
+    {
         let mut buf = std::io::BufWriter::new(tmp.as_file_mut());
-        let n = write_csv(store, account, &mut buf).map_err(|e| match e {
-            ExportError::Io { source, .. } => io(source),
-            other => other,
-        })?;
+        fill(&mut buf)?;
         buf.flush().map_err(io)?;
-        n
-    };
+    }
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     // Make the rename itself durable.
     if let Ok(d) = std::fs::File::open(&dir) {
         let _ = d.sync_all();
     }
-    Ok(n)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -18,4 +18,5 @@ pub mod error;
 pub mod export;
 pub mod import;
 pub mod model;
+pub mod report;
 pub mod store;

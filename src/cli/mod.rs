@@ -5,6 +5,7 @@ mod export;
 mod import;
 mod output;
 mod query;
+mod report;
 mod status;
 
 use std::io::IsTerminal;
@@ -50,6 +51,8 @@ pub enum Command {
     Export(export::ExportArgs),
     /// Show the database, its accounts and what they hold.
     Status(status::StatusArgs),
+    /// Draw the heart-rate report: one self-contained HTML file, or a terminal summary.
+    Report(report::ReportArgs),
     /// Try fitpipe on a made-up history: no account or cloud needed.
     Demo(demo::DemoArgs),
 }
@@ -97,6 +100,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Query(a) => query::run(&settings, a),
         Command::Export(a) => export::run(&settings, a),
         Command::Status(a) => status::run(&settings, a),
+        Command::Report(a) => report::run(&settings, a),
         Command::Demo(a) => demo::run(&settings, a),
     };
     output::ignore_broken_pipe(result)

@@ -88,6 +88,9 @@ pub fn run(settings: &Settings, args: StatusArgs) -> Result<(), Error> {
                 a.last_import_at.as_deref().unwrap_or("never")
             ),
         )?;
+        if let Some(line) = super::report::last_day_line(&store, &a.account)? {
+            w(&mut out, format!("  last 24 h:   {line}"))?;
+        }
     }
     Ok(())
 }

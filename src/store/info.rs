@@ -122,3 +122,57 @@ pub fn format_utc(ts: i64) -> String {
         .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_else(|| ts.to_string())
 }
+
+/// One hour of the master table, for reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HourPoint {
+    /// UTC epoch seconds of the hour start.
+    pub hour: i64,
+    pub max_bpm: i64,
+    pub sample_count: i64,
+    pub utc_offset_min: Option<i16>,
+}
+
+impl Store {
+    /// `account`'s hours with `since <= hour < until`, oldest first.
+    pub fn hour_points(
+        &self,
+        account: &str,
+        since: Option<i64>,
+        until: Option<i64>,
+    ) -> Result<Vec<HourPoint>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT hour_epoch, max_bpm, sample_count, utc_offset_min FROM hourly_max
+              WHERE account = ?1 AND hour_epoch >= ?2 AND hour_epoch < ?3
+              ORDER BY hour_epoch",
+        )?;
+        let rows = stmt
+            .query_map(
+                rusqlite::params![
+                    account,
+                    since.unwrap_or(i64::MIN),
+                    until.unwrap_or(i64::MAX)
+                ],
+                |r| {
+                    Ok(HourPoint {
+                        hour: r.get(0)?,
+                        max_bpm: r.get(1)?,
+                        sample_count: r.get(2)?,
+                        utc_offset_min: r.get(3)?,
+                    })
+                },
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// The newest hour start of `account`, if it has any.
+    pub fn last_hour(&self, account: &str) -> Result<Option<i64>> {
+        Ok(self.conn.query_row(
+            "SELECT max(hm.hour) FROM hour_max hm JOIN account a ON a.id = hm.account_id
+              WHERE a.name = ?1",
+            [account],
+            |r| r.get(0),
+        )?)
+    }
+}

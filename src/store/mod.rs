@@ -7,7 +7,7 @@ mod query;
 mod samples;
 
 pub use accounts::AccountId;
-pub use info::{AccountStatus, ExportRow, StoreStatus};
+pub use info::{format_utc, AccountStatus, ExportRow, HourPoint, StoreStatus};
 pub use query::{QueryResult, Value};
 pub use samples::{DayFile, HourRanges, InsertOutcome, SampleWriter};
 

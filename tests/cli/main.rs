@@ -3,4 +3,5 @@
 mod demo;
 mod import;
 mod query;
+mod report;
 mod support;
