@@ -11,6 +11,10 @@
 //! | 6 | the database is busy: another fitpipe process is writing |
 //! | 7 | the SQL query was refused or failed |
 //! | 8 | an output file cannot be written |
+//! | 9 | another `fitpipe sync` is running on this database |
+//! | 10 | the remote cannot be reached, or refused the request (credentials, permission, bucket) |
+//! | 11 | an object in the remote is corrupt; it was not overwritten, local data is untouched |
+//! | 12 | the configuration is invalid |
 
 use std::fmt;
 
@@ -19,7 +23,7 @@ use crate::import::ImportError;
 use crate::store::StoreError;
 
 /// A failure reported to the user.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     #[error("{rejected} input record(s) or file(s) were rejected; everything else was imported")]
     InputRejected { rejected: u64 },
@@ -36,6 +40,14 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
+    Locked(String),
+    #[error("{0}")]
+    Remote(String, &'static str),
+    #[error("{0}")]
+    RemoteCorrupt(String),
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -51,6 +63,10 @@ impl Error {
             Error::Busy(_) => 6,
             Error::Query(_) => 7,
             Error::Output(_) => 8,
+            Error::Locked(_) => 9,
+            Error::Remote(..) => 10,
+            Error::RemoteCorrupt(_) => 11,
+            Error::Config(_) => 12,
         }
     }
 
@@ -72,6 +88,12 @@ impl Error {
             }
             Error::Output(_) => "check that the output folder exists, is writable and has space",
             Error::Usage(_) => "see fitpipe --help",
+            Error::Locked(_) => "wait for the running sync to finish (or pass --wait), then try again",
+            Error::Remote(_, hint) => hint,
+            Error::RemoteCorrupt(_) => {
+                "restore the object from the bucket's noncurrent versions, or move it aside; fitpipe will write a fresh one from the merged local data on the next sync"
+            }
+            Error::Config(_) => "fix the file named above; `fitpipe config default` prints a commented example",
             Error::Internal(_) => return None,
         })
     }
@@ -138,6 +160,10 @@ mod tests {
             Error::Busy(String::new()),
             Error::Query(String::new()),
             Error::Output(String::new()),
+            Error::Locked(String::new()),
+            Error::Remote(String::new(), "x"),
+            Error::RemoteCorrupt(String::new()),
+            Error::Config(String::new()),
         ];
         let mut codes: Vec<i32> = all.iter().map(Error::exit_code).collect();
         codes.sort();

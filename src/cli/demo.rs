@@ -173,7 +173,7 @@ pub fn run(settings: &Settings, args: DemoArgs) -> Result<(), Error> {
     let demo_settings = Settings {
         data_dir: dir.clone(),
         db: dir.join("fitpipe.db"),
-        account: settings.account.clone(),
+        ..settings.clone()
     };
     let summary = import_paths(&demo_settings, &[source], true)?;
     write!(out, "  ").map_err(io_err)?;

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::Settings;
+use crate::config::{Env, Flags, Settings};
 use crate::error::{Error, Report};
 
 /// Your heart-rate history, in your own hands.
@@ -23,6 +23,14 @@ pub struct Cli {
     /// The database file [default: $XDG_DATA_HOME/fitpipe/fitpipe.db].
     #[arg(long, global = true, env = "FITPIPE_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
+
+    /// The configuration file [default: $XDG_CONFIG_HOME/fitpipe/config.toml].
+    #[arg(long, global = true, env = "FITPIPE_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// The remote for sync: gs://BUCKET/PREFIX or file:///PATH (overrides remote.url).
+    #[arg(long, global = true, env = "FITPIPE_REMOTE_URL", value_name = "URL")]
+    pub remote: Option<String>,
 
     /// The account the command works on.
     #[arg(
@@ -94,7 +102,22 @@ pub fn main() -> i32 {
 
 /// Runs a parsed command.
 pub fn run(cli: Cli) -> Result<(), Error> {
-    let settings = Settings::resolve(cli.db.as_deref(), &cli.account)?;
+    let flags = Flags {
+        config: cli.config,
+        db: cli.db,
+        account: cli.account,
+        remote_url: cli.remote,
+    };
+    // The only place outside variables are read: the ones Google's own tools define.
+    let env = Env {
+        storage_emulator_host: std::env::var("STORAGE_EMULATOR_HOST")
+            .ok()
+            .filter(|v| !v.is_empty()),
+        google_application_credentials: std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
+    };
+    let settings = Settings::resolve(&flags, &env)?;
     let result = match cli.command {
         Command::Import(a) => import::run(&settings, a),
         Command::Query(a) => query::run(&settings, a),

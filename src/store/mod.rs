@@ -3,11 +3,13 @@
 
 mod accounts;
 mod info;
+mod lake;
 mod query;
 mod samples;
 
 pub use accounts::AccountId;
 pub use info::{format_utc, AccountStatus, ExportRow, HourPoint, StoreStatus};
+pub use lake::{storable, LakeSample, MasterHour};
 pub use query::{QueryResult, Value};
 pub use samples::{DayFile, HourRanges, InsertOutcome, SampleWriter};
 
@@ -211,7 +213,7 @@ mod tests {
     #[test]
     fn migrations_apply_and_are_recorded() {
         let store = Store::open_in_memory().unwrap();
-        assert_eq!(store.schema_version().unwrap(), 1);
+        assert_eq!(store.schema_version().unwrap(), 2);
     }
 
     #[cfg(unix)]
@@ -226,7 +228,7 @@ mod tests {
         assert_eq!(mode, 0o600);
         // Reopening an existing database migrates nothing and keeps it.
         let again = Store::open(&path).unwrap();
-        assert_eq!(again.schema_version().unwrap(), 1);
+        assert_eq!(again.schema_version().unwrap(), 2);
     }
 
     #[test]

@@ -1,0 +1,68 @@
+//! The configuration file, `config.toml`: its raw shape and the commented example that ships
+//! inside the binary.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The commented example configuration (`fitpipe config default`).
+pub const EXAMPLE: &str = include_str!("example.toml");
+
+/// The file as written; every key is optional.
+#[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Database file; default `$XDG_DATA_HOME/fitpipe/fitpipe.db`.
+    pub db: Option<PathBuf>,
+    #[serde(default)]
+    pub remote: RawRemote,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RawRemote {
+    /// `gs://BUCKET/PREFIX` or `file:///PATH`.
+    pub url: Option<String>,
+    /// A service-account key file for GCS.
+    pub service_account_key: Option<PathBuf>,
+    /// A GCS-compatible server to use instead of Google's (for tests and emulators).
+    pub gcs_base_url: Option<String>,
+}
+
+/// Reads `path`; a missing file is an empty configuration only when `must_exist` is false.
+pub fn load(path: &Path, must_exist: bool) -> Result<RawConfig, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+            Ok(RawConfig::default())
+        }
+        Err(e) => Err(format!("read {}: {e}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_parses_and_sets_nothing_by_default() {
+        let c: RawConfig = toml::from_str(EXAMPLE).unwrap();
+        assert_eq!(c, RawConfig::default());
+        // Uncommenting the remote lines gives a valid remote.
+        let on: String = EXAMPLE
+            .lines()
+            .map(|l| {
+                l.strip_prefix("# url = \"file")
+                    .map_or(l.to_string(), |r| format!("url = \"file{r}"))
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let c: RawConfig = toml::from_str(&on).unwrap();
+        assert!(c.remote.url.unwrap().starts_with("file://"));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        assert!(toml::from_str::<RawConfig>("[remote]\nulr = \"x\"").is_err());
+    }
+}

@@ -1,0 +1,266 @@
+//! Resolved settings. What the user typed (flags, with `FITPIPE_*` environment variables
+//! folded in by clap), the configuration file, and the few outside environment variables the
+//! `cli` layer hands over become absolute paths and validated values here, once; nothing
+//! below `cli` reads the environment or invents paths.
+//!
+//! Precedence, lowest first: built-in defaults < config file < environment < flags.
+//! The data folder defaults to `$XDG_DATA_HOME/fitpipe` (`~/.local/share/fitpipe`), the
+//! config file to `$XDG_CONFIG_HOME/fitpipe/config.toml`, or the platform's equivalents.
+
+pub mod file;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::model::validate_account_name;
+
+/// Where `fitpipe sync` keeps its copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemoteUrl {
+    /// `gs://BUCKET/PREFIX`
+    Gcs { bucket: String, prefix: String },
+    /// `file:///PATH`: a local or mounted folder.
+    File { root: PathBuf },
+}
+
+impl RemoteUrl {
+    /// Parses `gs://BUCKET[/PREFIX]` or `file:///ABSOLUTE/PATH`.
+    pub fn parse(url: &str) -> Result<RemoteUrl, String> {
+        if let Some(rest) = url.strip_prefix("gs://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(format!("remote URL {url:?} names no bucket"));
+            }
+            return Ok(RemoteUrl::Gcs {
+                bucket: bucket.to_string(),
+                prefix: prefix.trim_matches('/').to_string(),
+            });
+        }
+        if let Some(rest) = url.strip_prefix("file://") {
+            let root = PathBuf::from(rest);
+            if !root.is_absolute() {
+                return Err(format!(
+                    "remote URL {url:?} needs an absolute path: file:///PATH"
+                ));
+            }
+            return Ok(RemoteUrl::File { root });
+        }
+        Err(format!(
+            "remote URL {url:?} must start with gs:// or file://"
+        ))
+    }
+}
+
+impl std::fmt::Display for RemoteUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RemoteUrl::Gcs { bucket, prefix } if prefix.is_empty() => write!(f, "gs://{bucket}"),
+            RemoteUrl::Gcs { bucket, prefix } => write!(f, "gs://{bucket}/{prefix}"),
+            RemoteUrl::File { root } => write!(f, "file://{}", root.display()),
+        }
+    }
+}
+
+/// Everything needed to reach the remote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteSettings {
+    pub url: RemoteUrl,
+    pub service_account_key: Option<PathBuf>,
+    /// A GCS-compatible server instead of Google's: from the config file, or
+    /// `STORAGE_EMULATOR_HOST` as Google's client libraries read it.
+    pub gcs_base_url: Option<String>,
+    /// Whether that server is an emulator that takes no credentials.
+    pub emulator: bool,
+    /// `GOOGLE_APPLICATION_CREDENTIALS`.
+    pub application_credentials: Option<PathBuf>,
+}
+
+/// Settings every command shares.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub db: PathBuf,
+    pub account: String,
+    pub config_file: PathBuf,
+    pub config_found: bool,
+    pub remote: Option<RemoteSettings>,
+}
+
+/// What the command line said (clap has folded `FITPIPE_*` variables in already).
+#[derive(Debug, Default, Clone)]
+pub struct Flags {
+    pub config: Option<PathBuf>,
+    pub db: Option<PathBuf>,
+    pub account: String,
+    pub remote_url: Option<String>,
+}
+
+/// Outside environment variables that Google's tools define.
+#[derive(Debug, Default, Clone)]
+pub struct Env {
+    pub storage_emulator_host: Option<String>,
+    pub google_application_credentials: Option<PathBuf>,
+}
+
+fn project_dirs() -> Result<directories::ProjectDirs, Error> {
+    directories::ProjectDirs::from("", "", "fitpipe").ok_or_else(|| {
+        Error::Usage("no home folder found; give --db PATH and --config PATH".into())
+    })
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+impl Settings {
+    /// Resolves the settings from flags, the config file and the environment.
+    pub fn resolve(flags: &Flags, env: &Env) -> Result<Settings, Error> {
+        validate_account_name(&flags.account).map_err(Error::Usage)?;
+        let dirs = project_dirs();
+        let (config_file, must_exist) = match &flags.config {
+            Some(p) => (absolute(p), true),
+            None => (
+                dirs.as_ref()
+                    .map_err(Clone::clone)?
+                    .config_dir()
+                    .join("config.toml"),
+                false,
+            ),
+        };
+        let raw = file::load(&config_file, must_exist).map_err(Error::Config)?;
+        let config_found = config_file.exists();
+
+        let (data_dir, db) = match flags.db.as_ref().or(raw.db.as_ref()) {
+            Some(db) => {
+                let db = absolute(db);
+                let dir = db
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| PathBuf::from("."));
+                (dir, db)
+            }
+            None => {
+                let dir = dirs?.data_dir().to_path_buf();
+                let db = dir.join("fitpipe.db");
+                (dir, db)
+            }
+        };
+
+        let remote = match flags.remote_url.as_ref().or(raw.remote.url.as_ref()) {
+            None => None,
+            Some(url) => {
+                let url = RemoteUrl::parse(url).map_err(Error::Config)?;
+                let emulator = env.storage_emulator_host.as_ref().map(|h| {
+                    if h.starts_with("http://") || h.starts_with("https://") {
+                        h.trim_end_matches('/').to_string()
+                    } else {
+                        format!("http://{}", h.trim_end_matches('/'))
+                    }
+                });
+                Some(RemoteSettings {
+                    url,
+                    service_account_key: raw.remote.service_account_key.as_deref().map(absolute),
+                    emulator: emulator.is_some() && raw.remote.gcs_base_url.is_none(),
+                    gcs_base_url: raw.remote.gcs_base_url.clone().or(emulator),
+                    application_credentials: env.google_application_credentials.clone(),
+                })
+            }
+        };
+
+        Ok(Settings {
+            data_dir,
+            db,
+            account: flags.account.clone(),
+            config_file,
+            config_found,
+            remote,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_urls_parse() {
+        assert_eq!(
+            RemoteUrl::parse("gs://b/fit/pipe/").unwrap(),
+            RemoteUrl::Gcs {
+                bucket: "b".into(),
+                prefix: "fit/pipe".into()
+            }
+        );
+        assert_eq!(
+            RemoteUrl::parse("gs://b").unwrap(),
+            RemoteUrl::Gcs {
+                bucket: "b".into(),
+                prefix: "".into()
+            }
+        );
+        assert_eq!(
+            RemoteUrl::parse("file:///srv/x").unwrap(),
+            RemoteUrl::File {
+                root: "/srv/x".into()
+            }
+        );
+        assert!(RemoteUrl::parse("file://relative").is_err());
+        assert!(RemoteUrl::parse("s3://b").is_err());
+        assert!(RemoteUrl::parse("gs://").is_err());
+    }
+
+    #[test]
+    fn precedence_is_defaults_file_env_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("c.toml");
+        std::fs::write(
+            &cfg,
+            "db = \"/from/file.db\"\n[remote]\nurl = \"file:///from/file\"\n",
+        )
+        .unwrap();
+        let mut flags = Flags {
+            config: Some(cfg.clone()),
+            account: "default".into(),
+            ..Flags::default()
+        };
+        let s = Settings::resolve(&flags, &Env::default()).unwrap();
+        assert_eq!(s.db, PathBuf::from("/from/file.db"));
+        assert_eq!(
+            s.remote.unwrap().url,
+            RemoteUrl::File {
+                root: "/from/file".into()
+            }
+        );
+        flags.db = Some("/from/flag.db".into());
+        flags.remote_url = Some("gs://flag/p".into());
+        let env = Env {
+            storage_emulator_host: Some("127.0.0.1:4443".into()),
+            ..Env::default()
+        };
+        let s = Settings::resolve(&flags, &env).unwrap();
+        assert_eq!(s.db, PathBuf::from("/from/flag.db"));
+        let r = s.remote.unwrap();
+        assert_eq!(
+            r.url,
+            RemoteUrl::Gcs {
+                bucket: "flag".into(),
+                prefix: "p".into()
+            }
+        );
+        assert_eq!(r.gcs_base_url.as_deref(), Some("http://127.0.0.1:4443"));
+        assert!(r.emulator);
+    }
+
+    #[test]
+    fn a_named_config_file_must_exist_and_parse() {
+        let flags = Flags {
+            config: Some("/nonexistent/c.toml".into()),
+            account: "default".into(),
+            ..Flags::default()
+        };
+        assert!(matches!(
+            Settings::resolve(&flags, &Env::default()),
+            Err(Error::Config(_))
+        ));
+    }
+}
