@@ -20,3 +20,4 @@ pub mod import;
 pub mod model;
 pub mod report;
 pub mod store;
+pub mod sync;

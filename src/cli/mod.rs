@@ -1,5 +1,6 @@
 //! The command line: clap types, one file per subcommand. Only this layer prints.
 
+mod config_cmd;
 mod demo;
 mod export;
 mod import;
@@ -7,6 +8,7 @@ mod output;
 mod query;
 mod report;
 mod status;
+mod sync;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -59,6 +61,13 @@ pub enum Command {
     Export(export::ExportArgs),
     /// Show the database, its accounts and what they hold.
     Status(status::StatusArgs),
+    /// Push to the remote: reconcile the master CSV and upload new raw samples.
+    Sync(sync::SyncArgs),
+    /// Fill the local store from the remote (a new laptop, a lost disk).
+    Restore(sync::RestoreArgs),
+    /// Show or print the configuration.
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCommand),
     /// Draw the heart-rate report: one self-contained HTML file, or a terminal summary.
     Report(report::ReportArgs),
     /// Try fitpipe on a made-up history: no account or cloud needed.
@@ -124,6 +133,9 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Export(a) => export::run(&settings, a),
         Command::Status(a) => status::run(&settings, a),
         Command::Report(a) => report::run(&settings, a),
+        Command::Sync(a) => sync::run(&settings, a),
+        Command::Restore(a) => sync::restore(&settings, a),
+        Command::Config(c) => config_cmd::run(&settings, c),
         Command::Demo(a) => demo::run(&settings, a),
     };
     output::ignore_broken_pipe(result)

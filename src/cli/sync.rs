@@ -1,0 +1,208 @@
+//! `fitpipe sync` and `fitpipe restore`.
+
+use std::io::Write;
+
+use clap::Args;
+
+use super::output::io_err;
+use crate::config::Settings;
+use crate::error::Error;
+use crate::store::Store;
+use crate::sync::{self, Remote, RemoteFailure, SyncError, SyncOptions, SyncReport};
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Print what would be written, skipped and merged; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Wait for a sync that is already running instead of exiting.
+    #[arg(long)]
+    pub wait: bool,
+
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl From<SyncError> for Error {
+    fn from(e: SyncError) -> Self {
+        let msg = e.to_string();
+        match e {
+            SyncError::Remote { kind, .. } => Error::Remote(
+                msg,
+                match kind {
+                    RemoteFailure::Permission => {
+                        "give the account fitpipe uses object access on the bucket (roles/storage.objectAdmin; terraform/ sets this up), or check the folder's permissions"
+                    }
+                    RemoteFailure::Credentials => {
+                        "set GOOGLE_APPLICATION_CREDENTIALS to a service-account key, set remote.service_account_key, or run `gcloud auth application-default login`"
+                    }
+                    RemoteFailure::Missing => {
+                        "check the bucket name in remote.url and that the bucket exists (terraform/ creates it)"
+                    }
+                    RemoteFailure::Other => "check the network and remote.url, then run the sync again; re-running is safe",
+                },
+            ),
+            SyncError::Corrupt { .. } => Error::RemoteCorrupt(msg),
+            SyncError::Contention { .. } => Error::Remote(msg, "run the sync again; re-running is safe"),
+            SyncError::LockHeld { .. } => Error::Locked(msg),
+            SyncError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// Holds the per-database sync lock for as long as it lives.
+pub(crate) struct SyncLock(#[allow(dead_code)] std::fs::File);
+
+/// Takes the lock that keeps two syncs of one database from running at once.
+pub(crate) fn lock(settings: &Settings, wait: bool) -> Result<SyncLock, Error> {
+    let path = settings.db.with_extension("sync.lock");
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Database(format!("create {}: {e}", dir.display())))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::Database(format!("open {}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(SyncLock(file)),
+        Err(std::fs::TryLockError::WouldBlock) if wait => {
+            file.lock()
+                .map_err(|e| Error::Database(format!("lock {}: {e}", path.display())))?;
+            Ok(SyncLock(file))
+        }
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked(format!(
+            "another fitpipe sync is running on {}",
+            settings.db.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(Error::Database(format!("lock {}: {e}", path.display())))
+        }
+    }
+}
+
+fn holder() -> String {
+    format!(
+        "pid {} at {}",
+        std::process::id(),
+        crate::clock::now_rfc3339()
+    )
+}
+
+/// Runs the push (or, with `push` false, the restore) against the configured remote.
+pub(crate) fn run_remote(
+    settings: &Settings,
+    push: bool,
+    dry_run: bool,
+) -> Result<Option<SyncReport>, Error> {
+    let Some(rs) = &settings.remote else {
+        return Ok(None);
+    };
+    let remote = Remote::open(rs)?;
+    let mut store = Store::open(&settings.db)?;
+    let opts = SyncOptions {
+        push,
+        dry_run,
+        holder: holder(),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("start the async runtime: {e}")))?;
+    let now = crate::clock::now_rfc3339();
+    Ok(Some(
+        rt.block_on(sync::run(&mut store, &remote, &opts, &now))?,
+    ))
+}
+
+pub(crate) fn print_report(
+    out: &mut impl Write,
+    r: &SyncReport,
+    dry_run: bool,
+) -> std::io::Result<()> {
+    let verb = if dry_run { "would" } else { "did" };
+    if dry_run {
+        writeln!(out, "plan (dry run, nothing changed):")?;
+        for line in &r.plan {
+            writeln!(out, "  {line}")?;
+        }
+    }
+    writeln!(
+        out,
+        "push: {} account(s); read {} part(s), {verb} upload {} part(s) ({} samples); {} samples and {} hour(s) merged from the remote; master table {} hours, {}",
+        r.accounts.len(),
+        r.parts_read,
+        r.parts_uploaded.len(),
+        r.samples_uploaded,
+        r.samples_from_remote,
+        r.hours_merged_locally,
+        r.master_hours,
+        if r.master_written { "written" } else if dry_run { "see plan" } else { "up to date" }
+    )
+}
+
+pub fn run(settings: &Settings, args: SyncArgs) -> Result<(), Error> {
+    let _lock = lock(settings, args.wait)?;
+    let mut out = std::io::stdout().lock();
+    if !args.json {
+        writeln!(
+            out,
+            "pull: the Google Health API pull is not set up in this version; skipping it (import Takeout exports with `fitpipe import`)"
+        )
+        .map_err(io_err)?;
+    }
+    match run_remote(settings, true, args.dry_run)? {
+        None => {
+            if !args.json {
+                writeln!(out, "push: no remote configured (set remote.url in {}, or pass --remote); nothing to push", settings.config_file.display()).map_err(io_err)?;
+            }
+        }
+        Some(r) if args.json => {
+            serde_json::to_writer_pretty(&mut out, &r).map_err(|e| io_err(e.into()))?;
+            writeln!(out).map_err(io_err)?;
+        }
+        Some(r) => print_report(&mut out, &r, args.dry_run).map_err(io_err)?,
+    }
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// Print what would be merged; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+pub fn restore(settings: &Settings, args: RestoreArgs) -> Result<(), Error> {
+    let _lock = lock(settings, false)?;
+    let mut out = std::io::stdout().lock();
+    match run_remote(settings, false, args.dry_run)? {
+        None => Err(Error::Config(format!(
+            "no remote configured: set remote.url in {} or pass --remote",
+            settings.config_file.display()
+        ))),
+        Some(r) => {
+            if args.dry_run {
+                print_report(&mut out, &r, true).map_err(io_err)
+            } else {
+                writeln!(
+                    out,
+                    "restored from {}: {} samples from {} part(s), {} hour(s) of the master table",
+                    settings
+                        .remote
+                        .as_ref()
+                        .map(|r| r.url.to_string())
+                        .unwrap_or_default(),
+                    r.samples_from_remote,
+                    r.parts_read,
+                    r.hours_merged_locally
+                )
+                .map_err(io_err)
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! The master table as the remote holds it: parsing (strictly: a hand-edited or corrupt file
+//! is refused, never overwritten), merging, and writing. All pure.
+//!
+//! The merge keeps, for every (account, hour) on either side, the larger max and the larger
+//! sample count, and of the two local times the non-empty one, or the larger when both are
+//! set. Each of these is a maximum over a total order, so the merge is commutative,
+//! associative and idempotent, and any number of machines converge.
+
+use std::collections::BTreeMap;
+
+use crate::export::COLUMNS;
+use crate::model::{validate_account_name, MAX_BPM, MIN_BPM};
+
+/// One hour's figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub max_bpm: i64,
+    pub sample_count: i64,
+    /// RFC 3339 local hour start, or empty when unknown.
+    pub local: String,
+}
+
+/// (account, hour_start_utc) -> figures, in export order.
+pub type Master = BTreeMap<(String, String), Entry>;
+
+/// Parses the master CSV. Any deviation from the format fitpipe writes is an error naming
+/// the line.
+pub fn parse(bytes: &[u8]) -> Result<Master, String> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut rows = rdr.records();
+    match rows.next() {
+        None => return Err("empty file (expected a header line)".into()),
+        Some(Err(e)) => return Err(format!("line 1: {e}")),
+        Some(Ok(h)) if h.iter().ne(COLUMNS.iter().copied()) => {
+            return Err(format!("line 1: header is not {}", COLUMNS.join(",")));
+        }
+        Some(Ok(_)) => {}
+    }
+    let mut out = Master::new();
+    for (i, rec) in rows.enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| format!("line {line}: {e}"))?;
+        if rec.len() != COLUMNS.len() {
+            return Err(format!(
+                "line {line}: expected {} fields, found {}",
+                COLUMNS.len(),
+                rec.len()
+            ));
+        }
+        let (account, hour, local) = (&rec[0], &rec[1], &rec[2]);
+        validate_account_name(account).map_err(|e| format!("line {line}: {e}"))?;
+        let ok_hour = hour.len() == 20
+            && chrono::NaiveDateTime::parse_from_str(hour, "%Y-%m-%dT%H:%M:%SZ").is_ok_and(|t| {
+                chrono::Timelike::minute(&t) == 0 && chrono::Timelike::second(&t) == 0
+            });
+        if !ok_hour {
+            return Err(format!(
+                "line {line}: hour_start_utc {hour:?} is not YYYY-MM-DDTHH:00:00Z"
+            ));
+        }
+        if !local.is_empty() && chrono::DateTime::parse_from_rfc3339(local).is_err() {
+            return Err(format!(
+                "line {line}: hour_start_local {local:?} is not RFC 3339"
+            ));
+        }
+        let max: i64 = rec[3]
+            .parse()
+            .map_err(|_| format!("line {line}: max_bpm {:?} is not an integer", &rec[3]))?;
+        if !(MIN_BPM..=MAX_BPM).contains(&max) {
+            return Err(format!(
+                "line {line}: max_bpm {max} is outside {MIN_BPM}..={MAX_BPM}"
+            ));
+        }
+        let count: i64 = rec[4]
+            .parse()
+            .map_err(|_| format!("line {line}: sample_count {:?} is not an integer", &rec[4]))?;
+        if count < 1 {
+            return Err(format!("line {line}: sample_count {count} is below 1"));
+        }
+        let key = (account.to_string(), hour.to_string());
+        if out.contains_key(&key) {
+            return Err(format!(
+                "line {line}: hour {hour} of account {account} appears twice"
+            ));
+        }
+        out.insert(
+            key,
+            Entry {
+                max_bpm: max,
+                sample_count: count,
+                local: local.to_string(),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Writes the master CSV, byte for byte as `fitpipe export` does.
+pub fn write(m: &Master) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record(COLUMNS).expect("writing to memory");
+    for ((account, hour), e) in m {
+        w.write_record([
+            account.as_str(),
+            hour,
+            &e.local,
+            &e.max_bpm.to_string(),
+            &e.sample_count.to_string(),
+        ])
+        .expect("writing to memory");
+    }
+    w.into_inner().expect("writing to memory")
+}
+
+fn merge_entry(a: &Entry, b: &Entry) -> Entry {
+    Entry {
+        max_bpm: a.max_bpm.max(b.max_bpm),
+        sample_count: a.sample_count.max(b.sample_count),
+        local: a.local.clone().max(b.local.clone()),
+    }
+}
+
+/// Merges two copies.
+pub fn merge(a: &Master, b: &Master) -> Master {
+    let mut out = a.clone();
+    for (k, e) in b {
+        out.entry(k.clone())
+            .and_modify(|x| *x = merge_entry(x, e))
+            .or_insert_with(|| e.clone());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn m(rows: &[(&str, u32, i64, i64, &str)]) -> Master {
+        rows.iter()
+            .map(|(a, h, mx, c, l)| {
+                (
+                    (a.to_string(), format!("2025-01-01T{h:02}:00:00Z")),
+                    Entry {
+                        max_bpm: *mx,
+                        sample_count: *c,
+                        local: l.to_string(),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn round_trip_and_merge_rules() {
+        let a = m(&[
+            ("a", 1, 80, 10, ""),
+            ("a", 2, 90, 5, "2025-01-01T03:00:00+01:00"),
+        ]);
+        let b = m(&[
+            ("a", 1, 85, 7, "2025-01-01T02:00:00+01:00"),
+            ("b", 1, 60, 3, ""),
+        ]);
+        assert_eq!(parse(&write(&a)).unwrap(), a);
+        let ab = merge(&a, &b);
+        assert_eq!(
+            ab,
+            m(&[
+                ("a", 1, 85, 10, "2025-01-01T02:00:00+01:00"),
+                ("a", 2, 90, 5, "2025-01-01T03:00:00+01:00"),
+                ("b", 1, 60, 3, "")
+            ])
+        );
+    }
+
+    #[test]
+    fn corrupt_copies_are_refused_with_the_line() {
+        let good = "account,hour_start_utc,hour_start_local,max_bpm,sample_count\na,2025-01-01T01:00:00Z,,80,10\n";
+        assert!(parse(good.as_bytes()).is_ok());
+        for (bad, want) in [
+            ("", "empty"),
+            ("time,bpm\n", "line 1"),
+            ("account,hour_start_utc,hour_start_local,max_bpm,sample_count\na,2025-01-01T01:30:00Z,,80,10\n", "line 2"),
+            ("account,hour_start_utc,hour_start_local,max_bpm,sample_count\na,2025-01-01T01:00:00Z,,eighty,10\n", "line 2: max_bpm"),
+            ("account,hour_start_utc,hour_start_local,max_bpm,sample_count\na,2025-01-01T01:00:00Z,,80,10\na,2025-01-01T01:00:00Z,,81,10\n", "twice"),
+            ("account,hour_start_utc,hour_start_local,max_bpm,sample_count\na,2025-01-01T01:00:00Z,,80\n", "fields"),
+            ("account,hour_start_utc,hour_start_local,max_bpm,sample_count\na,2025-01-01T01:00:00Z,yesterday,80,3\n", "RFC 3339"),
+        ] {
+            let err = parse(bad.as_bytes()).unwrap_err();
+            assert!(err.contains(want), "{bad:?}: {err}");
+        }
+    }
+
+    fn arb_master() -> impl Strategy<Value = Master> {
+        proptest::collection::vec((0..2usize, 0..6u32, 40..200i64, 1..50i64, 0..3usize), 0..12)
+            .prop_map(|v| {
+                let locals = ["", "2025-01-01T00:00:00+01:00", "2025-01-01T00:00:00+02:00"];
+                v.into_iter()
+                    .map(|(a, h, mx, c, l)| {
+                        (
+                            (
+                                ["a", "b"][a].to_string(),
+                                format!("2025-01-01T{h:02}:00:00Z"),
+                            ),
+                            Entry {
+                                max_bpm: mx,
+                                sample_count: c,
+                                local: locals[l].to_string(),
+                            },
+                        )
+                    })
+                    .collect()
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn merge_is_commutative_associative_idempotent(a in arb_master(), b in arb_master(), c in arb_master()) {
+            prop_assert_eq!(merge(&a, &b), merge(&b, &a));
+            prop_assert_eq!(merge(&merge(&a, &b), &c), merge(&a, &merge(&b, &c)));
+            prop_assert_eq!(merge(&a, &a), a.clone());
+            prop_assert_eq!(parse(&write(&a)).unwrap(), a);
+        }
+    }
+}

@@ -1,0 +1,371 @@
+//! Syncing the local store with a remote: the raw-sample lake and the master table.
+//!
+//! Plan apart from apply: [`plan`] decides, with no I/O, which parts to read and what each
+//! dirty day uploads; [`run`] reads the remote, applies the plan and reconciles the master
+//! table. The remote is the truth for replication state: after a failed upload fitpipe
+//! forgets which remote parts it had merged, and the next run recomputes that from a listing.
+//! Sync never deletes a remote object (but for a folder remote's own lock object).
+
+pub mod layout;
+pub mod master;
+pub mod plan;
+pub mod remote;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+pub use remote::{Concurrency, Remote};
+
+use crate::model::{validate_account_name, HOUR};
+use crate::store::{AccountId, LakeSample, MasterHour, Store, StoreError};
+
+/// Why the remote refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteFailure {
+    Permission,
+    Credentials,
+    Missing,
+    Other,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("could not {op} {object}: {message}")]
+    Remote {
+        op: String,
+        object: String,
+        message: String,
+        kind: RemoteFailure,
+    },
+    #[error("remote object {object} is not valid: {message}")]
+    Corrupt { object: String, message: String },
+    #[error(
+        "the remote master table kept changing while merging ({attempts} attempts); try again"
+    )]
+    Contention { attempts: u32 },
+    #[error("another machine holds the remote's lock {object} (written {minutes} min ago)")]
+    LockHeld { object: String, minutes: i64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a sync is allowed to do.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Upload (false for `restore`: read the remote into the local store only).
+    pub push: bool,
+    /// Change nothing, local or remote; report the plan.
+    pub dry_run: bool,
+    /// Written into a folder remote's lock object.
+    pub holder: String,
+}
+
+/// What a sync did (or, dry, would do).
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct SyncReport {
+    pub accounts: Vec<String>,
+    pub parts_read: usize,
+    pub parts_uploaded: Vec<String>,
+    pub samples_uploaded: usize,
+    pub samples_from_remote: u64,
+    pub hours_merged_locally: usize,
+    pub master_hours: usize,
+    pub master_written: bool,
+    pub master_attempts: u32,
+    /// One line per planned operation, for --dry-run.
+    pub plan: Vec<String>,
+}
+
+/// Attempts at a conditional master write before giving up.
+const MAX_ATTEMPTS: u32 = 8;
+/// A folder remote's lock older than this is left by a crashed run and may be broken.
+const STALE_LOCK_MINUTES: i64 = 10;
+
+fn offset_of_local(local: &str) -> Option<i16> {
+    chrono::DateTime::parse_from_rfc3339(local)
+        .ok()
+        .map(|d| (d.offset().local_minus_utc() / 60) as i16)
+}
+
+fn hour_epoch(hour_start_utc: &str) -> Option<i64> {
+    chrono::NaiveDateTime::parse_from_str(hour_start_utc, "%Y-%m-%dT%H:%M:%SZ")
+        .ok()
+        .map(|d| d.and_utc().timestamp())
+}
+
+/// The local master table in the remote's shape.
+pub fn local_master(store: &Store) -> Result<master::Master, StoreError> {
+    let mut m = master::Master::new();
+    store
+        .for_each_export_row(None, |r| {
+            m.insert(
+                (r.account.clone(), r.hour_start_utc.clone()),
+                master::Entry {
+                    max_bpm: r.max_bpm,
+                    sample_count: r.sample_count,
+                    local: r.hour_start_local.clone().unwrap_or_default(),
+                },
+            );
+            Ok(())
+        })?
+        .map_err(|e| StoreError::Query(e.to_string()))?;
+    Ok(m)
+}
+
+/// Syncs every account of `store` (and every account the remote has) with `remote`.
+pub async fn run(
+    store: &mut Store,
+    remote: &Remote,
+    opts: &SyncOptions,
+    now: &str,
+) -> Result<SyncReport, SyncError> {
+    let mut report = SyncReport::default();
+    let listing = remote.list("samples/").await?;
+    let mut accounts: BTreeSet<String> = store.account_names()?.into_iter().collect();
+    for name in &listing {
+        if let Some((account, _)) = layout::parse_part(name) {
+            accounts.insert(account);
+        }
+    }
+    for account in &accounts {
+        let prefix = layout::account_dir(account);
+        let parts: Vec<String> = listing
+            .iter()
+            .filter(|n| n.starts_with(&prefix))
+            .cloned()
+            .collect();
+        let id = match store.account(account)? {
+            Some(id) => Some(id),
+            None if opts.dry_run => None,
+            None => Some(store.ensure_account(account, now)?),
+        };
+        if let Err(e) = sync_lake(store, remote, opts, account, id, &parts, &mut report).await {
+            if let (Some(id), false) = (id, opts.dry_run) {
+                store.forget_parts(id)?;
+            }
+            return Err(e);
+        }
+    }
+    report.accounts = accounts.into_iter().collect();
+    reconcile_master(store, remote, opts, now, &mut report).await?;
+    Ok(report)
+}
+
+async fn sync_lake(
+    store: &mut Store,
+    remote: &Remote,
+    opts: &SyncOptions,
+    account: &str,
+    id: Option<AccountId>,
+    listing: &[String],
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    let (known, dirty) = match id {
+        Some(id) => (store.known_parts(id)?, store.dirty_days(id)?),
+        None => Default::default(),
+    };
+    let fetch = plan::parts_to_fetch(listing, &known, &dirty);
+    let mut fetched: BTreeMap<String, Vec<LakeSample>> = BTreeMap::new();
+    for name in &fetch {
+        let bytes = remote.get(name).await?;
+        let samples = plan::parse_part(&bytes).map_err(|message| SyncError::Corrupt {
+            object: remote.name(name),
+            message,
+        })?;
+        fetched.insert(name.clone(), samples);
+    }
+    report.parts_read += fetched.len();
+
+    // Parts from other machines (or an earlier life of this one) go into the local store.
+    let new_parts: Vec<&String> = fetch.iter().filter(|n| !known.contains(*n)).collect();
+    if !new_parts.is_empty() {
+        let n: usize = new_parts.iter().map(|p| fetched[*p].len()).sum();
+        report.plan.push(format!(
+            "merge {n} samples from {} remote part(s) of account {account} into the local store",
+            new_parts.len()
+        ));
+        if let (Some(id), false) = (id, opts.dry_run) {
+            let mut w = store.sample_writer_from_remote(id)?;
+            for p in &new_parts {
+                let samples: Vec<crate::model::Sample> = fetched[*p]
+                    .iter()
+                    .map(|s| crate::model::Sample {
+                        ts: s.ts,
+                        bpm: s.bpm,
+                        utc_offset_min: s.utc_offset_min,
+                        device: s.device.as_deref().map(Into::into),
+                    })
+                    .collect();
+                w.insert_many(&samples, |_, o| {
+                    if o? == crate::store::InsertOutcome::New {
+                        report.samples_from_remote += 1;
+                    }
+                    Ok(())
+                })?;
+            }
+            w.commit()?;
+            let names: Vec<String> = new_parts.iter().map(|s| s.to_string()).collect();
+            store.record_parts(id, &names)?;
+        }
+    }
+
+    let Some(id) = id else {
+        return Ok(());
+    };
+    let by_day = plan::parts_by_day(&fetch);
+    for day in dirty {
+        let remote_samples: Vec<LakeSample> = by_day
+            .get(&day)
+            .into_iter()
+            .flatten()
+            .flat_map(|p| fetched[p].iter().cloned())
+            .collect();
+        let local = store.day_samples(id, day)?;
+        let upload = plan::day_upload(account, day, &local, &remote_samples);
+        match (&upload, opts.push) {
+            (Some((name, bytes)), true) => {
+                let n = bytes.iter().filter(|b| **b == b'\n').count() - 1;
+                report
+                    .plan
+                    .push(format!("upload {} ({n} samples)", remote.name(name)));
+                if !opts.dry_run {
+                    remote.put_new(name, bytes.clone()).await?;
+                    store.record_parts(id, std::slice::from_ref(name))?;
+                    store.mark_day_clean(id, day)?;
+                }
+                report.parts_uploaded.push(name.clone());
+                report.samples_uploaded += n;
+            }
+            (None, true) if !opts.dry_run => store.mark_day_clean(id, day)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+async fn reconcile_master(
+    store: &mut Store,
+    remote: &Remote,
+    opts: &SyncOptions,
+    now: &str,
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    let locked = opts.push && !opts.dry_run && remote.concurrency() == Concurrency::LockObject;
+    if locked && !remote.try_lock(&opts.holder).await? {
+        let age = remote.lock_age().await?.unwrap_or_default();
+        if age.num_minutes() < STALE_LOCK_MINUTES {
+            return Err(SyncError::LockHeld {
+                object: remote.name(remote::LOCK),
+                minutes: age.num_minutes(),
+            });
+        }
+        tracing::warn!(
+            minutes = age.num_minutes(),
+            "breaking a stale lock on the remote"
+        );
+        remote.unlock().await?;
+        if !remote.try_lock(&opts.holder).await? {
+            return Err(SyncError::LockHeld {
+                object: remote.name(remote::LOCK),
+                minutes: 0,
+            });
+        }
+    }
+    let result = reconcile_master_locked(store, remote, opts, now, report).await;
+    if locked {
+        remote.unlock().await?;
+    }
+    result
+}
+
+async fn reconcile_master_locked(
+    store: &mut Store,
+    remote: &Remote,
+    opts: &SyncOptions,
+    now: &str,
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    for attempt in 1..=MAX_ATTEMPTS {
+        report.master_attempts = attempt;
+        let copy = remote.get_master().await?;
+        let theirs = match &copy {
+            Some(c) => master::parse(&c.bytes).map_err(|message| SyncError::Corrupt {
+                object: remote.name(layout::MASTER),
+                message,
+            })?,
+            None => master::Master::new(),
+        };
+        let ours = local_master(store)?;
+        let merged = master::merge(&ours, &theirs);
+        report.master_hours = merged.len();
+
+        // Hours the remote adds or raises go into the local master table.
+        let mut updates: BTreeMap<String, Vec<MasterHour>> = BTreeMap::new();
+        for ((account, hour), e) in &merged {
+            if ours.get(&(account.clone(), hour.clone())) == Some(e) {
+                continue;
+            }
+            let Some(h) = hour_epoch(hour) else { continue };
+            updates
+                .entry(account.clone())
+                .or_default()
+                .push(MasterHour {
+                    hour: h - h.rem_euclid(HOUR),
+                    max_bpm: e.max_bpm,
+                    sample_count: e.sample_count,
+                    utc_offset_min: offset_of_local(&e.local),
+                });
+        }
+        let n: usize = updates.values().map(Vec::len).sum();
+        if n > 0 && attempt == 1 {
+            report.plan.push(format!(
+                "merge {n} hour(s) from the remote master table into the local one"
+            ));
+        }
+        if !opts.dry_run {
+            for (account, hours) in &updates {
+                if validate_account_name(account).is_err() {
+                    continue;
+                }
+                let id = store.ensure_account(account, now)?;
+                report.hours_merged_locally += store.merge_master_hours(id, hours)?;
+            }
+        }
+
+        let bytes = master::write(&merged);
+        if copy
+            .as_ref()
+            .is_some_and(|c| c.bytes.as_ref() == bytes.as_slice())
+        {
+            if attempt == 1 {
+                report.plan.push(format!(
+                    "{} is up to date ({} hours)",
+                    remote.name(layout::MASTER),
+                    merged.len()
+                ));
+            }
+            return Ok(());
+        }
+        if !opts.push {
+            return Ok(());
+        }
+        report.plan.push(format!(
+            "write {} ({} hours)",
+            remote.name(layout::MASTER),
+            merged.len()
+        ));
+        if opts.dry_run {
+            return Ok(());
+        }
+        if remote.put_master(bytes, copy.as_ref()).await? {
+            report.master_written = true;
+            return Ok(());
+        }
+        tracing::info!(
+            attempt,
+            "the remote master table changed underneath; merging again"
+        );
+    }
+    Err(SyncError::Contention {
+        attempts: MAX_ATTEMPTS,
+    })
+}

@@ -1,0 +1,298 @@
+//! The one seam to object storage: a bucket (GCS, or anything with GCS's conditional
+//! writes, such as object_store's `InMemory`) or a local folder. object_store lives here
+//! and nowhere else.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
+
+use super::layout;
+use super::SyncError;
+use crate::config::{RemoteSettings, RemoteUrl};
+
+/// How the master table is updated without losing a concurrent writer's hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Concurrency {
+    /// Conditional writes on the object's generation (GCS, `InMemory`).
+    Generation,
+    /// A lock object created with "must not exist" around read-merge-write; for folders,
+    /// where conditional updates are not available.
+    LockObject,
+}
+
+/// A remote and the prefix fitpipe owns in it.
+#[derive(Clone)]
+pub struct Remote {
+    store: Arc<dyn ObjectStore>,
+    prefix: String,
+    concurrency: Concurrency,
+    display: String,
+}
+
+/// The master object as read: its bytes and the version to make the next write conditional on.
+pub struct MasterCopy {
+    pub bytes: Bytes,
+    version: UpdateVersion,
+}
+
+fn remote_err(op: &str, what: &str, e: object_store::Error) -> SyncError {
+    SyncError::Remote {
+        op: op.to_string(),
+        object: what.to_string(),
+        message: e.to_string(),
+        kind: match &e {
+            object_store::Error::PermissionDenied { .. } => super::RemoteFailure::Permission,
+            object_store::Error::Unauthenticated { .. } => super::RemoteFailure::Credentials,
+            object_store::Error::NotFound { .. } => super::RemoteFailure::Missing,
+            _ => {
+                let m = e.to_string();
+                if m.contains("403") {
+                    super::RemoteFailure::Permission
+                } else if m.contains("401") || m.to_lowercase().contains("credential") {
+                    super::RemoteFailure::Credentials
+                } else if m.contains("404") {
+                    super::RemoteFailure::Missing
+                } else {
+                    super::RemoteFailure::Other
+                }
+            }
+        },
+    }
+}
+
+/// A service-account key that turns authentication off, for GCS emulators.
+const NO_AUTH_KEY: &str =
+    r#"{"private_key": "", "private_key_id": "", "client_email": "", "disable_oauth": true}"#;
+
+impl Remote {
+    /// Wraps any store.
+    pub fn new(
+        store: Arc<dyn ObjectStore>,
+        prefix: &str,
+        concurrency: Concurrency,
+        display: &str,
+    ) -> Remote {
+        Remote {
+            store,
+            prefix: prefix.trim_matches('/').to_string(),
+            concurrency,
+            display: display.to_string(),
+        }
+    }
+
+    /// Builds the remote the settings name.
+    pub fn open(s: &RemoteSettings) -> Result<Remote, SyncError> {
+        match &s.url {
+            RemoteUrl::File { root } => {
+                std::fs::create_dir_all(root).map_err(|e| SyncError::Remote {
+                    op: "create".into(),
+                    object: root.display().to_string(),
+                    message: e.to_string(),
+                    kind: super::RemoteFailure::Permission,
+                })?;
+                let fs = object_store::local::LocalFileSystem::new_with_prefix(root)
+                    .map_err(|e| remote_err("open", &root.display().to_string(), e))?;
+                Ok(Remote::new(
+                    Arc::new(fs),
+                    "",
+                    Concurrency::LockObject,
+                    &s.url.to_string(),
+                ))
+            }
+            RemoteUrl::Gcs { bucket, prefix } => {
+                use object_store::gcp::GoogleCloudStorageBuilder;
+                let mut b = GoogleCloudStorageBuilder::new().with_bucket_name(bucket);
+                if let Some(url) = &s.gcs_base_url {
+                    b = b
+                        .with_config(object_store::gcp::GoogleConfigKey::BaseUrl, url)
+                        .with_client_options(
+                            object_store::ClientOptions::new().with_allow_http(true),
+                        );
+                }
+                b = match (&s.service_account_key, &s.application_credentials) {
+                    (Some(key), _) => b.with_service_account_path(key.display().to_string()),
+                    (None, _) if s.emulator => b.with_service_account_key(NO_AUTH_KEY),
+                    (None, Some(adc)) => b.with_application_credentials(adc.display().to_string()),
+                    (None, None) => b,
+                };
+                let gcs = b.build().map_err(|e| SyncError::Remote {
+                    op: "connect to".into(),
+                    object: s.url.to_string(),
+                    message: e.to_string(),
+                    kind: super::RemoteFailure::Credentials,
+                })?;
+                Ok(Remote::new(
+                    Arc::new(gcs),
+                    prefix,
+                    Concurrency::Generation,
+                    &s.url.to_string(),
+                ))
+            }
+        }
+    }
+
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
+    pub fn concurrency(&self) -> Concurrency {
+        self.concurrency
+    }
+
+    fn path(&self, rel: &str) -> Result<Path, SyncError> {
+        let full = layout::join(&self.prefix, rel);
+        Path::parse(&full).map_err(|e| SyncError::Corrupt {
+            object: full.clone(),
+            message: format!("not a valid object name: {e}"),
+        })
+    }
+
+    /// Full name of a relative object, for messages.
+    pub fn name(&self, rel: &str) -> String {
+        format!("{}/{}", self.display.trim_end_matches('/'), rel)
+    }
+
+    /// Reads the master table, when there is one.
+    pub async fn get_master(&self) -> Result<Option<MasterCopy>, SyncError> {
+        let path = self.path(layout::MASTER)?;
+        match self.store.get(&path).await {
+            Ok(r) => {
+                let version = UpdateVersion {
+                    e_tag: r.meta.e_tag.clone(),
+                    version: r.meta.version.clone(),
+                };
+                let bytes = r
+                    .bytes()
+                    .await
+                    .map_err(|e| remote_err("read", &self.name(layout::MASTER), e))?;
+                Ok(Some(MasterCopy { bytes, version }))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(remote_err("read", &self.name(layout::MASTER), e)),
+        }
+    }
+
+    /// Writes the master table if nobody changed it since `read` (or, with `None`, if there
+    /// still is none). `Ok(false)`: somebody did; read again and merge.
+    pub async fn put_master(
+        &self,
+        bytes: Vec<u8>,
+        read: Option<&MasterCopy>,
+    ) -> Result<bool, SyncError> {
+        let path = self.path(layout::MASTER)?;
+        let mode = match (self.concurrency, read) {
+            (Concurrency::Generation, Some(r)) => PutMode::Update(r.version.clone()),
+            (Concurrency::Generation, None) => PutMode::Create,
+            // Under the lock object; LocalFileSystem renames a finished temporary file into place.
+            (Concurrency::LockObject, _) => PutMode::Overwrite,
+        };
+        let opts = PutOptions {
+            mode,
+            ..PutOptions::default()
+        };
+        match self
+            .store
+            .put_opts(&path, PutPayload::from(bytes), opts)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(
+                object_store::Error::Precondition { .. }
+                | object_store::Error::AlreadyExists { .. },
+            ) => Ok(false),
+            Err(e) => Err(remote_err("write", &self.name(layout::MASTER), e)),
+        }
+    }
+
+    /// Takes the lock object of a folder remote; `Ok(false)` when another writer holds it.
+    pub async fn try_lock(&self, holder: &str) -> Result<bool, SyncError> {
+        let path = self.path(LOCK)?;
+        let opts = PutOptions {
+            mode: PutMode::Create,
+            ..PutOptions::default()
+        };
+        match self
+            .store
+            .put_opts(&path, PutPayload::from(holder.to_string()), opts)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
+            Err(e) => Err(remote_err("lock", &self.name(LOCK), e)),
+        }
+    }
+
+    /// When the lock object was last written, if it exists.
+    pub async fn lock_age(&self) -> Result<Option<chrono::Duration>, SyncError> {
+        match self.store.head(&self.path(LOCK)?).await {
+            Ok(m) => Ok(Some(crate::clock::now() - m.last_modified)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(remote_err("read", &self.name(LOCK), e)),
+        }
+    }
+
+    /// Releases the lock object: the one object sync ever deletes.
+    pub async fn unlock(&self) -> Result<(), SyncError> {
+        match self.store.delete(&self.path(LOCK)?).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(remote_err("unlock", &self.name(LOCK), e)),
+        }
+    }
+
+    /// Names (relative to the prefix) of every object below `rel_dir`.
+    pub async fn list(&self, rel_dir: &str) -> Result<Vec<String>, SyncError> {
+        let dir = self.path(rel_dir.trim_end_matches('/'))?;
+        let strip = if self.prefix.is_empty() {
+            0
+        } else {
+            self.prefix.len() + 1
+        };
+        let metas: Vec<object_store::ObjectMeta> = self
+            .store
+            .list(Some(&dir))
+            .try_collect()
+            .await
+            .map_err(|e| remote_err("list", &self.name(rel_dir), e))?;
+        let mut names: Vec<String> = metas
+            .into_iter()
+            .map(|m| m.location.as_ref()[strip..].to_string())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Reads an object.
+    pub async fn get(&self, rel: &str) -> Result<Bytes, SyncError> {
+        let r = self
+            .store
+            .get(&self.path(rel)?)
+            .await
+            .map_err(|e| remote_err("read", &self.name(rel), e))?;
+        r.bytes()
+            .await
+            .map_err(|e| remote_err("read", &self.name(rel), e))
+    }
+
+    /// Writes an object that must not exist yet; one that does is the same content (parts
+    /// are named by their hash), so that is fine.
+    pub async fn put_new(&self, rel: &str, bytes: Vec<u8>) -> Result<(), SyncError> {
+        let opts = PutOptions {
+            mode: PutMode::Create,
+            ..PutOptions::default()
+        };
+        match self
+            .store
+            .put_opts(&self.path(rel)?, PutPayload::from(bytes), opts)
+            .await
+        {
+            Ok(_) | Err(object_store::Error::AlreadyExists { .. }) => Ok(()),
+            Err(e) => Err(remote_err("write", &self.name(rel), e)),
+        }
+    }
+}
+
+/// The lock object of folder remotes.
+pub const LOCK: &str = ".fitpipe.lock";
