@@ -189,13 +189,44 @@ pub fn run(settings: &Settings, args: DemoArgs) -> Result<(), Error> {
     write_result(&mut out, &recent, Format::Table).map_err(io_err)?;
     let csv = dir.join("hourly_max.csv");
     let n = export::export_to_file(&store, None, &csv)?;
+    let report_path = dir.join("report.html");
+    let data = crate::report::compute(
+        &settings.account,
+        store.hour_points(&settings.account, None, None)?,
+    );
+    let html = crate::report::render::html(&data, &crate::clock::now_rfc3339())
+        .map_err(Error::Internal)?;
+    export::write_atomically(&report_path, html.as_bytes())?;
+    drop(store);
+
+    // Sync to a folder standing in for the bucket.
+    let remote_dir = dir.join("remote");
+    let sync_settings = Settings {
+        remote: Some(crate::config::RemoteSettings {
+            url: crate::config::RemoteUrl::File {
+                root: remote_dir.clone(),
+            },
+            service_account_key: None,
+            gcs_base_url: None,
+            emulator: false,
+            application_credentials: None,
+        }),
+        ..demo_settings.clone()
+    };
+    if let Some(r) = super::sync::run_remote(&sync_settings, true, false)? {
+        writeln!(out).map_err(io_err)?;
+        super::sync::print_report(&mut out, &r, false).map_err(io_err)?;
+    }
     let db = demo_settings.db.display();
     writeln!(
         out,
-        "\nmaster table: {} ({} hours)\ndatabase:     {}\n\ntry:\n  fitpipe --db {db} status\n  fitpipe --db {db} query \"SELECT * FROM hourly_max ORDER BY hour_start_utc DESC LIMIT 24\"\n  fitpipe --db {db} query --format csv \"SELECT * FROM daily_summary\"",
+        "\nmaster table: {} ({} hours)\ndatabase:     {}\nreport:       {}\nremote:       {} (a folder standing in for the bucket)\n\ntry:\n  fitpipe --db {db} status\n  fitpipe --db {db} query \"SELECT * FROM hourly_max ORDER BY hour_start_utc DESC LIMIT 24\"\n  fitpipe --db {db} query --format csv \"SELECT * FROM daily_summary\"\n  fitpipe --db {db} report --open\n  fitpipe --db {db} --remote file://{} sync --dry-run",
         csv.display(),
         thousands(n),
         db,
+        report_path.display(),
+        remote_dir.display(),
+        remote_dir.display(),
     )
     .map_err(io_err)?;
     Ok(())

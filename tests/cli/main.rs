@@ -1,7 +1,9 @@
 //! End-to-end tests: the real `fitpipe` binary, a real SQLite file, in a temporary HOME.
 
 mod demo;
+mod gcs_standin;
 mod import;
 mod query;
 mod report;
 mod support;
+mod sync;

@@ -1,0 +1,691 @@
+//! Sync: one conformance suite over every backend (object_store's InMemory, a local folder,
+//! and the GCS XML wire behaviour through an HTTP stand-in), convergence of two machines,
+//! crashes at every write, and what an hourly sync uploads.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+use object_store::memory::InMemory;
+use object_store::path::Path;
+use object_store::{
+    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
+    PutMultipartOptions, PutOptions, PutPayload, PutResult,
+};
+
+use fitpipe::model::Sample;
+use fitpipe::store::Store;
+use fitpipe::sync::{self, master, Concurrency, Remote, SyncOptions};
+
+use crate::gcs_standin::FakeGcs;
+
+/// A store that counts writes and can fail the n-th one, like a sync killed there.
+#[derive(Debug)]
+struct Faulty {
+    inner: Arc<dyn ObjectStore>,
+    puts: AtomicUsize,
+    fail_at: Option<usize>,
+}
+
+impl std::fmt::Display for Faulty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Faulty({})", self.inner)
+    }
+}
+
+#[async_trait]
+impl ObjectStore for Faulty {
+    async fn put_opts(
+        &self,
+        location: &Path,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> object_store::Result<PutResult> {
+        let n = self.puts.fetch_add(1, Ordering::SeqCst) + 1;
+        if Some(n) == self.fail_at {
+            return Err(object_store::Error::Generic {
+                store: "faulty",
+                source: "killed".into(),
+            });
+        }
+        self.inner.put_opts(location, payload, opts).await
+    }
+    async fn put_multipart_opts(
+        &self,
+        location: &Path,
+        opts: PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn MultipartUpload>> {
+        self.inner.put_multipart_opts(location, opts).await
+    }
+    async fn get_opts(
+        &self,
+        location: &Path,
+        options: GetOptions,
+    ) -> object_store::Result<GetResult> {
+        self.inner.get_opts(location, options).await
+    }
+    fn delete_stream(
+        &self,
+        locations: BoxStream<'static, object_store::Result<Path>>,
+    ) -> BoxStream<'static, object_store::Result<Path>> {
+        self.inner.delete_stream(locations)
+    }
+    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+        self.inner.list(prefix)
+    }
+    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> object_store::Result<ListResult> {
+        self.inner.list_with_delimiter(prefix).await
+    }
+    async fn copy_opts(
+        &self,
+        from: &Path,
+        to: &Path,
+        options: CopyOptions,
+    ) -> object_store::Result<()> {
+        self.inner.copy_opts(from, to, options).await
+    }
+}
+
+fn opts() -> SyncOptions {
+    SyncOptions {
+        push: true,
+        dry_run: false,
+        holder: "test".into(),
+    }
+}
+
+/// A deterministic pseudo-random history: (ts, bpm) for `hours` hours from `start`.
+fn history(seed: u64, start: i64, hours: i64, every: i64) -> Vec<(i64, u16)> {
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut out = Vec::new();
+    let mut t = start;
+    while t < start + hours * 3600 {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        out.push((t, 50 + (x >> 33) as u16 % 120));
+        t += every + (x >> 60) as i64;
+    }
+    out
+}
+
+fn add(store: &mut Store, account: &str, samples: &[(i64, u16)]) {
+    let id = store.ensure_account(account, "t").unwrap();
+    let v: Vec<Sample> = samples
+        .iter()
+        .map(|&(ts, bpm)| Sample {
+            ts,
+            bpm,
+            utc_offset_min: None,
+            device: None,
+        })
+        .collect();
+    let mut w = store.sample_writer(id).unwrap();
+    w.insert_many(&v, |_, o| o.map(|_| ())).unwrap();
+    w.commit().unwrap();
+}
+
+/// (account, hour) -> (max, count) computed from raw samples, the first reading of an
+/// instant counting.
+fn reference(
+    samples: &BTreeMap<String, BTreeMap<i64, u16>>,
+) -> BTreeMap<(String, String), (i64, i64)> {
+    let mut out = BTreeMap::new();
+    for (account, by_ts) in samples {
+        for (&ts, &bpm) in by_ts {
+            let h = chrono::DateTime::from_timestamp(ts - ts.rem_euclid(3600), 0)
+                .unwrap()
+                .format("%Y-%m-%dT%H:00:00Z")
+                .to_string();
+            let e = out.entry((account.clone(), h)).or_insert((0i64, 0i64));
+            e.0 = e.0.max(bpm as i64);
+            e.1 += 1;
+        }
+    }
+    out
+}
+
+fn figures(m: &master::Master) -> BTreeMap<(String, String), (i64, i64)> {
+    m.iter()
+        .map(|(k, e)| (k.clone(), (e.max_bpm, e.sample_count)))
+        .collect()
+}
+
+async fn remote_master(remote: &Remote) -> master::Master {
+    master::parse(
+        &remote
+            .get_master()
+            .await
+            .unwrap()
+            .expect("a master object")
+            .bytes,
+    )
+    .unwrap()
+}
+
+/// The backends under test. The stand-in server must outlive the remote.
+async fn backends() -> Vec<(
+    &'static str,
+    Remote,
+    Option<wiremock::MockServer>,
+    Option<tempfile::TempDir>,
+)> {
+    let mem = Remote::new(
+        Arc::new(InMemory::new()),
+        "fitpipe",
+        Concurrency::Generation,
+        "memory://",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let local = Remote::new(
+        Arc::new(object_store::local::LocalFileSystem::new_with_prefix(dir.path()).unwrap()),
+        "",
+        Concurrency::LockObject,
+        "file://",
+    );
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(FakeGcs::default())
+        .mount(&server)
+        .await;
+    let gcs = Remote::open(&fitpipe::config::RemoteSettings {
+        url: fitpipe::config::RemoteUrl::Gcs {
+            bucket: "bkt".into(),
+            prefix: "p/q".into(),
+        },
+        service_account_key: None,
+        gcs_base_url: Some(server.uri()),
+        emulator: true,
+        application_credentials: None,
+    })
+    .unwrap();
+    vec![
+        ("memory", mem, None, None),
+        ("folder", local, None, Some(dir)),
+        ("gcs-standin", gcs, Some(server), None),
+    ]
+}
+
+#[tokio::test]
+async fn conformance_of_every_backend() {
+    for (name, remote, _server, _dir) in backends().await {
+        assert!(remote.get_master().await.unwrap().is_none(), "{name}");
+        assert!(
+            remote.put_master(b"one".to_vec(), None).await.unwrap(),
+            "{name}"
+        );
+        let first = remote.get_master().await.unwrap().unwrap();
+        assert_eq!(first.bytes.as_ref(), b"one", "{name}");
+        if remote.concurrency() == Concurrency::Generation {
+            assert!(
+                !remote.put_master(b"x".to_vec(), None).await.unwrap(),
+                "{name}: must-not-exist is refused"
+            );
+            assert!(
+                remote
+                    .put_master(b"two".to_vec(), Some(&first))
+                    .await
+                    .unwrap(),
+                "{name}"
+            );
+            assert!(
+                !remote
+                    .put_master(b"stale".to_vec(), Some(&first))
+                    .await
+                    .unwrap(),
+                "{name}: a stale generation is refused"
+            );
+            assert_eq!(
+                remote.get_master().await.unwrap().unwrap().bytes.as_ref(),
+                b"two",
+                "{name}"
+            );
+        } else {
+            assert!(remote.try_lock("a").await.unwrap(), "{name}");
+            assert!(
+                !remote.try_lock("b").await.unwrap(),
+                "{name}: the lock excludes a second writer"
+            );
+            assert!(remote.lock_age().await.unwrap().is_some(), "{name}");
+            remote.unlock().await.unwrap();
+            assert!(remote.try_lock("b").await.unwrap(), "{name}");
+            remote.unlock().await.unwrap();
+        }
+        let part = "samples/account=a/date=2025-01-01/part-abc.csv";
+        remote.put_new(part, b"data".to_vec()).await.unwrap();
+        remote.put_new(part, b"data".to_vec()).await.unwrap();
+        assert_eq!(
+            remote.list("samples/").await.unwrap(),
+            vec![part.to_string()],
+            "{name}"
+        );
+        assert_eq!(remote.get(part).await.unwrap().as_ref(), b"data", "{name}");
+    }
+}
+
+#[tokio::test]
+async fn two_machines_converge_over_twenty_rounds_on_every_backend() {
+    for (name, remote, _server, _dir) in backends().await {
+        let mut a = Store::open_in_memory().unwrap();
+        let mut b = Store::open_in_memory().unwrap();
+        let mut truth: BTreeMap<String, BTreeMap<i64, u16>> = BTreeMap::new();
+        let mut feed = |store: &mut Store,
+                        account: &str,
+                        s: Vec<(i64, u16)>,
+                        truth: &mut BTreeMap<String, BTreeMap<i64, u16>>| {
+            for &(ts, bpm) in &s {
+                truth
+                    .entry(account.to_string())
+                    .or_default()
+                    .entry(ts)
+                    .or_insert(bpm);
+            }
+            add(store, account, &s);
+        };
+        let t0 = 1_735_689_600; // 2025-01-01
+                                // Different, overlapping histories: the same samples on both, and some only on one.
+        let shared = history(1, t0, 30, 60);
+        feed(&mut a, "me", shared.clone(), &mut truth);
+        feed(&mut b, "me", shared, &mut truth);
+        feed(&mut a, "me", history(2, t0 + 30 * 3600, 10, 45), &mut truth);
+        feed(&mut b, "partner", history(3, t0, 12, 90), &mut truth);
+        for round in 0..20i64 {
+            let at = t0 + (40 + round) * 3600;
+            feed(
+                &mut a,
+                "me",
+                history(10 + round as u64, at, 1, 50),
+                &mut truth,
+            );
+            sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
+            feed(
+                &mut b,
+                "me",
+                history(100 + round as u64, at + 1800, 1, 70),
+                &mut truth,
+            );
+            sync::run(&mut b, &remote, &opts(), "t").await.unwrap();
+        }
+        sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
+        let want = reference(&truth);
+        assert_eq!(
+            figures(&remote_master(&remote).await),
+            want,
+            "{name}: remote master"
+        );
+        assert_eq!(
+            figures(&sync::local_master(&a).unwrap()),
+            want,
+            "{name}: machine a"
+        );
+        assert_eq!(
+            figures(&sync::local_master(&b).unwrap()),
+            want,
+            "{name}: machine b"
+        );
+        // A new machine restores everything from the bucket alone.
+        let mut fresh = Store::open_in_memory().unwrap();
+        let restore = SyncOptions {
+            push: false,
+            ..opts()
+        };
+        sync::run(&mut fresh, &remote, &restore, "t").await.unwrap();
+        assert_eq!(
+            figures(&sync::local_master(&fresh).unwrap()),
+            want,
+            "{name}: restored"
+        );
+        let n: usize = truth.values().map(BTreeMap::len).sum();
+        let restored = fresh.query("SELECT count(*) FROM sample").unwrap();
+        assert_eq!(
+            restored.rows[0][0],
+            fitpipe::store::Value::Integer(n as i64),
+            "{name}: restored samples"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_sync_killed_at_any_write_is_completed_by_the_next() {
+    let t0 = 1_735_689_600;
+    let mut writes_needed = 0;
+    for fail_at in 1..=12 {
+        let inner: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        // Something in the bucket already, from another machine.
+        let mut other = Store::open_in_memory().unwrap();
+        add(&mut other, "me", &history(7, t0, 20, 300));
+        let plain = Remote::new(inner.clone(), "", Concurrency::Generation, "memory://");
+        sync::run(&mut other, &plain, &opts(), "t").await.unwrap();
+
+        let mut mine = Store::open_in_memory().unwrap();
+        add(&mut mine, "me", &history(8, t0 + 10 * 3600, 30, 200));
+        let faulty = Arc::new(Faulty {
+            inner: inner.clone(),
+            puts: AtomicUsize::new(0),
+            fail_at: Some(fail_at),
+        });
+        let remote = Remote::new(faulty.clone(), "", Concurrency::Generation, "memory://");
+        let first = sync::run(&mut mine, &remote, &opts(), "t").await;
+        if first.is_ok() {
+            writes_needed = faulty.puts.load(Ordering::SeqCst);
+            assert!(
+                fail_at > writes_needed,
+                "a sync reported success although write {fail_at} failed"
+            );
+            break;
+        }
+        sync::run(&mut mine, &plain, &opts(), "t").await.unwrap();
+        sync::run(&mut other, &plain, &opts(), "t").await.unwrap();
+        let mut truth: BTreeMap<String, BTreeMap<i64, u16>> = BTreeMap::new();
+        for (ts, bpm) in
+            history(7, t0, 20, 300)
+                .into_iter()
+                .chain(history(8, t0 + 10 * 3600, 30, 200))
+        {
+            truth
+                .entry("me".into())
+                .or_default()
+                .entry(ts)
+                .or_insert(bpm);
+        }
+        let want = reference(&truth);
+        assert_eq!(
+            figures(&remote_master(&plain).await),
+            want,
+            "killed at write {fail_at}"
+        );
+        assert_eq!(
+            figures(&sync::local_master(&other).unwrap()),
+            want,
+            "killed at write {fail_at}"
+        );
+    }
+    assert!(
+        writes_needed > 2,
+        "the loop reached a sync with no failure ({writes_needed} writes)"
+    );
+}
+
+#[tokio::test]
+async fn an_hourly_sync_uploads_one_master_and_at_most_one_day() {
+    let inner: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    let counting = Arc::new(Faulty {
+        inner,
+        puts: AtomicUsize::new(0),
+        fail_at: None,
+    });
+    let remote = Remote::new(counting.clone(), "p", Concurrency::Generation, "memory://");
+    let mut store = Store::open_in_memory().unwrap();
+    let t0 = 1_735_689_600;
+    add(&mut store, "me", &history(1, t0, 24 * 20, 30));
+    sync::run(&mut store, &remote, &opts(), "t").await.unwrap();
+    assert_eq!(
+        counting.puts.load(Ordering::SeqCst),
+        21,
+        "20 days and the master"
+    );
+    let before = counting.puts.load(Ordering::SeqCst);
+    add(
+        &mut store,
+        "me",
+        &[
+            (t0 + 24 * 20 * 3600 + 10, 99),
+            (t0 + 24 * 20 * 3600 + 20, 101),
+        ],
+    );
+    let r = sync::run(&mut store, &remote, &opts(), "t").await.unwrap();
+    assert_eq!(
+        counting.puts.load(Ordering::SeqCst) - before,
+        2,
+        "one part and the master"
+    );
+    assert_eq!(r.parts_uploaded.len(), 1);
+    assert_eq!(r.samples_uploaded, 2);
+    // Nothing new: nothing written.
+    let before = counting.puts.load(Ordering::SeqCst);
+    sync::run(&mut store, &remote, &opts(), "t").await.unwrap();
+    assert_eq!(counting.puts.load(Ordering::SeqCst), before);
+}
+
+#[tokio::test]
+async fn the_wire_carries_generation_conditions() {
+    let server = wiremock::MockServer::start().await;
+    let fake = FakeGcs::default();
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(fake.clone())
+        .mount(&server)
+        .await;
+    let remote = Remote::open(&fitpipe::config::RemoteSettings {
+        url: fitpipe::config::RemoteUrl::Gcs {
+            bucket: "bkt".into(),
+            prefix: "".into(),
+        },
+        service_account_key: None,
+        gcs_base_url: Some(server.uri()),
+        emulator: true,
+        application_credentials: None,
+    })
+    .unwrap();
+    let mut a = Store::open_in_memory().unwrap();
+    add(&mut a, "me", &history(1, 1_735_689_600, 3, 60));
+    sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
+    // Another machine's write lands between this machine's read and write.
+    add(&mut a, "me", &[(1_735_689_600 + 4 * 3600, 150)]);
+    fake.state.lock().unwrap().interfere_once = Some("other,2025-01-01T00:00:00Z,,77,5\n".into());
+    sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
+    let st = fake.state.lock().unwrap();
+    assert_eq!(st.rejected, 1, "the stale write got a 412");
+    let master_puts: Vec<&Option<String>> = st
+        .conditions
+        .iter()
+        .filter(|(o, _)| o == "hourly_max.csv")
+        .map(|(_, c)| c)
+        .collect();
+    assert_eq!(
+        master_puts[0].as_deref(),
+        Some("0"),
+        "the first master write must not overwrite"
+    );
+    assert!(
+        master_puts.iter().all(|c| c.is_some()),
+        "every master write is conditional"
+    );
+    let parts: BTreeSet<&Option<String>> = st
+        .conditions
+        .iter()
+        .filter(|(o, _)| o.starts_with("samples/"))
+        .map(|(_, c)| c)
+        .collect();
+    assert_eq!(
+        parts.into_iter().collect::<Vec<_>>(),
+        vec![&Some("0".to_string())]
+    );
+    let m = master::parse(&st.objects["hourly_max.csv"].0).unwrap();
+    assert!(
+        m.contains_key(&("other".to_string(), "2025-01-01T00:00:00Z".to_string())),
+        "the other machine's hour survived"
+    );
+    assert!(m.contains_key(&("me".to_string(), "2025-01-01T04:00:00Z".to_string())));
+}
+
+mod cli {
+    use predicates::prelude::*;
+
+    use crate::support::Sandbox;
+
+    fn tree(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    out.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn seeded(sb: &Sandbox) -> String {
+        std::fs::write(
+            sb.path("a.csv"),
+            "time,bpm\n2025-01-01T00:00:00Z,60\n2025-01-01T00:30:00Z,90\n2025-01-02T10:00:00Z,70\n",
+        )
+        .unwrap();
+        sb.cmd()
+            .arg("import")
+            .arg(sb.path("a.csv"))
+            .assert()
+            .success();
+        format!("file://{}", sb.path("remote").display())
+    }
+
+    #[test]
+    fn dry_run_changes_nothing_and_prints_the_plan() {
+        let sb = Sandbox::new();
+        let remote = seeded(&sb);
+        sb.cmd()
+            .args(["--remote", &remote, "sync"])
+            .assert()
+            .success();
+        std::fs::write(sb.path("b.csv"), "time,bpm\n2025-01-03T00:00:00Z,99\n").unwrap();
+        sb.cmd()
+            .arg("import")
+            .arg(sb.path("b.csv"))
+            .assert()
+            .success();
+        let before = (tree(&sb.path("remote")), std::fs::read(sb.db()).unwrap());
+        sb.cmd()
+            .args(["--remote", &remote, "sync", "--dry-run"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("plan (dry run, nothing changed)"))
+            .stdout(predicate::str::contains("date=2025-01-03/part-"))
+            .stdout(predicate::str::contains("write file://"));
+        assert_eq!(
+            before,
+            (tree(&sb.path("remote")), std::fs::read(sb.db()).unwrap())
+        );
+    }
+
+    #[test]
+    fn a_corrupt_remote_master_is_named_and_left_alone() {
+        let sb = Sandbox::new();
+        let remote = seeded(&sb);
+        sb.cmd()
+            .args(["--remote", &remote, "sync"])
+            .assert()
+            .success();
+        let master = sb.path("remote/hourly_max.csv");
+        let edited = "account,hour_start_utc,hour_start_local,max_bpm,sample_count\ndefault,2025-01-01T00:00:00Z,,ninety,2\n";
+        std::fs::write(&master, edited).unwrap();
+        let export_before = sb
+            .cmd()
+            .args(["export", "--out", "-"])
+            .output()
+            .unwrap()
+            .stdout;
+        sb.cmd()
+            .args(["--remote", &remote, "sync"])
+            .assert()
+            .code(11)
+            .stderr(predicate::str::contains(
+                "hourly_max.csv is not valid: line 2: max_bpm",
+            ));
+        assert_eq!(
+            std::fs::read_to_string(&master).unwrap(),
+            edited,
+            "not overwritten"
+        );
+        assert_eq!(
+            sb.cmd()
+                .args(["export", "--out", "-"])
+                .output()
+                .unwrap()
+                .stdout,
+            export_before
+        );
+    }
+
+    #[test]
+    fn a_second_sync_waits_or_says_why() {
+        let sb = Sandbox::new();
+        let remote = seeded(&sb);
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(sb.db().with_extension("sync.lock"))
+            .unwrap();
+        lock.lock().unwrap();
+        sb.cmd()
+            .args(["--remote", &remote, "sync"])
+            .assert()
+            .code(9)
+            .stderr(predicate::str::contains("another fitpipe sync is running"));
+        drop(lock);
+        sb.cmd()
+            .args(["--remote", &remote, "sync"])
+            .assert()
+            .success();
+    }
+
+    #[test]
+    fn without_a_remote_sync_says_so_and_restore_refuses() {
+        let sb = Sandbox::new();
+        seeded(&sb);
+        sb.cmd()
+            .arg("sync")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("no remote configured"));
+        sb.cmd().arg("restore").assert().code(12);
+    }
+
+    #[test]
+    fn a_new_laptop_restores_from_the_remote_named_in_its_config_file() {
+        let sb = Sandbox::new();
+        let remote = seeded(&sb);
+        sb.cmd()
+            .args(["--remote", &remote, "sync"])
+            .assert()
+            .success();
+        let fresh = Sandbox::new();
+        std::fs::create_dir_all(fresh.path("home/.config/fitpipe")).unwrap();
+        std::fs::write(
+            fresh.path("home/.config/fitpipe/config.toml"),
+            format!("[remote]\nurl = \"{remote}\"\n"),
+        )
+        .unwrap();
+        fresh
+            .cmd()
+            .arg("restore")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("3 samples"));
+        let a = sb
+            .cmd()
+            .args(["export", "--out", "-"])
+            .output()
+            .unwrap()
+            .stdout;
+        let b = fresh
+            .cmd()
+            .args(["export", "--out", "-"])
+            .output()
+            .unwrap()
+            .stdout;
+        assert_eq!(a, b);
+        assert!(String::from_utf8(b)
+            .unwrap()
+            .contains("default,2025-01-01T00:00:00Z,,90,2"));
+    }
+}
