@@ -273,7 +273,7 @@ async fn two_machines_converge_over_twenty_rounds_on_every_backend() {
         let mut a = Store::open_in_memory().unwrap();
         let mut b = Store::open_in_memory().unwrap();
         let mut truth: BTreeMap<String, BTreeMap<i64, u16>> = BTreeMap::new();
-        let mut feed = |store: &mut Store,
+        let feed = |store: &mut Store,
                         account: &str,
                         s: Vec<(i64, u16)>,
                         truth: &mut BTreeMap<String, BTreeMap<i64, u16>>| {
