@@ -53,7 +53,10 @@ fn remote_err(op: &str, what: &str, e: object_store::Error) -> SyncError {
                     super::RemoteFailure::Permission
                 } else if m.contains("401") || m.to_lowercase().contains("credential") {
                     super::RemoteFailure::Credentials
-                } else if m.contains("404") {
+                } else if m.contains("404")
+                    || m.contains("NoSuchBucket")
+                    || m.contains("no bucket named")
+                {
                     super::RemoteFailure::Missing
                 } else {
                     super::RemoteFailure::Other

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `fitpipe` binary, a real SQLite file, in a temporary HOME.
 
 mod demo;
+mod fake_gcs;
 mod gcs_standin;
 mod import;
 mod query;

@@ -274,9 +274,9 @@ async fn two_machines_converge_over_twenty_rounds_on_every_backend() {
         let mut b = Store::open_in_memory().unwrap();
         let mut truth: BTreeMap<String, BTreeMap<i64, u16>> = BTreeMap::new();
         let feed = |store: &mut Store,
-                        account: &str,
-                        s: Vec<(i64, u16)>,
-                        truth: &mut BTreeMap<String, BTreeMap<i64, u16>>| {
+                    account: &str,
+                    s: Vec<(i64, u16)>,
+                    truth: &mut BTreeMap<String, BTreeMap<i64, u16>>| {
             for &(ts, bpm) in &s {
                 truth
                     .entry(account.to_string())
