@@ -157,6 +157,49 @@ mod tests {
     }
 }
 
+/// The civil date of a day number (inverse of [`days_from_civil`]).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn push_civil(out: &mut String, ts: i64) {
+    use std::fmt::Write;
+    let (y, m, d) = civil_from_days(ts.div_euclid(DAY));
+    let s = ts.rem_euclid(DAY);
+    let _ = write!(
+        out,
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    );
+}
+
+/// `YYYY-MM-DDTHH:00:00Z` for the UTC hour starting at `hour`.
+pub fn format_hour_utc(hour: i64) -> String {
+    let mut out = String::with_capacity(20);
+    push_civil(&mut out, hour);
+    out.push('Z');
+    out
+}
+
+/// RFC 3339 local time of the hour start at `hour`, with an offset in minutes.
+pub fn format_hour_local(hour: i64, offset_min: i64) -> String {
+    let mut out = String::with_capacity(25);
+    push_civil(&mut out, hour + offset_min * 60);
+    out.push_str(&format_offset(offset_min as i16));
+    out
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -206,6 +249,17 @@ mod civil_tests {
             use chrono::{Datelike, Timelike};
             let got = epoch_of(dt.year() as i64, dt.month(), dt.day(), dt.hour(), dt.minute(), dt.second());
             prop_assert_eq!(got, Some(ts));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn hour_formats_agree_with_chrono(hour in 0i64..9_544_000, off in -720i64..840) {
+            let h = hour * 3600;
+            let utc = chrono::DateTime::from_timestamp(h, 0).unwrap();
+            prop_assert_eq!(format_hour_utc(h), utc.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            let tz = chrono::FixedOffset::east_opt((off * 60) as i32).unwrap();
+            prop_assert_eq!(format_hour_local(h, off), utc.with_timezone(&tz).format("%Y-%m-%dT%H:%M:%S%:z").to_string());
         }
     }
 

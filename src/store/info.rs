@@ -88,28 +88,65 @@ impl Store {
     }
 
     /// The master table, sorted by account then hour, for `account` or all accounts.
+    ///
+    /// Gives the same rows as `SELECT ... FROM hourly_max ORDER BY account, hour_epoch`,
+    /// computed here because the export and every sync read the whole table: the hours come
+    /// in key order and meet the offset spans in one pass, with no per-row SQL formatting.
     pub fn for_each_export_row(
         &self,
         account: Option<&str>,
-        mut f: impl FnMut(&ExportRow) -> std::io::Result<()>,
+        mut f: impl FnMut(ExportRow) -> std::io::Result<()>,
     ) -> Result<Result<(), std::io::Error>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT account, hour_start_utc, hour_start_local, max_bpm, sample_count
-               FROM hourly_max
-              WHERE ?1 IS NULL OR account = ?1
-              ORDER BY account, hour_epoch",
+        let mut accounts = self
+            .conn
+            .prepare("SELECT id, name FROM account WHERE ?1 IS NULL OR name = ?1 ORDER BY name")?;
+        let accounts = accounts
+            .query_map([account], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut spans_stmt = self.conn.prepare(
+            "SELECT start_ts, end_ts, utc_offset_min FROM offset_span
+              WHERE account_id = ?1 ORDER BY start_ts",
         )?;
-        let mut rows = stmt.query([account])?;
-        while let Some(r) = rows.next()? {
-            let row = ExportRow {
-                account: r.get(0)?,
-                hour_start_utc: r.get(1)?,
-                hour_start_local: r.get(2)?,
-                max_bpm: r.get(3)?,
-                sample_count: r.get(4)?,
-            };
-            if let Err(e) = f(&row) {
-                return Ok(Err(e));
+        let mut hours_stmt = self.conn.prepare(
+            "SELECT hour, max_bpm, sample_count, utc_offset_min FROM hour_max
+              WHERE account_id = ?1 ORDER BY hour",
+        )?;
+        for (id, name) in accounts {
+            let spans = spans_stmt
+                .query_map([id], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut next_span = 0usize;
+            let mut rows = hours_stmt.query([id])?;
+            while let Some(r) = rows.next()? {
+                let hour: i64 = r.get(0)?;
+                // The span with the greatest start at or before the hour, if it covers it.
+                while next_span < spans.len() && spans[next_span].0 <= hour {
+                    next_span += 1;
+                }
+                let inferred = next_span
+                    .checked_sub(1)
+                    .map(|i| spans[i])
+                    .filter(|s| s.1 > hour)
+                    .map(|s| s.2);
+                let offset = r.get::<_, Option<i64>>(3)?.or(inferred);
+                let row = ExportRow {
+                    account: name.clone(),
+                    hour_start_utc: crate::model::format_hour_utc(hour),
+                    hour_start_local: offset.map(|o| crate::model::format_hour_local(hour, o)),
+                    max_bpm: r.get(1)?,
+                    sample_count: r.get(2)?,
+                };
+                if let Err(e) = f(row) {
+                    return Ok(Err(e));
+                }
             }
         }
         Ok(Ok(()))

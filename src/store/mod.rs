@@ -103,11 +103,36 @@ impl Store {
         Ok(store)
     }
 
-    /// Opens an existing database so that no statement can write to it.
+    /// Opens an existing database so that no statement can write to it. A database an
+    /// older fitpipe wrote is migrated first, so reads see the current views.
     pub fn open_read_only(path: &Path) -> Result<Store> {
         if !path.exists() {
             return Err(StoreError::Missing(path.to_path_buf()));
         }
+        let latest = embedded::migrations::runner()
+            .get_migrations()
+            .iter()
+            .map(|m| m.version() as i64)
+            .max()
+            .unwrap_or(0);
+        let ro = Self::open_read_only_as_is(path)?;
+        let current: i64 = ro
+            .conn
+            .query_row(
+                "SELECT coalesce(max(version), 0) FROM refinery_schema_history",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap_or(0);
+        if current >= latest {
+            return Ok(ro);
+        }
+        drop(ro);
+        drop(Store::open(path)?);
+        Self::open_read_only_as_is(path)
+    }
+
+    fn open_read_only_as_is(path: &Path) -> Result<Store> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -213,7 +238,7 @@ mod tests {
     #[test]
     fn migrations_apply_and_are_recorded() {
         let store = Store::open_in_memory().unwrap();
-        assert_eq!(store.schema_version().unwrap(), 2);
+        assert_eq!(store.schema_version().unwrap(), 3);
     }
 
     #[cfg(unix)]
@@ -228,7 +253,7 @@ mod tests {
         assert_eq!(mode, 0o600);
         // Reopening an existing database migrates nothing and keeps it.
         let again = Store::open(&path).unwrap();
-        assert_eq!(again.schema_version().unwrap(), 2);
+        assert_eq!(again.schema_version().unwrap(), 3);
     }
 
     #[test]
@@ -242,5 +267,25 @@ mod tests {
             .execute("INSERT INTO device (name) VALUES ('x')", [])
             .unwrap_err();
         assert!(err.to_string().contains("readonly") || err.to_string().contains("read"));
+    }
+}
+
+#[cfg(test)]
+mod upgrade_tests {
+    use super::*;
+
+    #[test]
+    fn a_read_only_open_migrates_an_older_database_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            embedded::migrations::runner()
+                .set_target(refinery::Target::Version(1))
+                .run(&mut conn)
+                .unwrap();
+        }
+        let ro = Store::open_read_only(&path).unwrap();
+        assert_eq!(ro.schema_version().unwrap(), 3);
     }
 }

@@ -23,6 +23,51 @@ pub struct Entry {
 /// (account, hour_start_utc) -> figures, in export order.
 pub type Master = BTreeMap<(String, String), Entry>;
 
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |v, c| {
+        c.is_ascii_digit().then(|| v * 10 + (c - b'0') as u32)
+    })
+}
+
+/// `YYYY-MM-DD` followed by `Thh:mm:ss` at `b[..19]`, a real date and time of day.
+fn is_civil(b: &[u8]) -> bool {
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return false;
+    }
+    let f = |r: std::ops::Range<usize>| digits(&b[r]);
+    match (f(0..4), f(5..7), f(8..10), f(11..13), f(14..16), f(17..19)) {
+        (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(s)) => {
+            crate::model::epoch_of(y as i64, mo, d, h, mi, s).is_some()
+        }
+        _ => false,
+    }
+}
+
+/// `YYYY-MM-DDTHH:00:00Z`.
+fn is_utc_hour(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 20 && is_civil(b) && &b[13..] == b":00:00Z"
+}
+
+/// RFC 3339 with a numeric offset, as fitpipe writes it (`...T09:00:00-05:00`), or any
+/// other RFC 3339 form.
+fn is_local_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    let fast = b.len() == 25
+        && is_civil(b)
+        && matches!(b[19], b'+' | b'-')
+        && b[22] == b':'
+        && digits(&b[20..22]).is_some_and(|h| h <= 23)
+        && digits(&b[23..25]).is_some_and(|m| m <= 59);
+    fast || chrono::DateTime::parse_from_rfc3339(s).is_ok()
+}
+
 /// Parses the master CSV. Any deviation from the format fitpipe writes is an error naming
 /// the line.
 pub fn parse(bytes: &[u8]) -> Result<Master, String> {
@@ -52,16 +97,12 @@ pub fn parse(bytes: &[u8]) -> Result<Master, String> {
         }
         let (account, hour, local) = (&rec[0], &rec[1], &rec[2]);
         validate_account_name(account).map_err(|e| format!("line {line}: {e}"))?;
-        let ok_hour = hour.len() == 20
-            && chrono::NaiveDateTime::parse_from_str(hour, "%Y-%m-%dT%H:%M:%SZ").is_ok_and(|t| {
-                chrono::Timelike::minute(&t) == 0 && chrono::Timelike::second(&t) == 0
-            });
-        if !ok_hour {
+        if !is_utc_hour(hour) {
             return Err(format!(
                 "line {line}: hour_start_utc {hour:?} is not YYYY-MM-DDTHH:00:00Z"
             ));
         }
-        if !local.is_empty() && chrono::DateTime::parse_from_rfc3339(local).is_err() {
+        if !local.is_empty() && !is_local_time(local) {
             return Err(format!(
                 "line {line}: hour_start_local {local:?} is not RFC 3339"
             ));
@@ -125,15 +166,34 @@ fn merge_entry(a: &Entry, b: &Entry) -> Entry {
     }
 }
 
-/// Merges two copies.
+/// Merges two copies, walking both in key order.
 pub fn merge(a: &Master, b: &Master) -> Master {
-    let mut out = a.clone();
-    for (k, e) in b {
-        out.entry(k.clone())
-            .and_modify(|x| *x = merge_entry(x, e))
-            .or_insert_with(|| e.clone());
+    let mut out = Vec::with_capacity(a.len().max(b.len()));
+    let (mut ia, mut ib) = (a.iter().peekable(), b.iter().peekable());
+    loop {
+        let order = match (ia.peek(), ib.peek()) {
+            (None, None) => break,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some((ka, _)), Some((kb, _))) => ka.cmp(kb),
+        };
+        out.push(match order {
+            std::cmp::Ordering::Less => ia
+                .next()
+                .map(|(k, e)| (k.clone(), e.clone()))
+                .expect("peeked"),
+            std::cmp::Ordering::Greater => ib
+                .next()
+                .map(|(k, e)| (k.clone(), e.clone()))
+                .expect("peeked"),
+            std::cmp::Ordering::Equal => {
+                let (k, ea) = ia.next().expect("peeked");
+                let (_, eb) = ib.next().expect("peeked");
+                (k.clone(), merge_entry(ea, eb))
+            }
+        });
     }
-    out
+    out.into_iter().collect()
 }
 
 #[cfg(test)]

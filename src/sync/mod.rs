@@ -98,11 +98,11 @@ pub fn local_master(store: &Store) -> Result<master::Master, StoreError> {
     store
         .for_each_export_row(None, |r| {
             m.insert(
-                (r.account.clone(), r.hour_start_utc.clone()),
+                (r.account, r.hour_start_utc),
                 master::Entry {
                     max_bpm: r.max_bpm,
                     sample_count: r.sample_count,
-                    local: r.hour_start_local.clone().unwrap_or_default(),
+                    local: r.hour_start_local.unwrap_or_default(),
                 },
             );
             Ok(())

@@ -99,6 +99,29 @@ fn takeout_twins_with_dst_and_travel_match_an_independent_computation() {
         .collect();
     assert!(dst_day.is_empty(), "DST change misplaced: {dst_day:?}");
 
+    // The export (computed in Rust, for speed) gives exactly the rows of the SQL view.
+    let export = sb
+        .cmd()
+        .args(["export", "--out", "-"])
+        .output()
+        .unwrap()
+        .stdout;
+    let view = sb
+        .cmd()
+        .args([
+            "query",
+            "--format",
+            "csv",
+            "SELECT account, hour_start_utc, hour_start_local, max_bpm, sample_count FROM hourly_max ORDER BY account, hour_epoch",
+        ])
+        .output()
+        .unwrap()
+        .stdout;
+    assert_eq!(
+        String::from_utf8(export).unwrap(),
+        String::from_utf8(view).unwrap()
+    );
+
     // Importing again changes nothing.
     let before = std::fs::read(sb.db()).map(|b| b.len()).unwrap();
     let export1 = sb
