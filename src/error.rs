@@ -15,6 +15,9 @@
 //! | 10 | the remote cannot be reached, or refused the request (credentials, permission, bucket) |
 //! | 11 | an object in the remote is corrupt; it was not overwritten, local data is untouched |
 //! | 12 | the configuration is invalid |
+//! | 13 | a Google login is needed: none yet, or the refresh token was revoked or expired |
+//! | 14 | the Google Health API refused the request (scope, project, account setup) |
+//! | 15 | the Google Health API or the token endpoint kept failing, or sent a malformed page |
 
 use std::fmt;
 
@@ -48,6 +51,12 @@ pub enum Error {
     #[error("{0}")]
     Config(String),
     #[error("{0}")]
+    LoginNeeded(String),
+    #[error("{0}")]
+    ApiRefused(String, &'static str),
+    #[error("{0}")]
+    ApiFailed(String),
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -67,6 +76,9 @@ impl Error {
             Error::Remote(..) => 10,
             Error::RemoteCorrupt(_) => 11,
             Error::Config(_) => 12,
+            Error::LoginNeeded(_) => 13,
+            Error::ApiRefused(..) => 14,
+            Error::ApiFailed(_) => 15,
         }
     }
 
@@ -94,6 +106,13 @@ impl Error {
                 "restore the object from the bucket's noncurrent versions, or move it aside; fitpipe will write a fresh one from the merged local data on the next sync"
             }
             Error::Config(_) => "fix the file named above; `fitpipe config default` prints a commented example",
+            Error::LoginNeeded(_) => {
+                "run `fitpipe auth login`; apps in Google's \"Testing\" status lose their refresh token 7 days after consent (README: personal use)"
+            }
+            Error::ApiRefused(_, hint) => hint,
+            Error::ApiFailed(_) => {
+                "nothing of the failed window was stored and the cursor did not move; run `fitpipe sync` again later"
+            }
             Error::Internal(_) => return None,
         })
     }
@@ -164,6 +183,9 @@ mod tests {
             Error::Remote(String::new(), "x"),
             Error::RemoteCorrupt(String::new()),
             Error::Config(String::new()),
+            Error::LoginNeeded(String::new()),
+            Error::ApiRefused(String::new(), "x"),
+            Error::ApiFailed(String::new()),
         ];
         let mut codes: Vec<i32> = all.iter().map(Error::exit_code).collect();
         codes.sort();

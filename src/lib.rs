@@ -10,6 +10,7 @@
 //!      └─> config, error
 //! ```
 
+pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -17,7 +18,9 @@ pub mod demo;
 pub mod error;
 pub mod export;
 pub mod import;
+pub mod ingest;
 pub mod model;
 pub mod report;
+pub mod source;
 pub mod store;
 pub mod sync;

@@ -1,5 +1,6 @@
 //! The command line: clap types, one file per subcommand. Only this layer prints.
 
+mod auth;
 mod config_cmd;
 mod demo;
 mod export;
@@ -61,7 +62,10 @@ pub enum Command {
     Export(export::ExportArgs),
     /// Show the database, its accounts and what they hold.
     Status(status::StatusArgs),
-    /// Push to the remote: reconcile the master CSV and upload new raw samples.
+    /// Log in to Google, show or end the login.
+    #[command(subcommand)]
+    Auth(auth::AuthCommand),
+    /// Pull new samples from the Google Health API, then push to the remote.
     Sync(sync::SyncArgs),
     /// Fill the local store from the remote (a new laptop, a lost disk).
     Restore(sync::RestoreArgs),
@@ -125,6 +129,12 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         google_application_credentials: std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from),
+        google_client_id: std::env::var("FITPIPE_GOOGLE_CLIENT_ID")
+            .ok()
+            .filter(|v| !v.is_empty()),
+        google_client_secret: std::env::var("FITPIPE_GOOGLE_CLIENT_SECRET")
+            .ok()
+            .filter(|v| !v.is_empty()),
     };
     let settings = Settings::resolve(&flags, &env)?;
     let result = match cli.command {
@@ -133,6 +143,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Export(a) => export::run(&settings, a),
         Command::Status(a) => status::run(&settings, a),
         Command::Report(a) => report::run(&settings, a),
+        Command::Auth(c) => auth::run(&settings, c),
         Command::Sync(a) => sync::run(&settings, a),
         Command::Restore(a) => sync::restore(&settings, a),
         Command::Config(c) => config_cmd::run(&settings, c),

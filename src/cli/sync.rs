@@ -1,12 +1,15 @@
 //! `fitpipe sync` and `fitpipe restore`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use clap::Args;
 
 use super::output::io_err;
+use crate::auth::OAuth;
 use crate::config::Settings;
 use crate::error::Error;
+use crate::ingest::{self, PullError, PullReport, Puller};
+use crate::source::{ApiError, HealthApi};
 use crate::store::Store;
 use crate::sync::{self, Remote, RemoteFailure, SyncError, SyncOptions, SyncReport};
 
@@ -23,6 +26,100 @@ pub struct SyncArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+
+    /// Pull from this UTC day (YYYY-MM-DD) instead of from the cursor: a backfill.
+    #[arg(long)]
+    pub since: Option<chrono::NaiveDate>,
+}
+
+impl From<PullError> for Error {
+    fn from(e: PullError) -> Self {
+        let m = e.to_string();
+        match e {
+            PullError::Auth(a) => a.into(),
+            PullError::Api(ApiError::Refused { hint, .. }) => Error::ApiRefused(m, hint),
+            PullError::Api(ApiError::Unauthorized { .. }) => Error::LoginNeeded(m),
+            PullError::Api(_) | PullError::GaveUp { .. } => Error::ApiFailed(m),
+            PullError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// The pull stage: every logged-in account, from its cursor (or `since`) to now.
+fn pull_stage(
+    settings: &Settings,
+    since: Option<i64>,
+    quiet: bool,
+) -> Result<Vec<PullReport>, Error> {
+    let mut out = std::io::stdout().lock();
+    let mut store = Store::open(&settings.db)?;
+    let logins = store.logins()?;
+    if logins.is_empty() {
+        if !quiet {
+            writeln!(
+                out,
+                "pull: no Google login (run `fitpipe auth login`); skipping the pull"
+            )
+            .map_err(io_err)?;
+        }
+        return Ok(Vec::new());
+    }
+    let oauth = OAuth::new(&settings.google)?;
+    let api = HealthApi::new(&settings.google.api_base_url).map_err(PullError::from)?;
+    let tokens = super::auth::token_store(settings);
+    let now = || crate::clock::now().timestamp();
+    let puller = Puller {
+        api: &api,
+        oauth: &oauth,
+        tokens: tokens.as_ref(),
+        settings: &settings.google,
+        now: &now,
+    };
+    let rt = super::auth::runtime()?;
+    let mut reports = Vec::new();
+    for login in logins {
+        let Some(id) = store.account(&login.account)? else {
+            continue;
+        };
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let b = indicatif::ProgressBar::new(0);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} pull {msg} [{bar:30}] {pos}/{len} days",
+                )
+                .expect("valid template"),
+            );
+            b.set_message(login.account.clone());
+            b
+        });
+        let r = rt.block_on(ingest::pull(
+            &mut store,
+            &login.account,
+            id,
+            &puller,
+            since,
+            &mut |done, total| {
+                if let Some(b) = &bar {
+                    b.set_length(total);
+                    b.set_position(done);
+                }
+            },
+        ));
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        let r = r?;
+        if !quiet {
+            writeln!(
+                out,
+                "pull: account {}: {} .. {}: {} new samples, {} already present, {} rejected ({} requests, {} retries, {} token refreshes)",
+                r.account, r.from, r.to, r.samples_new, r.samples_present, r.rejected, r.requests, r.retries, r.refreshes
+            )
+            .map_err(io_err)?;
+        }
+        reports.push(r);
+    }
+    Ok(reports)
 }
 
 impl From<SyncError> for Error {
@@ -147,23 +244,43 @@ pub(crate) fn print_report(
 
 pub fn run(settings: &Settings, args: SyncArgs) -> Result<(), Error> {
     let _lock = lock(settings, args.wait)?;
+    let since = args.since.map(|d| {
+        d.and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc()
+            .timestamp()
+    });
+    let pulled = if args.dry_run {
+        if !args.json {
+            writeln!(std::io::stdout(), "pull: skipped in a dry run").map_err(io_err)?;
+        }
+        Vec::new()
+    } else {
+        pull_stage(settings, since, args.json)?
+    };
     let mut out = std::io::stdout().lock();
-    if !args.json {
-        writeln!(
-            out,
-            "pull: the Google Health API pull is not set up in this version; skipping it (import Takeout exports with `fitpipe import`)"
-        )
-        .map_err(io_err)?;
-    }
     match run_remote(settings, true, args.dry_run)? {
         None => {
-            if !args.json {
+            if args.json {
+                let v = serde_json::json!({ "pull": pulled, "push": null });
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&v).expect("serializable")
+                )
+                .map_err(io_err)?;
+            } else {
                 writeln!(out, "push: no remote configured (set remote.url in {}, or pass --remote); nothing to push", settings.config_file.display()).map_err(io_err)?;
             }
         }
         Some(r) if args.json => {
-            serde_json::to_writer_pretty(&mut out, &r).map_err(|e| io_err(e.into()))?;
-            writeln!(out).map_err(io_err)?;
+            let v = serde_json::json!({ "pull": pulled, "push": r });
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&v).expect("serializable")
+            )
+            .map_err(io_err)?;
         }
         Some(r) => print_report(&mut out, &r, args.dry_run).map_err(io_err)?,
     }

@@ -16,6 +16,26 @@ pub struct RawConfig {
     pub db: Option<PathBuf>,
     #[serde(default)]
     pub remote: RawRemote,
+    #[serde(default)]
+    pub google: RawGoogle,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RawGoogle {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub api_base_url: Option<String>,
+    pub auth_url: Option<String>,
+    pub token_url: Option<String>,
+    pub revoke_url: Option<String>,
+    /// "keyring" (default) or "file".
+    pub token_store: Option<String>,
+    pub backfill_days: Option<u32>,
+    pub retry_base_ms: Option<u64>,
+    pub max_tries: Option<u32>,
+    pub min_request_interval_ms: Option<u64>,
+    pub login_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]

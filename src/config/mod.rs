@@ -75,6 +75,31 @@ pub struct RemoteSettings {
     pub application_credentials: Option<PathBuf>,
 }
 
+/// Which token store holds OAuth tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenStoreKind {
+    Keyring,
+    File,
+}
+
+/// The Google side: the user's OAuth client, endpoints, pacing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoogleSettings {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub api_base_url: String,
+    pub auth_url: String,
+    pub token_url: String,
+    pub revoke_url: String,
+    pub token_store: TokenStoreKind,
+    pub backfill_days: u32,
+    pub retry_base_ms: u64,
+    pub max_tries: u32,
+    pub min_request_interval_ms: u64,
+    pub login_timeout_secs: u64,
+}
+
 /// Settings every command shares.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -84,6 +109,7 @@ pub struct Settings {
     pub config_file: PathBuf,
     pub config_found: bool,
     pub remote: Option<RemoteSettings>,
+    pub google: GoogleSettings,
 }
 
 /// What the command line said (clap has folded `FITPIPE_*` variables in already).
@@ -100,6 +126,9 @@ pub struct Flags {
 pub struct Env {
     pub storage_emulator_host: Option<String>,
     pub google_application_credentials: Option<PathBuf>,
+    /// `FITPIPE_GOOGLE_CLIENT_ID` / `FITPIPE_GOOGLE_CLIENT_SECRET`.
+    pub google_client_id: Option<String>,
+    pub google_client_secret: Option<String>,
 }
 
 fn project_dirs() -> Result<directories::ProjectDirs, Error> {
@@ -167,6 +196,49 @@ impl Settings {
             }
         };
 
+        let g = &raw.google;
+        let token_store = match g.token_store.as_deref() {
+            None | Some("keyring") => TokenStoreKind::Keyring,
+            Some("file") => TokenStoreKind::File,
+            Some(other) => {
+                return Err(Error::Config(format!(
+                    "{}: google.token_store must be \"keyring\" or \"file\", not {other:?}",
+                    config_file.display()
+                )))
+            }
+        };
+        let google = GoogleSettings {
+            client_id: env.google_client_id.clone().or_else(|| g.client_id.clone()),
+            client_secret: env
+                .google_client_secret
+                .clone()
+                .or_else(|| g.client_secret.clone()),
+            api_base_url: g
+                .api_base_url
+                .clone()
+                .unwrap_or_else(|| "https://health.googleapis.com".into())
+                .trim_end_matches('/')
+                .to_string(),
+            auth_url: g
+                .auth_url
+                .clone()
+                .unwrap_or_else(|| "https://accounts.google.com/o/oauth2/v2/auth".into()),
+            token_url: g
+                .token_url
+                .clone()
+                .unwrap_or_else(|| "https://oauth2.googleapis.com/token".into()),
+            revoke_url: g
+                .revoke_url
+                .clone()
+                .unwrap_or_else(|| "https://oauth2.googleapis.com/revoke".into()),
+            token_store,
+            backfill_days: g.backfill_days.unwrap_or(7),
+            retry_base_ms: g.retry_base_ms.unwrap_or(1000),
+            max_tries: g.max_tries.unwrap_or(6).max(1),
+            min_request_interval_ms: g.min_request_interval_ms.unwrap_or(250),
+            login_timeout_secs: g.login_timeout_secs.unwrap_or(300),
+        };
+
         Ok(Settings {
             data_dir,
             db,
@@ -174,6 +246,7 @@ impl Settings {
             config_file,
             config_found,
             remote,
+            google,
         })
     }
 }

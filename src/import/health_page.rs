@@ -61,7 +61,7 @@ pub(crate) fn parse_offset(s: &str) -> Option<i16> {
 }
 
 /// Converts one data point; `Err` says why it is refused.
-pub(crate) fn convert(point: serde_json::Value) -> Result<Sample, String> {
+pub fn convert(point: serde_json::Value) -> Result<Sample, String> {
     let dp: DataPoint =
         serde_json::from_value(point).map_err(|e| format!("malformed data point: {e}"))?;
     let hr = dp.heart_rate.ok_or("data point has no heartRate")?;

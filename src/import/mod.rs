@@ -10,7 +10,7 @@
 
 mod csv_file;
 mod discover;
-mod health_page;
+pub(crate) mod health_page;
 pub mod offsets;
 mod takeout_json;
 

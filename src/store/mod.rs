@@ -4,12 +4,14 @@
 mod accounts;
 mod info;
 mod lake;
+mod pull;
 mod query;
 mod samples;
 
 pub use accounts::AccountId;
 pub use info::{format_utc, AccountStatus, ExportRow, HourPoint, StoreStatus};
 pub use lake::{storable, LakeSample, MasterHour};
+pub use pull::Login;
 pub use query::{QueryResult, Value};
 pub use samples::{DayFile, HourRanges, InsertOutcome, SampleWriter};
 
@@ -238,7 +240,7 @@ mod tests {
     #[test]
     fn migrations_apply_and_are_recorded() {
         let store = Store::open_in_memory().unwrap();
-        assert_eq!(store.schema_version().unwrap(), 3);
+        assert_eq!(store.schema_version().unwrap(), 4);
     }
 
     #[cfg(unix)]
@@ -253,7 +255,7 @@ mod tests {
         assert_eq!(mode, 0o600);
         // Reopening an existing database migrates nothing and keeps it.
         let again = Store::open(&path).unwrap();
-        assert_eq!(again.schema_version().unwrap(), 3);
+        assert_eq!(again.schema_version().unwrap(), 4);
     }
 
     #[test]
@@ -286,6 +288,6 @@ mod upgrade_tests {
                 .unwrap();
         }
         let ro = Store::open_read_only(&path).unwrap();
-        assert_eq!(ro.schema_version().unwrap(), 3);
+        assert_eq!(ro.schema_version().unwrap(), 4);
     }
 }

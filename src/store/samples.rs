@@ -89,8 +89,8 @@ pub struct DayFile {
 
 /// A write transaction that inserts samples for one account.
 pub struct SampleWriter<'s> {
-    tx: Transaction<'s>,
-    account: AccountId,
+    pub(super) tx: Transaction<'s>,
+    pub(super) account: AccountId,
     devices: HashMap<String, i64>,
     touched: HourRanges,
     /// Samples that came from the remote lake do not make their days dirty.

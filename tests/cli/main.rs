@@ -1,8 +1,10 @@
 //! End-to-end tests: the real `fitpipe` binary, a real SQLite file, in a temporary HOME.
 
+mod api;
 mod demo;
 mod fake_gcs;
 mod gcs_standin;
+mod health_standin;
 mod import;
 mod query;
 mod report;

@@ -31,9 +31,34 @@ impl Sandbox {
             .env("HOME", self.path("home"))
             .env("XDG_DATA_HOME", self.path("home/.local/share"))
             .env("XDG_CONFIG_HOME", self.path("home/.config"))
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        for v in ["DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"] {
+            if let Some(x) = std::env::var_os(v) {
+                c.env(v, x);
+            }
+        }
+        c.arg("--db").arg(self.db());
+        c
+    }
+}
+
+impl Sandbox {
+    /// The same command as [`Sandbox::cmd`], as a std process to drive interactively.
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("fitpipe"));
+        c.env_clear()
+            .env("HOME", self.path("home"))
+            .env("XDG_DATA_HOME", self.path("home/.local/share"))
+            .env("XDG_CONFIG_HOME", self.path("home/.config"))
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .arg("--db")
             .arg(self.db());
+        // A keyring daemon, when the test run has one.
+        for v in ["DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"] {
+            if let Some(x) = std::env::var_os(v) {
+                c.env(v, x);
+            }
+        }
         c
     }
 }

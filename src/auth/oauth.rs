@@ -1,0 +1,282 @@
+//! The OAuth client: the installed-app login (PKCE S256, a checked `state`, a loopback
+//! redirect on 127.0.0.1), refreshing, and revoking. Built on the oauth2 crate, with a
+//! small adapter so it sends through the one reqwest in the tree.
+
+use std::time::Duration;
+
+use oauth2::basic::{
+    BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse,
+    BasicTokenIntrospectionResponse, BasicTokenType,
+};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
+    EndpointSet, ExtraTokenFields, PkceCodeChallenge, RedirectUrl, RefreshToken, RequestTokenError,
+    Scope, StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+
+use super::loopback::Loopback;
+use super::{AuthError, TokenSet};
+use crate::config::GoogleSettings;
+
+/// The only scope fitpipe asks for: read heart rate.
+pub const SCOPE: &str =
+    "https://www.googleapis.com/auth/googlehealth.health_metrics_and_measurements.readonly";
+
+/// Google adds `refresh_token_expires_in` for apps in "Testing" status.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GoogleExtra {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_expires_in: Option<u64>,
+}
+
+impl ExtraTokenFields for GoogleExtra {}
+
+type GoogleTokenResponse = StandardTokenResponse<GoogleExtra, BasicTokenType>;
+type Client = oauth2::Client<
+    BasicErrorResponse,
+    GoogleTokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+/// An HTTP error from the adapter.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct HttpError(String);
+
+/// The OAuth side of Google, as configured.
+pub struct OAuth {
+    settings: GoogleSettings,
+    http: reqwest::Client,
+}
+
+/// A login in progress: the URL to open, and how to finish.
+pub struct LoginRequest {
+    pub url: String,
+    loopback: Loopback,
+    state: CsrfToken,
+    verifier: oauth2::PkceCodeVerifier,
+    redirect_uri: String,
+}
+
+fn bad_url(url: &str, e: impl std::fmt::Display) -> AuthError {
+    AuthError::BadUrl {
+        url: url.to_string(),
+        message: e.to_string(),
+    }
+}
+
+impl OAuth {
+    pub fn new(settings: &GoogleSettings) -> Result<OAuth, AuthError> {
+        if settings.client_id.is_none() || settings.client_secret.is_none() {
+            return Err(AuthError::NoClient);
+        }
+        // Redirects are never followed for token calls (oauth2's advice: SSRF).
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| AuthError::TokenEndpoint(e.to_string()))?;
+        Ok(OAuth {
+            settings: settings.clone(),
+            http,
+        })
+    }
+
+    fn client(&self, redirect_uri: Option<&str>) -> Result<Client, AuthError> {
+        let s = &self.settings;
+        let mut c = oauth2::Client::new(ClientId::new(s.client_id.clone().unwrap_or_default()))
+            .set_client_secret(ClientSecret::new(
+                s.client_secret.clone().unwrap_or_default(),
+            ))
+            .set_auth_uri(AuthUrl::new(s.auth_url.clone()).map_err(|e| bad_url(&s.auth_url, e))?)
+            .set_token_uri(
+                TokenUrl::new(s.token_url.clone()).map_err(|e| bad_url(&s.token_url, e))?,
+            )
+            // Google's documented form: client_id and client_secret in the body.
+            .set_auth_type(AuthType::RequestBody);
+        if let Some(r) = redirect_uri {
+            c = c.set_redirect_uri(RedirectUrl::new(r.to_string()).map_err(|e| bad_url(r, e))?);
+        }
+        Ok(c)
+    }
+
+    async fn send(
+        http: reqwest::Client,
+        req: oauth2::HttpRequest,
+    ) -> Result<oauth2::HttpResponse, HttpError> {
+        let req = reqwest::Request::try_from(req).map_err(|e| HttpError(e.to_string()))?;
+        let resp = http
+            .execute(req)
+            .await
+            .map_err(|e| HttpError(e.without_url().to_string()))?;
+        let mut b = http::Response::builder().status(resp.status());
+        for (k, v) in resp.headers() {
+            b = b.header(k, v);
+        }
+        let body = resp.bytes().await.map_err(|e| HttpError(e.to_string()))?;
+        b.body(body.to_vec()).map_err(|e| HttpError(e.to_string()))
+    }
+
+    /// Starts a login: binds the loopback port and builds the authorization URL.
+    pub fn start_login(&self) -> Result<LoginRequest, AuthError> {
+        let loopback = Loopback::bind()?;
+        let redirect_uri = loopback.redirect_uri();
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, state) = self
+            .client(Some(&redirect_uri))?
+            .authorize_url(CsrfToken::new_random)
+            .add_scope(Scope::new(SCOPE.into()))
+            .set_pkce_challenge(challenge)
+            .add_extra_param("access_type", "offline")
+            .add_extra_param("prompt", "consent")
+            .url();
+        Ok(LoginRequest {
+            url: url.to_string(),
+            loopback,
+            state,
+            verifier,
+            redirect_uri,
+        })
+    }
+
+    /// Waits for the browser's redirect, checks `state`, and exchanges the code.
+    pub async fn finish_login(&self, req: LoginRequest, now: i64) -> Result<TokenSet, AuthError> {
+        let timeout = Duration::from_secs(self.settings.login_timeout_secs);
+        let loopback = req.loopback;
+        let redirect = tokio::task::spawn_blocking(move || loopback.wait(timeout))
+            .await
+            .map_err(|e| AuthError::Login(e.to_string()))??;
+        if redirect.state != *req.state.secret() {
+            return Err(AuthError::Login(
+                "the redirect's state did not match this login (a stale or forged redirect)".into(),
+            ));
+        }
+        let http = self.http.clone();
+        let send = move |r| Self::send(http.clone(), r);
+        let resp = self
+            .client(Some(&req.redirect_uri))?
+            .exchange_code(AuthorizationCode::new(redirect.code))
+            .set_pkce_verifier(req.verifier)
+            .request_async(&send)
+            .await
+            .map_err(|e| token_error(e, ""))?;
+        let refresh = resp
+            .refresh_token()
+            .map(|r| r.secret().clone())
+            .ok_or_else(|| {
+                AuthError::TokenEndpoint(
+                    "no refresh token in the answer (was access_type=offline honoured?)".into(),
+                )
+            })?;
+        Ok(token_set(&resp, refresh, now))
+    }
+
+    /// A fresh access token for `tokens`; keeps the refresh token unless Google sends a new one.
+    pub async fn refresh(
+        &self,
+        account: &str,
+        tokens: &TokenSet,
+        now: i64,
+    ) -> Result<TokenSet, AuthError> {
+        let http = self.http.clone();
+        let send = move |r| Self::send(http.clone(), r);
+        let resp = self
+            .client(None)?
+            .exchange_refresh_token(&RefreshToken::new(tokens.refresh_token.clone()))
+            .request_async(&send)
+            .await
+            .map_err(|e| token_error(e, account))?;
+        let refresh = resp
+            .refresh_token()
+            .map(|r| r.secret().clone())
+            .unwrap_or_else(|| tokens.refresh_token.clone());
+        let mut t = token_set(&resp, refresh, now);
+        if resp.extra_fields().refresh_token_expires_in.is_none() {
+            t.refresh_expires_at = tokens.refresh_expires_at;
+        }
+        if t.scope.is_empty() {
+            t.scope = tokens.scope.clone();
+        }
+        Ok(t)
+    }
+
+    /// Revokes the refresh token (which ends the whole grant).
+    pub async fn revoke(&self, tokens: &TokenSet) -> Result<(), AuthError> {
+        let resp = self
+            .http
+            .post(&self.settings.revoke_url)
+            .form(&[("token", tokens.refresh_token.as_str())])
+            .send()
+            .await
+            .map_err(|e| AuthError::TokenEndpoint(e.without_url().to_string()))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let body = resp.text().await.unwrap_or_default();
+        if body.contains("invalid_token") {
+            return Ok(()); // already revoked or expired
+        }
+        Err(AuthError::TokenEndpoint(format!(
+            "revoke answered {status}: {}",
+            body.chars().take(200).collect::<String>()
+        )))
+    }
+}
+
+fn token_set(resp: &GoogleTokenResponse, refresh_token: String, now: i64) -> TokenSet {
+    TokenSet {
+        access_token: resp.access_token().secret().clone(),
+        access_expires_at: now + resp.expires_in().map_or(3600, |d| d.as_secs() as i64),
+        refresh_token,
+        refresh_expires_at: resp
+            .extra_fields()
+            .refresh_token_expires_in
+            .map(|s| now + s as i64),
+        scope: resp
+            .scopes()
+            .map(|s| {
+                s.iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_else(|| SCOPE.to_string()),
+    }
+}
+
+fn token_error(e: RequestTokenError<HttpError, BasicErrorResponse>, account: &str) -> AuthError {
+    match e {
+        RequestTokenError::ServerResponse(r)
+            if *r.error() == BasicErrorResponseType::InvalidGrant =>
+        {
+            AuthError::InvalidGrant {
+                account: account.to_string(),
+                detail: r
+                    .error_description()
+                    .cloned()
+                    .unwrap_or_else(|| "invalid_grant".into()),
+            }
+        }
+        RequestTokenError::ServerResponse(r) => AuthError::TokenEndpoint(format!(
+            "{}{}",
+            r.error(),
+            r.error_description()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        )),
+        RequestTokenError::Request(e) => AuthError::TokenEndpoint(e.to_string()),
+        RequestTokenError::Parse(e, _) => {
+            AuthError::TokenEndpoint(format!("unreadable answer: {e}"))
+        }
+        RequestTokenError::Other(m) => AuthError::TokenEndpoint(m),
+    }
+}

@@ -1,0 +1,245 @@
+//! `fitpipe auth login|status|logout`
+
+use std::io::Write;
+
+use clap::{Args, Subcommand};
+
+use super::output::io_err;
+use crate::auth::{AuthError, FileTokenStore, KeyringTokenStore, OAuth, TokenStore};
+use crate::config::{Settings, TokenStoreKind};
+use crate::error::Error;
+use crate::store::Store;
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Let fitpipe read your heart rate: opens Google's consent page.
+    Login(LoginArgs),
+    /// Show the logins, their scope and token expiry (never the tokens).
+    Status(StatusArgs),
+    /// Revoke the account's grant at Google, then delete its tokens.
+    Logout,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Print the URL only; do not open a browser.
+    #[arg(long)]
+    pub no_browser: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl From<AuthError> for Error {
+    fn from(e: AuthError) -> Self {
+        let m = e.to_string();
+        match e {
+            AuthError::NoClient | AuthError::BadUrl { .. } => Error::Config(m),
+            AuthError::NotLoggedIn(_) | AuthError::InvalidGrant { .. } => Error::LoginNeeded(m),
+            AuthError::Login(_) => Error::LoginNeeded(m),
+            AuthError::TokenEndpoint(_) => Error::ApiFailed(m),
+            AuthError::Keyring(_) | AuthError::TokenFile { .. } => Error::Config(m),
+        }
+    }
+}
+
+/// The token store the settings choose.
+pub(crate) fn token_store(settings: &Settings) -> Box<dyn TokenStore> {
+    match settings.google.token_store {
+        TokenStoreKind::Keyring => Box::new(KeyringTokenStore::new()),
+        TokenStoreKind::File => Box::new(FileTokenStore::new(settings.data_dir.join("tokens"))),
+    }
+}
+
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("start the async runtime: {e}")))
+}
+
+fn expiry_line(now: i64, at: i64) -> String {
+    let left = at - now;
+    if left <= 0 {
+        format!("expired at {}", crate::store::format_utc(at))
+    } else {
+        format!(
+            "{} (in {} h {} min)",
+            crate::store::format_utc(at),
+            left / 3600,
+            left % 3600 / 60
+        )
+    }
+}
+
+fn open_browser(url: &str) {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    let _ = std::process::Command::new(opener)
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+}
+
+pub fn run(settings: &Settings, cmd: AuthCommand) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    let tokens = token_store(settings);
+    let now = || crate::clock::now().timestamp();
+    match cmd {
+        AuthCommand::Login(args) => {
+            let oauth = OAuth::new(&settings.google)?;
+            let req = oauth.start_login()?;
+            writeln!(
+                out,
+                "Open this address in a browser and allow fitpipe to read your heart rate:\n\n{}\n",
+                req.url
+            )
+            .map_err(io_err)?;
+            writeln!(
+                out,
+                "Waiting for the browser (up to {} s)...",
+                settings.google.login_timeout_secs
+            )
+            .map_err(io_err)?;
+            out.flush().map_err(io_err)?;
+            if !args.no_browser {
+                open_browser(&req.url);
+            }
+            let set = runtime()?.block_on(oauth.finish_login(req, now()))?;
+            tokens.save(&settings.account, &set)?;
+            let mut store = Store::open(&settings.db)?;
+            let id = store.ensure_account(&settings.account, &crate::clock::now_rfc3339())?;
+            store.record_login(id, tokens.kind(), &set.scope, &crate::clock::now_rfc3339())?;
+            writeln!(
+                out,
+                "logged in: account {}, tokens in the {}",
+                settings.account,
+                tokens.kind()
+            )
+            .map_err(io_err)?;
+            if let Some(at) = set.refresh_expires_at {
+                writeln!(
+                    out,
+                    "note: Google will expire this login on {} (apps in \"Testing\" status get 7-day refresh tokens); run `fitpipe auth login` again before then, or publish the app (README)",
+                    crate::store::format_utc(at)
+                )
+                .map_err(io_err)?;
+            }
+            Ok(())
+        }
+        AuthCommand::Status(args) => {
+            let logins = if settings.db.exists() {
+                Store::open_read_only(&settings.db)?.logins()?
+            } else {
+                Vec::new()
+            };
+            let mut items = Vec::new();
+            for l in logins {
+                let set = tokens.load(&l.account).ok().flatten();
+                let refresh_left = set
+                    .as_ref()
+                    .and_then(|t| t.refresh_expires_at)
+                    .map(|at| at - now());
+                items.push(serde_json::json!({
+                    "account": l.account,
+                    "token_store": l.token_store,
+                    "tokens_found": set.is_some(),
+                    "scope": l.scope,
+                    "logged_in_at": l.logged_in_at,
+                    "access_token_expires_at": set.as_ref().map(|t| crate::store::format_utc(t.access_expires_at)),
+                    "refresh_token_expires_at": set.as_ref().and_then(|t| t.refresh_expires_at).map(crate::store::format_utc),
+                    "warning": refresh_left.filter(|s| *s < 48 * 3600).map(|_| "the refresh token expires within 48 hours: run `fitpipe auth login`"),
+                }));
+            }
+            if args.json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&items).expect("serializable")
+                )
+                .map_err(io_err)?;
+                return Ok(());
+            }
+            if items.is_empty() {
+                writeln!(out, "no Google login; run `fitpipe auth login`").map_err(io_err)?;
+            }
+            for l in &tokens_summary(&items, now()) {
+                writeln!(out, "{l}").map_err(io_err)?;
+            }
+            Ok(())
+        }
+        AuthCommand::Logout => {
+            let mut store = Store::open(&settings.db)?;
+            let set = tokens.load(&settings.account)?;
+            if let Some(set) = &set {
+                if let Ok(oauth) = OAuth::new(&settings.google) {
+                    if let Err(e) = runtime()?.block_on(oauth.revoke(set)) {
+                        writeln!(out, "warning: could not revoke at Google ({e}); remove fitpipe at myaccount.google.com/connections").map_err(io_err)?;
+                    }
+                }
+            }
+            tokens.delete(&settings.account)?;
+            if let Some(id) = store.account(&settings.account)? {
+                store.remove_login(id)?;
+            }
+            writeln!(
+                out,
+                "{}: account {}",
+                if set.is_some() {
+                    "logged out and revoked"
+                } else {
+                    "no tokens were stored"
+                },
+                settings.account
+            )
+            .map_err(io_err)
+        }
+    }
+}
+
+fn tokens_summary(items: &[serde_json::Value], now: i64) -> Vec<String> {
+    let mut lines = Vec::new();
+    for i in items {
+        lines.push(format!(
+            "account {}: tokens in the {}{}",
+            i["account"].as_str().unwrap_or(""),
+            i["token_store"].as_str().unwrap_or(""),
+            if i["tokens_found"] == true {
+                ""
+            } else {
+                " (missing: run `fitpipe auth login`)"
+            }
+        ));
+        lines.push(format!(
+            "  scope:          {}",
+            i["scope"].as_str().unwrap_or("")
+        ));
+        if let Some(at) = i["access_token_expires_at"].as_str() {
+            let ts = chrono::DateTime::parse_from_rfc3339(at)
+                .map(|d| d.timestamp())
+                .unwrap_or(now);
+            lines.push(format!("  access token:   {}", expiry_line(now, ts)));
+        }
+        match i["refresh_token_expires_at"].as_str() {
+            Some(at) => {
+                let ts = chrono::DateTime::parse_from_rfc3339(at)
+                    .map(|d| d.timestamp())
+                    .unwrap_or(now);
+                lines.push(format!("  refresh token:  {}", expiry_line(now, ts)));
+            }
+            None => lines.push("  refresh token:  no expiry announced".into()),
+        }
+        if let Some(w) = i["warning"].as_str() {
+            lines.push(format!("  warning: {w}"));
+        }
+    }
+    lines
+}

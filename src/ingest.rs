@@ -1,0 +1,237 @@
+//! The pull: Google Health API -> store, driven by a cursor that only advances after a
+//! commit. This is the one scheduled loop, so it alone waits and retries: 401 refreshes the
+//! access token once, 429 and 5xx back off exponentially with jitter (honouring
+//! `Retry-After`), a bounded number of times.
+
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng};
+
+use crate::auth::{AuthError, OAuth, TokenSet, TokenStore};
+use crate::config::GoogleSettings;
+use crate::model::DAY;
+use crate::source::{ApiError, HealthApi};
+use crate::store::{AccountId, InsertOutcome, Store, StoreError};
+
+/// Watches upload late: every pull looks this far behind its cursor again.
+pub const OVERLAP: i64 = 48 * 3600;
+/// Long windows are pulled (and committed) a day at a time.
+pub const CHUNK: i64 = DAY;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PullError {
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("{request} still failed after {tries} tries: {message}")]
+    GaveUp {
+        request: String,
+        tries: u32,
+        message: String,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a pull did.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct PullReport {
+    pub account: String,
+    pub from: String,
+    pub to: String,
+    pub requests: u32,
+    pub retries: u32,
+    pub refreshes: u32,
+    pub samples_new: u64,
+    pub samples_present: u64,
+    pub rejected: u64,
+}
+
+/// Everything a pull needs besides the store.
+pub struct Puller<'a> {
+    pub api: &'a HealthApi,
+    pub oauth: &'a OAuth,
+    pub tokens: &'a dyn TokenStore,
+    pub settings: &'a GoogleSettings,
+    /// The wall clock, in epoch seconds (tests pass their own).
+    pub now: &'a dyn Fn() -> i64,
+}
+
+impl Puller<'_> {
+    /// A usable access token, refreshed (and stored before use) when it is about to expire.
+    async fn fresh(
+        &self,
+        account: &str,
+        current: Option<TokenSet>,
+        force: bool,
+    ) -> Result<TokenSet, PullError> {
+        let tokens = match current {
+            Some(t) => t,
+            None => self
+                .tokens
+                .load(account)?
+                .ok_or_else(|| AuthError::NotLoggedIn(account.to_string()))?,
+        };
+        let now = (self.now)();
+        if !force && tokens.access_expires_at > now + 60 {
+            return Ok(tokens);
+        }
+        tracing::debug!(account, "refreshing the access token");
+        let fresh = self.oauth.refresh(account, &tokens, now).await?;
+        self.tokens.save(account, &fresh)?;
+        Ok(fresh)
+    }
+
+    fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(d) = retry_after {
+            return d.min(Duration::from_secs(120));
+        }
+        let cap = Duration::from_secs(32).as_millis() as u64;
+        let exp = self
+            .settings
+            .retry_base_ms
+            .saturating_mul(1u64 << attempt.min(16))
+            .min(cap);
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(seed ^ u64::from(attempt));
+        Duration::from_millis(rng.random_range(exp / 2..=exp.max(1)))
+    }
+}
+
+/// Pulls `[since or cursor - OVERLAP or now - backfill, now)` for one account, a chunk at a
+/// time; each chunk's samples and the cursor move are one transaction.
+pub async fn pull(
+    store: &mut Store,
+    account: &str,
+    id: AccountId,
+    p: &Puller<'_>,
+    since: Option<i64>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<PullReport, PullError> {
+    let now = (p.now)();
+    let start = match (since, store.pull_cursor(id)?) {
+        (Some(s), _) => s,
+        (None, Some(c)) => c - OVERLAP,
+        (None, None) => now - p.settings.backfill_days as i64 * DAY,
+    };
+    let mut report = PullReport {
+        account: account.to_string(),
+        from: crate::store::format_utc(start),
+        to: crate::store::format_utc(now),
+        ..PullReport::default()
+    };
+    let chunks: Vec<(i64, i64)> = (0..)
+        .map(|i| start + i * CHUNK)
+        .take_while(|s| *s < now)
+        .map(|s| (s, (s + CHUNK).min(now)))
+        .collect();
+    let mut tokens = Some(p.fresh(account, None, false).await?);
+    let min_gap = Duration::from_millis(p.settings.min_request_interval_ms);
+    let mut last_request: Option<Instant> = None;
+
+    for (done, &(cs, ce)) in chunks.iter().enumerate() {
+        progress(done as u64, chunks.len() as u64);
+        let mut samples = Vec::new();
+        let mut page_token: Option<String> = None;
+        let mut page_no = 1;
+        loop {
+            let mut refreshed = false;
+            let mut attempt = 0u32;
+            let page = loop {
+                if let Some(t) = last_request {
+                    let wait = min_gap.saturating_sub(t.elapsed());
+                    if !wait.is_zero() {
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+                last_request = Some(Instant::now());
+                report.requests += 1;
+                let access = tokens
+                    .as_ref()
+                    .map(|t| t.access_token.clone())
+                    .unwrap_or_default();
+                match p
+                    .api
+                    .list_page(&access, cs, ce, page_token.as_deref(), page_no)
+                    .await
+                {
+                    Ok(page) => break page,
+                    Err(ApiError::Unauthorized { .. }) if !refreshed => {
+                        refreshed = true;
+                        report.refreshes += 1;
+                        tokens = Some(p.fresh(account, tokens.take(), true).await?);
+                    }
+                    Err(ApiError::Transient {
+                        request,
+                        status,
+                        retry_after,
+                        message,
+                    }) => {
+                        attempt += 1;
+                        if attempt >= p.settings.max_tries {
+                            return Err(PullError::GaveUp {
+                                request,
+                                tries: attempt,
+                                message: format!("HTTP {status}: {message}"),
+                            });
+                        }
+                        report.retries += 1;
+                        let wait = p.backoff(attempt - 1, retry_after);
+                        tracing::info!(
+                            status,
+                            attempt,
+                            wait_ms = wait.as_millis() as u64,
+                            "retrying after a transient error"
+                        );
+                        tokio::time::sleep(wait).await;
+                    }
+                    Err(ApiError::Network { request, message }) => {
+                        attempt += 1;
+                        if attempt >= p.settings.max_tries {
+                            return Err(PullError::GaveUp {
+                                request,
+                                tries: attempt,
+                                message,
+                            });
+                        }
+                        report.retries += 1;
+                        tokio::time::sleep(p.backoff(attempt - 1, None)).await;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            };
+            for r in &page.rejected {
+                tracing::warn!(rejected = %r, "skipped a data point");
+            }
+            report.rejected += page.rejected.len() as u64;
+            samples.extend(page.samples);
+            match page.next_page_token {
+                Some(t) => {
+                    page_token = Some(t);
+                    page_no += 1;
+                }
+                None => break,
+            }
+        }
+        // Newest first on the wire; the writer is fastest in time order.
+        samples.sort_by_key(|s| s.ts);
+        let stamp = crate::clock::now_rfc3339();
+        let mut w = store.sample_writer(id)?;
+        w.insert_many(&samples, |_, o| {
+            match o {
+                Ok(InsertOutcome::New) => report.samples_new += 1,
+                Ok(_) => report.samples_present += 1,
+                Err(StoreError::TimeOutOfRange(_)) => report.rejected += 1,
+                Err(e) => return Err(e),
+            }
+            Ok(())
+        })?;
+        w.advance_pull_cursor(ce, &stamp)?;
+        w.commit()?;
+    }
+    progress(chunks.len() as u64, chunks.len() as u64);
+    Ok(report)
+}

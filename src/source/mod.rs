@@ -1,0 +1,277 @@
+//! The Google Health API client: one `list` request of `heart-rate` data points at a time,
+//! and what each answer means. Retrying and pacing belong to the caller (`ingest`), which
+//! alone decides to wait; this module only classifies.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::import::health_page;
+use crate::model::Sample;
+
+/// The collection path (kebab-case in the path, snake_case in the filter).
+pub const LIST_PATH: &str = "/v4/users/me/dataTypes/heart-rate/dataPoints";
+/// The largest page the API serves.
+pub const PAGE_SIZE: u32 = 10_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{request}: the access token was refused (HTTP 401)")]
+    Unauthorized { request: String },
+    #[error("{request}: Google Health API refused: {message} [{reason}]")]
+    Refused {
+        request: String,
+        reason: String,
+        message: String,
+        hint: &'static str,
+    },
+    #[error("{request}: HTTP {status}: {message}")]
+    Transient {
+        request: String,
+        status: u16,
+        retry_after: Option<Duration>,
+        message: String,
+    },
+    #[error("{request}: HTTP {status}: {message}")]
+    Http {
+        request: String,
+        status: u16,
+        message: String,
+    },
+    #[error("{request}: the answer is not a valid page: {message}")]
+    Malformed { request: String, message: String },
+    #[error("{request}: {message}")]
+    Network { request: String, message: String },
+}
+
+/// One page of samples.
+#[derive(Debug, Default)]
+pub struct Page {
+    pub samples: Vec<Sample>,
+    /// Points that were not valid heart-rate samples (logged, not stored).
+    pub rejected: Vec<String>,
+    pub next_page_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WirePage {
+    #[serde(default)]
+    data_points: Vec<serde_json::Value>,
+    #[serde(default)]
+    next_page_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireError {
+    error: WireErrorBody,
+}
+
+#[derive(Deserialize)]
+struct WireErrorBody {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    details: Vec<serde_json::Value>,
+}
+
+/// What the user can do about each documented refusal.
+pub fn hint_for(reason: &str) -> &'static str {
+    match reason {
+        "ACCESS_TOKEN_SCOPE_INSUFFICIENT" | "MISSING_OAUTH_SCOPE" => {
+            "the heart-rate scope was not granted: run `fitpipe auth login` and allow access to heart rate"
+        }
+        "DISALLOWED_OAUTH_SCOPES" => {
+            "register the scope .../auth/googlehealth.health_metrics_and_measurements.readonly on your consent screen's Data Access page (Google Auth Platform), then run `fitpipe auth login`"
+        }
+        "API_PRIVATE_PREVIEW_ACCESS_DENIED" => {
+            "Google has not admitted your Cloud project to the Google Health API; this cannot be fixed on this machine: ask Google for access, and meanwhile import Takeout exports with `fitpipe import`"
+        }
+        "SERVICE_DISABLED" => {
+            "enable the Google Health API in your Cloud project (APIs & Services > Library), wait a few minutes, then sync again"
+        }
+        "ACCOUNT_NOT_LINKED" => {
+            "this Google account has no Google Health (Fitbit) profile: set one up in the Fitbit app, then sync again"
+        }
+        "RESOURCE_PERMISSION_DENIED" | "DATA_ACCESS_DENIED" => {
+            "remove fitpipe's access at myaccount.google.com/connections, then run `fitpipe auth login` again"
+        }
+        _ => "check the Google Cloud project's setup (README: creating the OAuth client), then run `fitpipe auth login`",
+    }
+}
+
+fn rfc3339(ts: i64) -> String {
+    crate::store::format_utc(ts)
+}
+
+/// The client.
+pub struct HealthApi {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl HealthApi {
+    pub fn new(api_base_url: &str) -> Result<HealthApi, ApiError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| ApiError::Network {
+                request: "client".into(),
+                message: e.to_string(),
+            })?;
+        Ok(HealthApi {
+            http,
+            base: api_base_url.trim_end_matches('/').to_string(),
+        })
+    }
+
+    /// The `filter` for samples in `[start, end)`.
+    pub fn filter(start: i64, end: i64) -> String {
+        format!(
+            "heart_rate.sample_time.physical_time >= \"{}\" AND heart_rate.sample_time.physical_time < \"{}\"",
+            rfc3339(start),
+            rfc3339(end)
+        )
+    }
+
+    /// Fetches one page of `[start, end)`. `page` numbers the request in messages.
+    pub async fn list_page(
+        &self,
+        access_token: &str,
+        start: i64,
+        end: i64,
+        page_token: Option<&str>,
+        page: u32,
+    ) -> Result<Page, ApiError> {
+        let request = format!(
+            "GET {LIST_PATH} [{}, {}) page {page}",
+            rfc3339(start),
+            rfc3339(end)
+        );
+        let filter = Self::filter(start, end);
+        let page_size = PAGE_SIZE.to_string();
+        let mut query: Vec<(&str, &str)> = vec![("pageSize", &page_size), ("filter", &filter)];
+        if let Some(t) = page_token {
+            query.push(("pageToken", t));
+        }
+        let resp = self
+            .http
+            .get(format!("{}{LIST_PATH}", self.base))
+            .query(&query)
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .map_err(|e| ApiError::Network {
+                request: request.clone(),
+                message: e.without_url().to_string(),
+            })?;
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = resp.bytes().await.map_err(|e| ApiError::Network {
+            request: request.clone(),
+            message: e.without_url().to_string(),
+        })?;
+        if status == 200 {
+            return parse_page(&body).map_err(|message| ApiError::Malformed { request, message });
+        }
+        let (reason, message) = match serde_json::from_slice::<WireError>(&body) {
+            Ok(w) => {
+                let reason = w
+                    .error
+                    .details
+                    .iter()
+                    .find_map(|d| d.get("reason").and_then(|r| r.as_str()).map(str::to_string))
+                    .unwrap_or(w.error.status);
+                (reason, w.error.message)
+            }
+            Err(_) => (
+                String::new(),
+                String::from_utf8_lossy(&body).chars().take(200).collect(),
+            ),
+        };
+        Err(match status {
+            401 => ApiError::Unauthorized { request },
+            429 | 500 | 502 | 503 | 504 => ApiError::Transient {
+                request,
+                status,
+                retry_after,
+                message,
+            },
+            403 => ApiError::Refused {
+                hint: hint_for(&reason),
+                request,
+                reason,
+                message,
+            },
+            400 if reason == "ACCOUNT_NOT_LINKED" || reason == "FAILED_PRECONDITION" => {
+                ApiError::Refused {
+                    hint: hint_for("ACCOUNT_NOT_LINKED"),
+                    request,
+                    reason,
+                    message,
+                }
+            }
+            _ => ApiError::Http {
+                request,
+                status,
+                message,
+            },
+        })
+    }
+}
+
+/// Parses a page; a point that is not a valid heart-rate sample is rejected on its own,
+/// while a body that is not a page at all is an error.
+pub fn parse_page(body: &[u8]) -> Result<Page, String> {
+    let wire: WirePage = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let mut page = Page {
+        next_page_token: wire.next_page_token.filter(|t| !t.is_empty()),
+        ..Page::default()
+    };
+    for (i, p) in wire.data_points.into_iter().enumerate() {
+        if !p.is_object() {
+            return Err(format!("dataPoints[{i}] is not an object"));
+        }
+        match health_page::convert(p) {
+            Ok(s) => page.samples.push(s),
+            Err(reason) => page.rejected.push(format!("dataPoints[{i}]: {reason}")),
+        }
+    }
+    Ok(page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_end_on_empty_or_absent_tokens_and_bare_objects() {
+        let p = parse_page(br#"{}"#).unwrap();
+        assert!(p.samples.is_empty() && p.next_page_token.is_none());
+        let p = parse_page(br#"{"dataPoints": [], "nextPageToken": "abc"}"#).unwrap();
+        assert_eq!(p.next_page_token.as_deref(), Some("abc"));
+        let p = parse_page(include_bytes!(
+            "../../tests/data/health_heart_rate_example_page2.json"
+        ))
+        .unwrap();
+        assert_eq!(p.samples.len(), 5);
+        assert!(p.next_page_token.is_none());
+        assert!(parse_page(b"<html>").is_err());
+        assert!(parse_page(br#"{"dataPoints": [1]}"#).is_err());
+    }
+
+    #[test]
+    fn the_filter_is_the_documented_one() {
+        assert_eq!(
+            HealthApi::filter(1_795_701_600, 1_795_705_200),
+            "heart_rate.sample_time.physical_time >= \"2026-11-26T14:00:00Z\" AND heart_rate.sample_time.physical_time < \"2026-11-26T15:00:00Z\""
+        );
+    }
+}

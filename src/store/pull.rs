@@ -1,0 +1,87 @@
+//! Local state of the Google Health API pull: who is logged in, and how far the pull got.
+
+use rusqlite::{params, OptionalExtension};
+
+use super::{AccountId, Result, SampleWriter, Store};
+
+/// An account's login record (no secrets).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Login {
+    pub account: String,
+    pub token_store: String,
+    pub scope: String,
+    pub logged_in_at: String,
+}
+
+impl Store {
+    /// Records that `account` has a Google login.
+    pub fn record_login(
+        &mut self,
+        account: AccountId,
+        token_store: &str,
+        scope: &str,
+        now: &str,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO auth_login (account_id, token_store, scope, logged_in_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (account_id) DO UPDATE
+                SET token_store = excluded.token_store, scope = excluded.scope,
+                    logged_in_at = excluded.logged_in_at",
+            params![account.0, token_store, scope, now],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets `account`'s login.
+    pub fn remove_login(&mut self, account: AccountId) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM auth_login WHERE account_id = ?1", [account.0])?;
+        Ok(())
+    }
+
+    /// Every account with a login, by name.
+    pub fn logins(&self) -> Result<Vec<Login>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT a.name, l.token_store, l.scope, l.logged_in_at
+               FROM auth_login l JOIN account a ON a.id = l.account_id ORDER BY a.name",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Login {
+                    account: r.get(0)?,
+                    token_store: r.get(1)?,
+                    scope: r.get(2)?,
+                    logged_in_at: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Everything before this instant has been pulled for `account`.
+    pub fn pull_cursor(&self, account: AccountId) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT cursor FROM pull_state WHERE account_id = ?1",
+                [account.0],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+}
+
+impl SampleWriter<'_> {
+    /// Moves the pull cursor forward (never back) in this transaction, so it advances only
+    /// together with the samples that justify it.
+    pub fn advance_pull_cursor(&mut self, cursor: i64, now: &str) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO pull_state (account_id, cursor, last_pull_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (account_id) DO UPDATE
+                    SET cursor = max(pull_state.cursor, excluded.cursor), last_pull_at = excluded.last_pull_at",
+            )?
+            .execute(params![self.account.0, cursor, now])?;
+        Ok(())
+    }
+}

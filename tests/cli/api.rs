@@ -1,0 +1,386 @@
+//! The Google Health API pull end to end: the login flow through a stand-in authorization
+//! server, then `fitpipe sync` against a stand-in API with injected faults.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use predicates::prelude::*;
+
+use crate::health_standin::{Google, CLIENT_ID, CLIENT_SECRET};
+use crate::support::{query_one, reference_hourly, stored_hourly, Sandbox};
+
+const DAY: i64 = 86_400;
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// A 60-day history no test code computes hours from but the reference: ~90 s cadence with
+/// gaps, offsets -05:00 then -04:00, and some samples that arrive late.
+fn history(google: &Google) -> (i64, BTreeMap<i64, u16>) {
+    let end = now() - 60;
+    let start = (end - 60 * DAY) / DAY * DAY;
+    let mut st = google.state.lock().unwrap();
+    let mut x: u64 = 0x1234_5678;
+    let mut t = start + 17;
+    while t < end {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let off = if t < start + 30 * DAY {
+            -18_000
+        } else {
+            -14_400
+        };
+        let gap = (x >> 40).is_multiple_of(97);
+        if !gap {
+            let bpm = 45 + ((x >> 33) % 130) as u16;
+            if t > end - 30 * 3600 && (x >> 20).is_multiple_of(5) {
+                st.late.insert(t, (bpm, off));
+            } else {
+                st.samples.insert(t, (bpm, off));
+            }
+        }
+        t += 60 + ((x >> 50) % 61) as i64;
+    }
+    st.page_cap = 500;
+    let all = st.samples.iter().map(|(k, v)| (*k, v.0)).collect();
+    (start, all)
+}
+
+async fn server() -> (wiremock::MockServer, Google) {
+    let server = wiremock::MockServer::start().await;
+    let google = Google::default();
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(google.clone())
+        .mount(&server)
+        .await;
+    (server, google)
+}
+
+fn configure(sb: &Sandbox, uri: &str, token_store: &str) {
+    std::fs::create_dir_all(sb.path("home/.config/fitpipe")).unwrap();
+    std::fs::write(
+        sb.path("home/.config/fitpipe/config.toml"),
+        format!(
+            "[google]\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"{CLIENT_SECRET}\"\napi_base_url = \"{uri}\"\n\
+             auth_url = \"{uri}/o/oauth2/v2/auth\"\ntoken_url = \"{uri}/token\"\nrevoke_url = \"{uri}/revoke\"\n\
+             token_store = \"{token_store}\"\nretry_base_ms = 1\nmin_request_interval_ms = 0\nlogin_timeout_secs = 30\n"
+        ),
+    )
+    .unwrap();
+}
+
+/// `fitpipe auth login --no-browser`, completed by following the printed URL as a browser would.
+async fn login(sb: &Sandbox) {
+    let mut cmd = sb.std_cmd();
+    cmd.args(["auth", "login", "--no-browser"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let (child, url) = tokio::task::spawn_blocking(move || {
+        let mut child = cmd.spawn().unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let url = loop {
+            let line = lines.next().expect("the URL is printed").unwrap();
+            if line.starts_with("http") {
+                break line;
+            }
+        };
+        // Keep reading in the background so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        (child, url)
+    })
+    .await
+    .unwrap();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let consent = browser.get(&url).send().await.unwrap();
+    assert_eq!(
+        consent.status(),
+        302,
+        "the stand-in accepted the authorization request"
+    );
+    let back = consent.headers()["location"].to_str().unwrap().to_string();
+    assert!(back.starts_with("http://127.0.0.1:"));
+    let page = browser
+        .get(&back)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("fitpipe is connected"), "{page}");
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "login failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+async fn fitpipe(sb: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = sb.std_cmd();
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn day(ts: i64) -> String {
+    chrono::DateTime::from_timestamp(ts, 0)
+        .unwrap()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_then_sync_with_faults_matches_an_independent_computation() {
+    let (server, google) = server().await;
+    let (start, mut truth) = history(&google);
+    let sb = Sandbox::new();
+    configure(&sb, &server.uri(), "file");
+    login(&sb).await;
+    {
+        let mut st = google.state.lock().unwrap();
+        // A 429 storm and 503s on the same request: five failures, within the six tries.
+        st.fail_429 = 3;
+        st.fail_503 = 2;
+        st.expire_after = Some(25);
+        st.empty_page_with_token = true;
+    }
+    let out = fitpipe(
+        &sb,
+        &["sync", "--since", &day(start)],
+        &[("FITPIPE_LOG", "trace")],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        stdout.contains(&format!("{} new samples", truth.len())),
+        "{stdout}"
+    );
+    let expected = reference_hourly(truth.iter().map(|(t, b)| (*t, *b)));
+    assert_eq!(stored_hourly(&sb.db(), "default"), expected);
+    {
+        let st = google.state.lock().unwrap();
+        assert!(st.bad_requests.is_empty(), "{:?}", st.bad_requests);
+        assert!(st.refreshes >= 1, "the expired access token was refreshed");
+        assert_eq!(
+            (st.fail_429, st.fail_503),
+            (0, 0),
+            "the faults were all met"
+        );
+    }
+    // Local hours carry the offset the API sent.
+    let local: String = query_one(
+        &sb.db(),
+        "SELECT hour_start_local FROM hourly_max ORDER BY hour_epoch LIMIT 1",
+    );
+    assert!(local.ends_with("-05:00"), "{local}");
+
+    // The watch uploads late: the next sync picks those up, without duplicates.
+    let stderr1 = out.stderr;
+    {
+        let mut st = google.state.lock().unwrap();
+        st.reveal_late = true;
+        truth.extend(st.late.iter().map(|(k, v)| (*k, v.0)));
+    }
+    let out = fitpipe(&sb, &["sync"], &[("FITPIPE_LOG", "trace")]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let n: i64 = query_one(&sb.db(), "SELECT count(*) FROM sample");
+    assert_eq!(n as usize, truth.len());
+    assert_eq!(
+        stored_hourly(&sb.db(), "default"),
+        reference_hourly(truth.iter().map(|(t, b)| (*t, *b)))
+    );
+
+    // No token string in the logs at trace level, the database or the config folder.
+    let issued = google.state.lock().unwrap().issued.clone();
+    assert!(issued.len() >= 3);
+    let mut haystacks: Vec<(String, Vec<u8>)> = vec![
+        ("stderr 1".into(), stderr1),
+        ("stderr 2".into(), out.stderr),
+    ];
+    for f in [
+        "data/fitpipe.db",
+        "data/fitpipe.db-wal",
+        "home/.config/fitpipe/config.toml",
+    ] {
+        haystacks.push((f.into(), std::fs::read(sb.path(f)).unwrap_or_default()));
+    }
+    for (name, hay) in &haystacks {
+        let text = String::from_utf8_lossy(hay);
+        for t in &issued {
+            assert!(!text.contains(t.as_str()), "a token appears in {name}");
+        }
+    }
+    // auth status --json reports expiry but no token.
+    let st = fitpipe(&sb, &["auth", "status", "--json"], &[]).await;
+    let v: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
+    assert_eq!(v[0]["token_store"], "file");
+    assert!(v[0]["refresh_token_expires_at"].is_string());
+    for t in &issued {
+        assert!(!String::from_utf8_lossy(&st.stdout).contains(t.as_str()));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_refresh_token_stops_with_a_clear_message_and_keeps_the_data() {
+    let (server, google) = server().await;
+    let (start, _) = history(&google);
+    let sb = Sandbox::new();
+    configure(&sb, &server.uri(), "file");
+    login(&sb).await;
+    let out = fitpipe(&sb, &["sync", "--since", &day(start + 50 * DAY)], &[]).await;
+    assert!(out.status.success());
+    let before: i64 = query_one(&sb.db(), "SELECT count(*) FROM sample");
+    assert!(before > 1000);
+    {
+        let mut st = google.state.lock().unwrap();
+        st.refresh_tokens.values_mut().for_each(|v| *v = false);
+        st.valid_access = None;
+    }
+    let out = fitpipe(&sb, &["sync"], &[]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(13),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("revoked or expired") && err.contains("fitpipe auth login"),
+        "{err}"
+    );
+    let after: i64 = query_one(&sb.db(), "SELECT count(*) FROM sample");
+    assert_eq!(before, after);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_and_malformed_pages_are_explained_and_resumable() {
+    let (server, google) = server().await;
+    let (start, truth) = history(&google);
+    let sb = Sandbox::new();
+    configure(&sb, &server.uri(), "file");
+    login(&sb).await;
+    let since = start + 55 * DAY;
+    google.state.lock().unwrap().refuse_403 = Some("API_PRIVATE_PREVIEW_ACCESS_DENIED".into());
+    let out = fitpipe(&sb, &["sync", "--since", &day(since)], &[]).await;
+    assert_eq!(out.status.code(), Some(14));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has not admitted your Cloud project"));
+    google.state.lock().unwrap().refuse_403 = Some("DISALLOWED_OAUTH_SCOPES".into());
+    let out = fitpipe(&sb, &["sync", "--since", &day(since)], &[]).await;
+    assert_eq!(out.status.code(), Some(14));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Data Access page"));
+
+    {
+        let mut st = google.state.lock().unwrap();
+        st.refuse_403 = None;
+        st.malformed_on_call = Some(st.list_calls + 7);
+    }
+    let out = fitpipe(&sb, &["sync", "--since", &day(since)], &[]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(15),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("heart-rate/dataPoints [") && err.contains("not a valid page"),
+        "{err}"
+    );
+    // Whole chunks before the bad page are stored; the rest comes with the next run.
+    let partial: i64 = query_one(&sb.db(), "SELECT count(*) FROM sample");
+    let out = fitpipe(&sb, &["sync", "--since", &day(since)], &[]).await;
+    assert!(out.status.success());
+    let want: BTreeMap<i64, u16> = truth
+        .range((since / DAY * DAY)..)
+        .map(|(k, v)| (*k, *v))
+        .collect();
+    assert!(partial < want.len() as i64);
+    assert_eq!(
+        stored_hourly(&sb.db(), "default"),
+        reference_hourly(want.iter().map(|(t, b)| (*t, *b)))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_revokes_and_forgets() {
+    let (server, google) = server().await;
+    let sb = Sandbox::new();
+    configure(&sb, &server.uri(), "file");
+    login(&sb).await;
+    assert!(
+        sb.path("home/.local/share/fitpipe/tokens/default.json")
+            .exists()
+            || sb.path("data/tokens/default.json").exists()
+    );
+    let out = fitpipe(&sb, &["auth", "logout"], &[]).await;
+    assert!(out.status.success());
+    assert!(
+        google
+            .state
+            .lock()
+            .unwrap()
+            .refresh_tokens
+            .values()
+            .all(|v| !v),
+        "revoked at the server"
+    );
+    assert!(!sb.path("data/tokens/default.json").exists());
+    let st = fitpipe(&sb, &["auth", "status"], &[]).await;
+    assert!(String::from_utf8_lossy(&st.stdout).contains("no Google login"));
+    // Without a login, sync skips the pull and says so.
+    let out = fitpipe(&sb, &["sync"], &[]).await;
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no Google login"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_live_in_the_os_keyring() {
+    if std::env::var_os("FITPIPE_REQUIRE_KEYRING").is_none() {
+        eprintln!("skipped: set FITPIPE_REQUIRE_KEYRING=1 with a Secret Service running (CI does)");
+        return;
+    }
+    let (server, google) = server().await;
+    let (start, _) = history(&google);
+    let sb = Sandbox::new();
+    configure(&sb, &server.uri(), "keyring");
+    login(&sb).await;
+    let st = fitpipe(&sb, &["auth", "status", "--json"], &[]).await;
+    let v: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
+    assert_eq!(v[0]["token_store"], "keyring");
+    assert_eq!(v[0]["tokens_found"], true);
+    let out = fitpipe(&sb, &["sync", "--since", &day(start + 58 * DAY)], &[]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !sb.path("data/tokens").exists(),
+        "no token file next to the database"
+    );
+    let out = fitpipe(&sb, &["auth", "logout"], &[]).await;
+    assert!(out.status.success());
+    let _ = predicate::str::contains("");
+}

@@ -1,0 +1,352 @@
+//! A stand-in for Google: the authorization endpoint (redirects to the loopback URL), the
+//! token endpoint (checks the PKCE verifier and requires the client secret), the revocation
+//! endpoint, and the Google Health API `list` of heart-rate points, speaking the documented
+//! wire format, with faults to inject.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use wiremock::{Request, Respond, ResponseTemplate};
+
+pub const CLIENT_ID: &str = "test-client.apps.googleusercontent.com";
+pub const CLIENT_SECRET: &str = "GOCSPX-test-secret";
+pub const SCOPE: &str =
+    "https://www.googleapis.com/auth/googlehealth.health_metrics_and_measurements.readonly";
+
+#[derive(Default)]
+pub struct State {
+    /// ts -> (bpm, offset seconds) served by `list`.
+    pub samples: BTreeMap<i64, (u16, i64)>,
+    /// Samples that appear only once `reveal_late` is set (a watch that synced late).
+    pub late: BTreeMap<i64, (u16, i64)>,
+    pub reveal_late: bool,
+    pub page_cap: usize,
+    /// Pending authorization codes: code -> (code_challenge, redirect_uri).
+    pub codes: HashMap<String, (String, String)>,
+    pub refresh_tokens: HashMap<String, bool>,
+    /// The one access token the API accepts now.
+    pub valid_access: Option<String>,
+    pub issued: Vec<String>,
+    pub counter: u64,
+    // Faults.
+    pub fail_429: u32,
+    pub fail_503: u32,
+    /// Expire the access token after this many more successful list calls.
+    pub expire_after: Option<u32>,
+    pub malformed_on_call: Option<u32>,
+    pub refuse_403: Option<String>,
+    /// Answer each window's first request with an empty page that carries a token.
+    pub empty_page_with_token: bool,
+    // Observations.
+    pub list_calls: u32,
+    pub refreshes: u32,
+    pub filters_seen: Vec<String>,
+    pub bad_requests: Vec<String>,
+}
+
+#[derive(Clone, Default)]
+pub struct Google {
+    pub state: Arc<Mutex<State>>,
+}
+
+fn json(status: u16, v: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_raw(v.to_string(), "application/json")
+}
+
+fn google_error(code: u16, status: &str, reason: &str, msg: &str) -> ResponseTemplate {
+    json(
+        code,
+        serde_json::json!({"error": {"code": code, "message": msg, "status": status,
+        "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason, "domain": "health.googleapis.com"}]}}),
+    )
+}
+
+fn form(body: &[u8]) -> HashMap<String, String> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+fn rfc3339(ts: i64) -> String {
+    chrono::DateTime::from_timestamp(ts, 0)
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+fn point(ts: i64, bpm: u16, off: i64) -> serde_json::Value {
+    serde_json::json!({
+        "dataSource": {"recordingMethod": "PASSIVELY_MEASURED", "device": {"displayName": "Pixel Watch 3"}, "platform": "FITBIT"},
+        "heartRate": {"sampleTime": {"physicalTime": rfc3339(ts), "utcOffset": format!("{off}s")}, "beatsPerMinute": bpm.to_string()}
+    })
+}
+
+/// Parses the documented filter; anything else is refused like the API does.
+fn parse_filter(f: &str) -> Option<(i64, i64)> {
+    let rest = f.strip_prefix("heart_rate.sample_time.physical_time >= \"")?;
+    let (a, rest) = rest.split_once("\" AND heart_rate.sample_time.physical_time < \"")?;
+    let b = rest.strip_suffix('"')?;
+    let p = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|d| d.timestamp())
+    };
+    Some((p(a)?, p(b)?))
+}
+
+impl State {
+    fn new_access(&mut self) -> String {
+        self.counter += 1;
+        let t = format!("ya29.standin-access-{}-{}", self.counter, "x".repeat(40));
+        self.valid_access = Some(t.clone());
+        self.issued.push(t.clone());
+        t
+    }
+
+    fn token(&mut self, req: &Request) -> ResponseTemplate {
+        let f = form(&req.body);
+        if f.get("client_id").map(String::as_str) != Some(CLIENT_ID) {
+            return json(401, serde_json::json!({"error": "invalid_client"}));
+        }
+        if f.get("client_secret").map(String::as_str) != Some(CLIENT_SECRET) {
+            return json(
+                400,
+                serde_json::json!({"error": "invalid_request", "error_description": "client_secret is missing."}),
+            );
+        }
+        match f.get("grant_type").map(String::as_str) {
+            Some("authorization_code") => {
+                let code = f.get("code").cloned().unwrap_or_default();
+                let Some((challenge, redirect)) = self.codes.remove(&code) else {
+                    return json(
+                        400,
+                        serde_json::json!({"error": "invalid_grant", "error_description": "Malformed auth code."}),
+                    );
+                };
+                let verifier = f.get("code_verifier").cloned().unwrap_or_default();
+                let want = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(Sha256::digest(verifier.as_bytes()));
+                if want != challenge {
+                    return json(
+                        400,
+                        serde_json::json!({"error": "invalid_grant", "error_description": "Invalid code verifier."}),
+                    );
+                }
+                if f.get("redirect_uri") != Some(&redirect) {
+                    return json(400, serde_json::json!({"error": "redirect_uri_mismatch"}));
+                }
+                let access = self.new_access();
+                self.counter += 1;
+                let refresh = format!("1//standin-refresh-{}-{}", self.counter, "y".repeat(40));
+                self.issued.push(refresh.clone());
+                self.refresh_tokens.insert(refresh.clone(), true);
+                json(
+                    200,
+                    serde_json::json!({"access_token": access, "expires_in": 3599, "refresh_token": refresh,
+                    "refresh_token_expires_in": 604799, "scope": SCOPE, "token_type": "Bearer"}),
+                )
+            }
+            Some("refresh_token") => {
+                let rt = f.get("refresh_token").cloned().unwrap_or_default();
+                if self.refresh_tokens.get(&rt) != Some(&true) {
+                    return json(
+                        400,
+                        serde_json::json!({"error": "invalid_grant", "error_description": "Token has been expired or revoked."}),
+                    );
+                }
+                self.refreshes += 1;
+                let access = self.new_access();
+                json(
+                    200,
+                    serde_json::json!({"access_token": access, "expires_in": 3599, "scope": SCOPE, "token_type": "Bearer",
+                    "refresh_token_expires_in": 500000}),
+                )
+            }
+            _ => json(400, serde_json::json!({"error": "unsupported_grant_type"})),
+        }
+    }
+
+    fn list(&mut self, req: &Request) -> ResponseTemplate {
+        let auth = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if self.valid_access.as_deref().map(|t| format!("Bearer {t}")) != Some(auth.to_string()) {
+            return google_error(
+                401,
+                "UNAUTHENTICATED",
+                "CREDENTIALS_MISSING",
+                "Request had invalid authentication credentials.",
+            );
+        }
+        if let Some(reason) = &self.refuse_403 {
+            return google_error(
+                403,
+                "PERMISSION_DENIED",
+                &reason.clone(),
+                "The caller does not have permission",
+            );
+        }
+        if self.fail_429 > 0 {
+            self.fail_429 -= 1;
+            return google_error(
+                429,
+                "RESOURCE_EXHAUSTED",
+                "RATE_LIMIT_EXCEEDED",
+                "Quota exceeded",
+            )
+            .insert_header("Retry-After", "0");
+        }
+        if self.fail_503 > 0 {
+            self.fail_503 -= 1;
+            return google_error(
+                503,
+                "UNAVAILABLE",
+                "BACKEND_UNAVAILABLE",
+                "The service is currently unavailable.",
+            );
+        }
+        self.list_calls += 1;
+        if self.malformed_on_call == Some(self.list_calls) {
+            self.malformed_on_call = None;
+            return ResponseTemplate::new(200)
+                .set_body_raw("{\"dataPoints\": [{\"heartRate\": ", "application/json");
+        }
+        if let Some(n) = self.expire_after.as_mut() {
+            if *n == 0 {
+                self.expire_after = None;
+                self.valid_access = None;
+                return google_error(
+                    401,
+                    "UNAUTHENTICATED",
+                    "ACCESS_TOKEN_EXPIRED",
+                    "Request had invalid authentication credentials.",
+                );
+            }
+            *n -= 1;
+        }
+        let q: HashMap<String, String> = req.url.query_pairs().into_owned().collect();
+        if q.get("pageSize").map(String::as_str) != Some("10000") {
+            self.bad_requests
+                .push(format!("pageSize {:?}", q.get("pageSize")));
+        }
+        let filter = q.get("filter").cloned().unwrap_or_default();
+        self.filters_seen.push(filter.clone());
+        let Some((start, end)) = parse_filter(&filter) else {
+            self.bad_requests.push(format!("filter {filter:?}"));
+            return google_error(
+                400,
+                "INVALID_ARGUMENT",
+                "INVALID_DATA_POINT_FILTER",
+                "Invalid filter.",
+            );
+        };
+        if self.empty_page_with_token && !q.contains_key("pageToken") {
+            return json(
+                200,
+                serde_json::json!({"nextPageToken": format!("{start}-{end}-0")}),
+            );
+        }
+        let offset: usize = match q.get("pageToken") {
+            None => 0,
+            Some(t) => match t
+                .strip_prefix(&format!("{start}-{end}-"))
+                .and_then(|o| o.parse().ok())
+            {
+                Some(o) => o,
+                None => {
+                    return google_error(
+                        400,
+                        "INVALID_ARGUMENT",
+                        "INVALID_PAGE_TOKEN",
+                        "Invalid page token.",
+                    )
+                }
+            },
+        };
+        // Newest first, like the API.
+        let mut all: Vec<(i64, (u16, i64))> = self
+            .samples
+            .range(start..end)
+            .map(|(k, v)| (*k, *v))
+            .collect();
+        if self.reveal_late {
+            all.extend(self.late.range(start..end).map(|(k, v)| (*k, *v)));
+        }
+        all.sort_by_key(|e| std::cmp::Reverse(e.0));
+        let page: Vec<serde_json::Value> = all
+            .iter()
+            .skip(offset)
+            .take(self.page_cap)
+            .map(|(ts, (b, o))| point(*ts, *b, *o))
+            .collect();
+        let next = offset + page.len();
+        if page.is_empty() {
+            // The last page of a walk may be a bare object.
+            return ResponseTemplate::new(200).set_body_raw("{}", "application/json");
+        }
+        let mut body = serde_json::json!({"dataPoints": page});
+        if next < all.len() {
+            body["nextPageToken"] = format!("{start}-{end}-{next}").into();
+        } else if next.is_multiple_of(2) {
+            body["nextPageToken"] = "".into();
+        }
+        json(200, body)
+    }
+}
+
+impl Respond for Google {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let mut st = self.state.lock().unwrap();
+        let path = req.url.path().to_string();
+        match (req.method.as_str(), path.as_str()) {
+            ("GET", "/o/oauth2/v2/auth") => {
+                let q: HashMap<String, String> = req.url.query_pairs().into_owned().collect();
+                let ok = q.get("client_id").map(String::as_str) == Some(CLIENT_ID)
+                    && q.get("response_type").map(String::as_str) == Some("code")
+                    && q.get("scope").map(String::as_str) == Some(SCOPE)
+                    && q.get("access_type").map(String::as_str) == Some("offline")
+                    && q.get("prompt").map(String::as_str) == Some("consent")
+                    && q.get("code_challenge_method").map(String::as_str) == Some("S256")
+                    && !q.contains_key("include_granted_scopes")
+                    && q.get("redirect_uri")
+                        .is_some_and(|r| r.starts_with("http://127.0.0.1:"));
+                if !ok {
+                    st.bad_requests.push(format!("authorize {q:?}"));
+                    return ResponseTemplate::new(400).set_body_string("bad authorization request");
+                }
+                st.counter += 1;
+                let code = format!("4/standin-code-{}", st.counter);
+                let redirect = q["redirect_uri"].clone();
+                st.codes.insert(
+                    code.clone(),
+                    (q["code_challenge"].clone(), redirect.clone()),
+                );
+                let mut loc = url::Url::parse(&redirect).unwrap();
+                loc.query_pairs_mut()
+                    .append_pair("state", &q["state"])
+                    .append_pair("code", &code)
+                    .append_pair("scope", SCOPE);
+                ResponseTemplate::new(302).insert_header("Location", loc.as_str())
+            }
+            ("POST", "/token") => st.token(req),
+            ("POST", "/revoke") => {
+                let f = form(&req.body);
+                let t = f.get("token").cloned().unwrap_or_default();
+                if let Some(v) = st.refresh_tokens.get_mut(&t) {
+                    *v = false;
+                    st.valid_access = None;
+                    ResponseTemplate::new(200)
+                } else {
+                    json(400, serde_json::json!({"error": "invalid_token"}))
+                }
+            }
+            ("GET", "/v4/users/me/dataTypes/heart-rate/dataPoints") => st.list(req),
+            _ => {
+                st.bad_requests.push(format!("{} {}", req.method, path));
+                ResponseTemplate::new(404)
+            }
+        }
+    }
+}
