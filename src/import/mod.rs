@@ -12,7 +12,7 @@ mod csv_file;
 mod discover;
 pub(crate) mod health_page;
 pub mod offsets;
-mod takeout_json;
+pub(crate) mod takeout_json;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+pub(crate) use csv_file::parse_stamp;
 pub use discover::{discover, Discovery, Kind, Unit};
 
 use crate::model::{Sample, DAY};

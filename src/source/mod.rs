@@ -227,9 +227,132 @@ impl HealthApi {
     }
 }
 
+mod typed {
+    //! The page read straight into borrowed structs: the fast path for well-formed pages.
+    use std::borrow::Cow;
+
+    use serde::Deserialize;
+
+    use crate::import::takeout_json::LooseNumber;
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Page<'a> {
+        #[serde(default, borrow)]
+        pub data_points: Vec<Point<'a>>,
+        #[serde(default, borrow)]
+        pub next_page_token: Option<Cow<'a, str>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Point<'a> {
+        #[serde(default, borrow)]
+        pub data_source: Option<Source<'a>>,
+        #[serde(default, borrow)]
+        pub heart_rate: Option<HeartRate<'a>>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Source<'a> {
+        #[serde(default, borrow)]
+        pub device: Option<Device<'a>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Device<'a> {
+        #[serde(default, borrow)]
+        pub display_name: Option<Cow<'a, str>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct HeartRate<'a> {
+        #[serde(default, borrow)]
+        pub sample_time: Option<SampleTime<'a>>,
+        #[serde(default)]
+        pub beats_per_minute: Option<LooseNumber>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct SampleTime<'a> {
+        #[serde(default, borrow)]
+        pub physical_time: Option<Cow<'a, str>>,
+        #[serde(default, borrow)]
+        pub utc_offset: Option<Cow<'a, str>>,
+    }
+}
+
+fn convert_typed(
+    p: typed::Point<'_>,
+    last_device: &mut Option<std::sync::Arc<str>>,
+) -> Result<Sample, String> {
+    let hr = p.heart_rate.ok_or("data point has no heartRate")?;
+    let st = hr.sample_time.ok_or("heartRate has no sampleTime")?;
+    let pt = st.physical_time.ok_or("sampleTime has no physicalTime")?;
+    let ts = match crate::import::parse_stamp(&pt) {
+        Some((ts, _)) => ts,
+        None => return Err(format!("unparseable physicalTime {pt:?}")),
+    };
+    let utc_offset_min = match st.utc_offset.as_deref() {
+        None => None,
+        Some(o) => Some(
+            health_page::parse_offset(o).ok_or_else(|| format!("unparseable utcOffset {o:?}"))?,
+        ),
+    };
+    let bpm = hr
+        .beats_per_minute
+        .ok_or("heartRate has no beatsPerMinute")?
+        .to_bpm()?;
+    let name = p
+        .data_source
+        .and_then(|d| d.device)
+        .and_then(|d| d.display_name)
+        .filter(|n| !n.trim().is_empty());
+    let device = name.map(|n| match last_device {
+        Some(d) if **d == *n => d.clone(),
+        _ => {
+            let d: std::sync::Arc<str> = n.as_ref().into();
+            *last_device = Some(d.clone());
+            d
+        }
+    });
+    Ok(Sample {
+        ts,
+        bpm,
+        utc_offset_min,
+        device,
+    })
+}
+
 /// Parses a page; a point that is not a valid heart-rate sample is rejected on its own,
 /// while a body that is not a page at all is an error.
 pub fn parse_page(body: &[u8]) -> Result<Page, String> {
+    if let Ok(t) = serde_json::from_slice::<typed::Page<'_>>(body) {
+        let mut page = Page {
+            next_page_token: t
+                .next_page_token
+                .map(|c| c.into_owned())
+                .filter(|t| !t.is_empty()),
+            ..Page::default()
+        };
+        page.samples.reserve(t.data_points.len());
+        let mut last_device = None;
+        for (i, p) in t.data_points.into_iter().enumerate() {
+            match convert_typed(p, &mut last_device) {
+                Ok(s) => page.samples.push(s),
+                Err(reason) => page.rejected.push(format!("dataPoints[{i}]: {reason}")),
+            }
+        }
+        return Ok(page);
+    }
+    // Not the expected shape somewhere: read it point by point to say which.
+    parse_page_slowly(body)
+}
+
+fn parse_page_slowly(body: &[u8]) -> Result<Page, String> {
     let wire: WirePage = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     let mut page = Page {
         next_page_token: wire.next_page_token.filter(|t| !t.is_empty()),
