@@ -18,6 +18,8 @@
 //! | 13 | a Google login is needed: none yet, or the refresh token was revoked or expired |
 //! | 14 | the Google Health API refused the request (scope, project, account setup) |
 //! | 15 | the Google Health API or the token endpoint kept failing, or sent a malformed page |
+//! | 16 | `fitpipe doctor` found something that needs attention |
+//! | 17 | the service manager (systemctl, launchctl) failed |
 
 use std::fmt;
 
@@ -57,6 +59,10 @@ pub enum Error {
     #[error("{0}")]
     ApiFailed(String),
     #[error("{0}")]
+    NeedsAttention(String),
+    #[error("{0}")]
+    Service(String),
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -79,6 +85,8 @@ impl Error {
             Error::LoginNeeded(_) => 13,
             Error::ApiRefused(..) => 14,
             Error::ApiFailed(_) => 15,
+            Error::NeedsAttention(_) => 16,
+            Error::Service(_) => 17,
         }
     }
 
@@ -110,6 +118,10 @@ impl Error {
                 "run `fitpipe auth login`; apps in Google's \"Testing\" status lose their refresh token 7 days after consent (README: personal use)"
             }
             Error::ApiRefused(_, hint) => hint,
+            Error::NeedsAttention(_) => "see the items marked above",
+            Error::Service(_) => {
+                "check that a user session manager runs (`systemctl --user status`, or launchctl on macOS); `fitpipe service install --dry-run` prints the files and commands to apply by hand"
+            }
             Error::ApiFailed(_) => {
                 "nothing of the failed window was stored and the cursor did not move; run `fitpipe sync` again later"
             }
@@ -186,6 +198,8 @@ mod tests {
             Error::LoginNeeded(String::new()),
             Error::ApiRefused(String::new(), "x"),
             Error::ApiFailed(String::new()),
+            Error::NeedsAttention(String::new()),
+            Error::Service(String::new()),
         ];
         let mut codes: Vec<i32> = all.iter().map(Error::exit_code).collect();
         codes.sort();

@@ -21,6 +21,7 @@ pub mod import;
 pub mod ingest;
 pub mod model;
 pub mod report;
+pub mod service;
 pub mod source;
 pub mod store;
 pub mod sync;

@@ -1,13 +1,16 @@
 //! The command line: clap types, one file per subcommand. Only this layer prints.
 
+mod assets;
 mod auth;
 mod config_cmd;
 mod demo;
+mod doctor;
 mod export;
 mod import;
 mod output;
 mod query;
 mod report;
+mod service;
 mod status;
 mod sync;
 
@@ -69,6 +72,15 @@ pub enum Command {
     Sync(sync::SyncArgs),
     /// Fill the local store from the remote (a new laptop, a lost disk).
     Restore(sync::RestoreArgs),
+    /// Run `fitpipe sync` on a timer (systemd user timer, launchd agent).
+    #[command(subcommand)]
+    Service(service::ServiceCommand),
+    /// Check paths, database, keyring, tokens, remote, timer and whether data still arrives.
+    Doctor(doctor::DoctorArgs),
+    /// Print shell completions.
+    Completions(assets::CompletionsArgs),
+    /// Print the man page.
+    Man,
     /// Show or print the configuration.
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
@@ -147,6 +159,10 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Sync(a) => sync::run(&settings, a),
         Command::Restore(a) => sync::restore(&settings, a),
         Command::Config(c) => config_cmd::run(&settings, c),
+        Command::Service(c) => service::run(&settings, c),
+        Command::Doctor(a) => doctor::run(&settings, a),
+        Command::Completions(a) => assets::completions(a),
+        Command::Man => assets::man(),
         Command::Demo(a) => demo::run(&settings, a),
     };
     output::ignore_broken_pipe(result)

@@ -284,6 +284,14 @@ pub fn run(settings: &Settings, args: SyncArgs) -> Result<(), Error> {
         }
         Some(r) => print_report(&mut out, &r, args.dry_run).map_err(io_err)?,
     }
+    if !args.dry_run {
+        let pulled = pulled.iter().map(|p| p.samples_new).sum();
+        Store::open(&settings.db)?.record_sync_run(
+            &crate::clock::now_rfc3339(),
+            pulled,
+            settings.remote.is_some(),
+        )?;
+    }
     Ok(())
 }
 

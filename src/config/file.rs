@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 /// The commented example configuration (`fitpipe config default`).
-pub const EXAMPLE: &str = include_str!("example.toml");
+pub const EXAMPLE: &str = include_str!("../../packaging/config.toml");
 
 /// The file as written; every key is optional.
 #[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]

@@ -111,12 +111,7 @@ impl Store {
         if !path.exists() {
             return Err(StoreError::Missing(path.to_path_buf()));
         }
-        let latest = embedded::migrations::runner()
-            .get_migrations()
-            .iter()
-            .map(|m| m.version() as i64)
-            .max()
-            .unwrap_or(0);
+        let latest = embedded_latest();
         let ro = Self::open_read_only_as_is(path)?;
         let current: i64 = ro
             .conn
@@ -210,6 +205,16 @@ impl Store {
     }
 }
 
+/// The newest migration compiled in.
+pub(crate) fn embedded_latest() -> i64 {
+    embedded::migrations::runner()
+        .get_migrations()
+        .iter()
+        .map(|m| m.version() as i64)
+        .max()
+        .unwrap_or(0)
+}
+
 /// Creates the database file with mode 0600 when it does not exist yet, so SQLite (which
 /// gives its -wal and -shm files the database's mode) never makes it world-readable.
 fn create_private(path: &Path) -> Result<()> {
@@ -240,7 +245,7 @@ mod tests {
     #[test]
     fn migrations_apply_and_are_recorded() {
         let store = Store::open_in_memory().unwrap();
-        assert_eq!(store.schema_version().unwrap(), 4);
+        assert_eq!(store.schema_version().unwrap(), 5);
     }
 
     #[cfg(unix)]
@@ -255,7 +260,7 @@ mod tests {
         assert_eq!(mode, 0o600);
         // Reopening an existing database migrates nothing and keeps it.
         let again = Store::open(&path).unwrap();
-        assert_eq!(again.schema_version().unwrap(), 4);
+        assert_eq!(again.schema_version().unwrap(), 5);
     }
 
     #[test]
@@ -288,6 +293,6 @@ mod upgrade_tests {
                 .unwrap();
         }
         let ro = Store::open_read_only(&path).unwrap();
-        assert_eq!(ro.schema_version().unwrap(), 4);
+        assert_eq!(ro.schema_version().unwrap(), 5);
     }
 }

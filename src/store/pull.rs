@@ -109,3 +109,47 @@ impl Store {
         Ok(rows)
     }
 }
+
+impl Store {
+    /// Records a finished sync.
+    pub fn record_sync_run(&mut self, finished_at: &str, pulled: u64, pushed: bool) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO sync_run (finished_at, pulled, pushed) VALUES (?1, ?2, ?3)",
+            params![finished_at, pulled as i64, pushed],
+        )?;
+        Ok(())
+    }
+
+    /// When the last sync finished, if one did.
+    pub fn last_sync(&self) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT max(finished_at) FROM sync_run", [], |r| r.get(0))?)
+    }
+
+    /// The newest sample instant of every account.
+    pub fn last_samples(&self) -> Result<Vec<(String, Option<i64>)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, name FROM account ORDER BY name")?;
+        let accounts = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::new();
+        for (id, name) in accounts {
+            let base = id * super::ACCOUNT_FACTOR;
+            let last: Option<i64> = self.conn.query_row(
+                "SELECT max(key) - ?1 FROM sample WHERE key >= ?1 AND key < ?1 + ?2",
+                params![base, super::ACCOUNT_FACTOR],
+                |r| r.get(0),
+            )?;
+            out.push((name, last));
+        }
+        Ok(out)
+    }
+
+    /// The newest migration this build knows.
+    pub fn latest_schema_version() -> i64 {
+        super::embedded_latest()
+    }
+}

@@ -6,6 +6,7 @@ mod fake_gcs;
 mod gcs_standin;
 mod health_standin;
 mod import;
+mod packaging;
 mod query;
 mod report;
 mod support;
