@@ -102,7 +102,8 @@ fn run_commands(plan: &Plan, tolerate_failure_of_first: bool) -> Result<(), Erro
     for (i, c) in plan.commands.iter().enumerate() {
         let status = Command::new(&c[0]).args(&c[1..]).status();
         let ok = matches!(&status, Ok(s) if s.success());
-        if !ok && !(tolerate_failure_of_first && i == 0) {
+        let tolerated = tolerate_failure_of_first && i == 0;
+        if !ok && !tolerated {
             return Err(Error::Service(format!(
                 "`{}` failed{}",
                 c.join(" "),

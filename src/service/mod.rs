@@ -60,11 +60,11 @@ impl Every {
     /// The systemd calendar expression (calendar-based, so `Persistent=` catches up after sleep).
     pub fn on_calendar(self) -> Option<String> {
         let m = self.0;
-        if m < 60 && 60 % m == 0 {
+        if m < 60 && 60_u32.is_multiple_of(m) {
             Some(format!("*-*-* *:00/{m}:00"))
-        } else if m % 60 == 0 && m < 1440 && 1440 % m == 0 {
+        } else if m.is_multiple_of(60) && m < 1440 && 1440_u32.is_multiple_of(m) {
             Some(format!("*-*-* 00/{}:00:00", m / 60))
-        } else if m % 1440 == 0 {
+        } else if m.is_multiple_of(1440) {
             Some(if m == 1440 {
                 "daily".into()
             } else {
@@ -77,8 +77,8 @@ impl Every {
 
     pub fn label(self) -> String {
         match self.0 {
-            m if m % 1440 == 0 => format!("{} day(s)", m / 1440),
-            m if m % 60 == 0 => format!("{} hour(s)", m / 60),
+            m if m.is_multiple_of(1440) => format!("{} day(s)", m / 1440),
+            m if m.is_multiple_of(60) => format!("{} hour(s)", m / 60),
             m => format!("{m} minutes"),
         }
     }
