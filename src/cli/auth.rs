@@ -160,12 +160,7 @@ pub fn run(settings: &Settings, cmd: AuthCommand) -> Result<(), Error> {
                 }));
             }
             if args.json {
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&items).expect("serializable")
-                )
-                .map_err(io_err)?;
+                super::output::print_json(&mut out, &items)?;
                 return Ok(());
             }
             if items.is_empty() {

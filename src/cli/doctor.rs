@@ -157,12 +157,7 @@ pub fn run(settings: &Settings, args: DoctorArgs) -> Result<(), Error> {
     });
     let mut out = std::io::stdout().lock();
     if args.json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&report).expect("serializable")
-        )
-        .map_err(io_err)?;
+        super::output::print_json(&mut out, &report)?;
     } else {
         let mark = |ok: bool| if ok { "ok  " } else { "WARN" };
         let lines = [

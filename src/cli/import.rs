@@ -94,8 +94,7 @@ pub fn run(settings: &Settings, args: ImportArgs) -> Result<(), Error> {
     let summary = import_paths(settings, &args.paths, !args.json)?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &summary).map_err(|e| io_err(e.into()))?;
-        writeln!(out).map_err(io_err)?;
+        super::output::print_json(&mut out, &summary)?;
     } else {
         print_summary(&mut out, &summary).map_err(io_err)?;
     }

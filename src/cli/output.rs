@@ -30,6 +30,15 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// Prints a value as pretty JSON with a final newline: every `--json` output.
+pub fn print_json(
+    out: &mut impl std::io::Write,
+    value: &impl serde::Serialize,
+) -> Result<(), Error> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(|e| io_err(e.into()))?;
+    writeln!(out).map_err(io_err)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

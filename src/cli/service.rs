@@ -209,12 +209,7 @@ pub fn run(settings: &Settings, cmd: ServiceCommand) -> Result<(), Error> {
         ServiceCommand::Status(a) => {
             let v = status_json(settings, platform, &d);
             if a.json {
-                return writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&v).expect("serializable")
-                )
-                .map_err(io_err);
+                return super::output::print_json(&mut out, &v);
             }
             writeln!(
                 out,

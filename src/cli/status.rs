@@ -21,12 +21,7 @@ pub fn run(settings: &Settings, args: StatusArgs) -> Result<(), Error> {
     if !settings.db.exists() {
         if args.json {
             let v = serde_json::json!({ "database": settings.db.display().to_string(), "exists": false, "accounts": [] });
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&v).expect("serializable")
-            )
-            .map_err(io_err)?;
+            super::output::print_json(&mut out, &v)?;
         } else {
             writeln!(
                 out,
@@ -42,12 +37,7 @@ pub fn run(settings: &Settings, args: StatusArgs) -> Result<(), Error> {
     if args.json {
         let mut v = serde_json::to_value(&st).expect("serializable");
         v["exists"] = true.into();
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&v).expect("serializable")
-        )
-        .map_err(io_err)?;
+        super::output::print_json(&mut out, &v)?;
         return Ok(());
     }
     let w = |out: &mut std::io::StdoutLock, s: String| writeln!(out, "{s}").map_err(io_err);

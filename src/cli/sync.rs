@@ -263,24 +263,14 @@ pub fn run(settings: &Settings, args: SyncArgs) -> Result<(), Error> {
         None => {
             if args.json {
                 let v = serde_json::json!({ "pull": pulled, "push": null });
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&v).expect("serializable")
-                )
-                .map_err(io_err)?;
+                super::output::print_json(&mut out, &v)?;
             } else {
                 writeln!(out, "push: no remote configured (set remote.url in {}, or pass --remote); nothing to push", settings.config_file.display()).map_err(io_err)?;
             }
         }
         Some(r) if args.json => {
             let v = serde_json::json!({ "pull": pulled, "push": r });
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&v).expect("serializable")
-            )
-            .map_err(io_err)?;
+            super::output::print_json(&mut out, &v)?;
         }
         Some(r) => print_report(&mut out, &r, args.dry_run).map_err(io_err)?,
     }

@@ -46,26 +46,10 @@ fn restore_from_a_seeded_emulator_bucket() {
     };
     // A machine syncs its history to a folder; that folder becomes the emulator's bucket.
     let sb = Sandbox::new();
-    sb.cmd()
-        .args([
-            "demo",
-            "--days",
-            "4",
-            "--start",
-            "2025-03-07",
-            "--cadence",
-            "20-40",
-            "--generate-only",
-            "--dir",
-        ])
-        .arg(sb.path("demo"))
-        .assert()
-        .success();
-    sb.cmd()
-        .arg("import")
-        .arg(sb.path("demo/takeout"))
-        .assert()
-        .success();
+    sb.demo_history(
+        &["--days", "4", "--start", "2025-03-07", "--cadence", "20-40"],
+        "takeout",
+    );
     let folder = format!("file://{}", sb.path("remote").display());
     sb.cmd()
         .args(["--remote", &folder, "sync"])
@@ -123,18 +107,8 @@ fn restore_from_a_seeded_emulator_bucket() {
         .stdout(predicate::str::contains(
             "restored from gs://fitpipe-bkt/lake",
         ));
-    let original = sb
-        .cmd()
-        .args(["export", "--out", "-"])
-        .output()
-        .unwrap()
-        .stdout;
-    let restored = fresh
-        .cmd()
-        .args(["export", "--out", "-"])
-        .output()
-        .unwrap()
-        .stdout;
+    let original = sb.export();
+    let restored = fresh.export();
     assert!(original.len() > 1000);
     assert_eq!(
         String::from_utf8(restored).unwrap(),

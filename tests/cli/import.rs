@@ -100,12 +100,7 @@ fn takeout_twins_with_dst_and_travel_match_an_independent_computation() {
     assert!(dst_day.is_empty(), "DST change misplaced: {dst_day:?}");
 
     // The export (computed in Rust, for speed) gives exactly the rows of the SQL view.
-    let export = sb
-        .cmd()
-        .args(["export", "--out", "-"])
-        .output()
-        .unwrap()
-        .stdout;
+    let export = sb.export();
     let view = sb
         .cmd()
         .args([
@@ -124,12 +119,7 @@ fn takeout_twins_with_dst_and_travel_match_an_independent_computation() {
 
     // Importing again changes nothing.
     let before = std::fs::read(sb.db()).map(|b| b.len()).unwrap();
-    let export1 = sb
-        .cmd()
-        .args(["export", "--out", "-"])
-        .output()
-        .unwrap()
-        .stdout;
+    let export1 = sb.export();
     sb.cmd()
         .args(["import"])
         .arg(sb.path("export"))
@@ -137,12 +127,7 @@ fn takeout_twins_with_dst_and_travel_match_an_independent_computation() {
         .success()
         .stdout(predicate::str::contains(" 0 new samples"))
         .stdout(predicate::str::contains(" 0 hour(s) updated"));
-    let export2 = sb
-        .cmd()
-        .args(["export", "--out", "-"])
-        .output()
-        .unwrap()
-        .stdout;
+    let export2 = sb.export();
     assert_eq!(export1, export2);
     assert!(std::fs::read(sb.db()).unwrap().len() <= before + 64 * 1024);
 }
@@ -188,25 +173,10 @@ fn a_plain_csv_of_the_same_samples_gives_the_same_table() {
 #[test]
 fn a_zip_export_imports_like_the_folder() {
     let sb = Sandbox::new();
-    sb.cmd()
-        .args([
-            "demo",
-            "--days",
-            "3",
-            "--start",
-            "2024-11-02",
-            "--generate-only",
-            "--zip",
-            "--dir",
-        ])
-        .arg(sb.path("demo"))
-        .assert()
-        .success();
-    sb.cmd()
-        .arg("import")
-        .arg(sb.path("demo/takeout.zip"))
-        .assert()
-        .success();
+    sb.demo_history(
+        &["--days", "3", "--start", "2024-11-02", "--zip"],
+        "takeout.zip",
+    );
     let spec = Spec {
         seed: 7,
         ..spec((2024, 11, 2), 3, false)

@@ -10,24 +10,7 @@ use crate::support::{query_one, Sandbox};
 /// A history with a known shape: the demo generator, imported for real.
 fn history() -> Sandbox {
     let sb = Sandbox::new();
-    sb.cmd()
-        .args([
-            "demo",
-            "--days",
-            "40",
-            "--start",
-            "2024-02-20",
-            "--generate-only",
-            "--dir",
-        ])
-        .arg(sb.path("demo"))
-        .assert()
-        .success();
-    sb.cmd()
-        .arg("import")
-        .arg(sb.path("demo/takeout"))
-        .assert()
-        .success();
+    sb.demo_history(&["--days", "40", "--start", "2024-02-20"], "takeout");
     sb
 }
 

@@ -63,6 +63,33 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    /// Generates a made-up Takeout export with `fitpipe demo --generate-only` into
+    /// `SANDBOX/demo` (`--days`, `--start` and any further demo flags in `args`) and imports
+    /// `SANDBOX/demo/<import>` (`takeout` or `takeout.zip`).
+    pub fn demo_history(&self, args: &[&str], import: &str) {
+        self.cmd()
+            .arg("demo")
+            .args(args)
+            .args(["--generate-only", "--dir"])
+            .arg(self.path("demo"))
+            .assert()
+            .success();
+        self.cmd()
+            .arg("import")
+            .arg(self.path("demo").join(import))
+            .assert()
+            .success();
+    }
+
+    /// The bytes `fitpipe export --out -` prints.
+    pub fn export(&self) -> Vec<u8> {
+        let out = self.cmd().args(["export", "--out", "-"]).output().unwrap();
+        assert!(out.status.success());
+        out.stdout
+    }
+}
+
 /// (hour_start_utc, max_bpm, sample_count) per hour, computed from raw (ts, bpm) pairs
 /// without SQL: the reference the store's `hourly_max` is compared with.
 pub fn reference_hourly(

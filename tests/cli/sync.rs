@@ -167,6 +167,21 @@ async fn remote_master(remote: &Remote) -> master::Master {
     .unwrap()
 }
 
+/// A GCS remote pointed at the HTTP stand-in, reached as an emulator (no credentials).
+fn standin_remote(uri: &str, prefix: &str) -> Remote {
+    Remote::open(&fitpipe::config::RemoteSettings {
+        url: fitpipe::config::RemoteUrl::Gcs {
+            bucket: "bkt".into(),
+            prefix: prefix.into(),
+        },
+        service_account_key: None,
+        gcs_base_url: Some(uri.to_string()),
+        emulator: true,
+        application_credentials: None,
+    })
+    .unwrap()
+}
+
 /// The backends under test. The stand-in server must outlive the remote.
 async fn backends() -> Vec<(
     &'static str,
@@ -192,17 +207,7 @@ async fn backends() -> Vec<(
         .respond_with(FakeGcs::default())
         .mount(&server)
         .await;
-    let gcs = Remote::open(&fitpipe::config::RemoteSettings {
-        url: fitpipe::config::RemoteUrl::Gcs {
-            bucket: "bkt".into(),
-            prefix: "p/q".into(),
-        },
-        service_account_key: None,
-        gcs_base_url: Some(server.uri()),
-        emulator: true,
-        application_credentials: None,
-    })
-    .unwrap();
+    let gcs = standin_remote(&server.uri(), "p/q");
     vec![
         ("memory", mem, None, None),
         ("folder", local, None, Some(dir)),
@@ -459,17 +464,7 @@ async fn the_wire_carries_generation_conditions() {
         .respond_with(fake.clone())
         .mount(&server)
         .await;
-    let remote = Remote::open(&fitpipe::config::RemoteSettings {
-        url: fitpipe::config::RemoteUrl::Gcs {
-            bucket: "bkt".into(),
-            prefix: "".into(),
-        },
-        service_account_key: None,
-        gcs_base_url: Some(server.uri()),
-        emulator: true,
-        application_credentials: None,
-    })
-    .unwrap();
+    let remote = standin_remote(&server.uri(), "");
     let mut a = Store::open_in_memory().unwrap();
     add(&mut a, "me", &history(1, 1_735_689_600, 3, 60));
     sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
@@ -587,12 +582,7 @@ mod cli {
         let master = sb.path("remote/hourly_max.csv");
         let edited = "account,hour_start_utc,hour_start_local,max_bpm,sample_count\ndefault,2025-01-01T00:00:00Z,,ninety,2\n";
         std::fs::write(&master, edited).unwrap();
-        let export_before = sb
-            .cmd()
-            .args(["export", "--out", "-"])
-            .output()
-            .unwrap()
-            .stdout;
+        let export_before = sb.export();
         sb.cmd()
             .args(["--remote", &remote, "sync"])
             .assert()
@@ -605,14 +595,7 @@ mod cli {
             edited,
             "not overwritten"
         );
-        assert_eq!(
-            sb.cmd()
-                .args(["export", "--out", "-"])
-                .output()
-                .unwrap()
-                .stdout,
-            export_before
-        );
+        assert_eq!(sb.export(), export_before);
     }
 
     #[test]
@@ -671,18 +654,8 @@ mod cli {
             .assert()
             .success()
             .stdout(predicate::str::contains("3 samples"));
-        let a = sb
-            .cmd()
-            .args(["export", "--out", "-"])
-            .output()
-            .unwrap()
-            .stdout;
-        let b = fresh
-            .cmd()
-            .args(["export", "--out", "-"])
-            .output()
-            .unwrap()
-            .stdout;
+        let a = sb.export();
+        let b = fresh.export();
         assert_eq!(a, b);
         assert!(String::from_utf8(b)
             .unwrap()
