@@ -141,6 +141,11 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         google_application_credentials: std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from),
+        gcloud_adc_file: std::env::var_os("CLOUDSDK_CONFIG")
+            .map(PathBuf::from)
+            .or_else(|| directories::BaseDirs::new().map(|b| b.home_dir().join(".config/gcloud")))
+            .map(|d| d.join("application_default_credentials.json"))
+            .filter(|p| p.is_file()),
         google_client_id: std::env::var("FITPIPE_GOOGLE_CLIENT_ID")
             .ok()
             .filter(|v| !v.is_empty()),

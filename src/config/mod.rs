@@ -71,7 +71,8 @@ pub struct RemoteSettings {
     pub gcs_base_url: Option<String>,
     /// Whether that server is an emulator that takes no credentials.
     pub emulator: bool,
-    /// `GOOGLE_APPLICATION_CREDENTIALS`.
+    /// `GOOGLE_APPLICATION_CREDENTIALS`, or else gcloud's application-default credentials
+    /// file when it exists (`gcloud auth application-default login`).
     pub application_credentials: Option<PathBuf>,
 }
 
@@ -126,6 +127,8 @@ pub struct Flags {
 pub struct Env {
     pub storage_emulator_host: Option<String>,
     pub google_application_credentials: Option<PathBuf>,
+    /// gcloud's application-default credentials file, when it exists.
+    pub gcloud_adc_file: Option<PathBuf>,
     /// `FITPIPE_GOOGLE_CLIENT_ID` / `FITPIPE_GOOGLE_CLIENT_SECRET`.
     pub google_client_id: Option<String>,
     pub google_client_secret: Option<String>,
@@ -191,7 +194,10 @@ impl Settings {
                     service_account_key: raw.remote.service_account_key.as_deref().map(absolute),
                     emulator: emulator.is_some() && raw.remote.gcs_base_url.is_none(),
                     gcs_base_url: raw.remote.gcs_base_url.clone().or(emulator),
-                    application_credentials: env.google_application_credentials.clone(),
+                    application_credentials: env
+                        .google_application_credentials
+                        .clone()
+                        .or_else(|| env.gcloud_adc_file.clone()),
                 })
             }
         };

@@ -119,7 +119,15 @@ impl Remote {
                     (Some(key), _) => b.with_service_account_path(key.display().to_string()),
                     (None, _) if s.emulator => b.with_service_account_key(NO_AUTH_KEY),
                     (None, Some(adc)) => b.with_application_credentials(adc.display().to_string()),
-                    (None, None) => b,
+                    // A laptop has no metadata server to ask: say what is missing instead.
+                    (None, None) => {
+                        return Err(SyncError::Remote {
+                            op: "connect to".into(),
+                            object: s.url.to_string(),
+                            message: "no Google credentials found (remote.service_account_key, GOOGLE_APPLICATION_CREDENTIALS, application-default credentials)".into(),
+                            kind: super::RemoteFailure::Credentials,
+                        })
+                    }
                 };
                 let gcs = b.build().map_err(|e| SyncError::Remote {
                     op: "connect to".into(),

@@ -661,4 +661,16 @@ mod cli {
             .unwrap()
             .contains("default,2025-01-01T00:00:00Z,,90,2"));
     }
+
+    #[test]
+    fn a_bucket_without_credentials_names_the_fix() {
+        let sb = Sandbox::new();
+        seeded(&sb);
+        sb.cmd()
+            .args(["--remote", "gs://some-bucket/fitpipe", "sync"])
+            .assert()
+            .code(10)
+            .stderr(predicate::str::contains("no Google credentials found"))
+            .stderr(predicate::str::contains("GOOGLE_APPLICATION_CREDENTIALS"));
+    }
 }
