@@ -69,7 +69,8 @@ pub struct RemoteSettings {
     /// A GCS-compatible server instead of Google's: from the config file, or
     /// `STORAGE_EMULATOR_HOST` as Google's client libraries read it.
     pub gcs_base_url: Option<String>,
-    /// Whether that server is an emulator that takes no credentials.
+    /// Whether a server other than Google's is used: then no credentials are sent unless
+    /// a key or `GOOGLE_APPLICATION_CREDENTIALS` names some.
     pub emulator: bool,
     /// `GOOGLE_APPLICATION_CREDENTIALS`, or else gcloud's application-default credentials
     /// file when it exists (`gcloud auth application-default login`).
@@ -192,8 +193,11 @@ impl Settings {
                 Some(RemoteSettings {
                     url,
                     service_account_key: raw.remote.service_account_key.as_deref().map(absolute),
-                    emulator: emulator.is_some() && raw.remote.gcs_base_url.is_none(),
-                    gcs_base_url: raw.remote.gcs_base_url.clone().or(emulator),
+                    // A server other than Google's (an emulator, a test server) is reached
+                    // without credentials unless some are configured.
+                    emulator: emulator.is_some() || raw.remote.gcs_base_url.is_some(),
+                    // The environment beats the file, as everywhere.
+                    gcs_base_url: emulator.or_else(|| raw.remote.gcs_base_url.clone()),
                     application_credentials: env
                         .google_application_credentials
                         .clone()

@@ -118,7 +118,7 @@ impl Remote {
                 b = match (&s.service_account_key, &s.application_credentials) {
                     (Some(key), _) => b.with_service_account_path(key.display().to_string()),
                     (None, _) if s.emulator => b.with_service_account_key(NO_AUTH_KEY),
-                    (None, Some(adc)) => b.with_application_credentials(adc.display().to_string()),
+                    (None, Some(creds)) => b.with_application_credentials(creds.display().to_string()),
                     // A laptop has no metadata server to ask: say what is missing instead.
                     (None, None) => {
                         return Err(SyncError::Remote {
