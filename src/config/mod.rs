@@ -70,7 +70,7 @@ pub struct RemoteSettings {
     /// `STORAGE_EMULATOR_HOST` as Google's client libraries read it.
     pub gcs_base_url: Option<String>,
     /// Whether a server other than Google's is used: then no credentials are sent unless
-    /// a key or `GOOGLE_APPLICATION_CREDENTIALS` names some.
+    /// `remote.service_account_key` names a key.
     pub emulator: bool,
     /// `GOOGLE_APPLICATION_CREDENTIALS`, or else gcloud's application-default credentials
     /// file when it exists (`gcloud auth application-default login`).
@@ -194,7 +194,7 @@ impl Settings {
                     url,
                     service_account_key: raw.remote.service_account_key.as_deref().map(absolute),
                     // A server other than Google's (an emulator, a test server) is reached
-                    // without credentials unless some are configured.
+                    // without credentials unless a key is configured.
                     emulator: emulator.is_some() || raw.remote.gcs_base_url.is_some(),
                     // The environment beats the file, as everywhere.
                     gcs_base_url: emulator.or_else(|| raw.remote.gcs_base_url.clone()),
