@@ -250,13 +250,23 @@ pub fn run(settings: &Settings, args: SyncArgs) -> Result<(), Error> {
             .and_utc()
             .timestamp()
     });
+    // A failed pull does not hold back the push of what the store already has; its error is
+    // reported (and sets the exit code) after the push.
+    let mut pull_error = None;
     let pulled = if args.dry_run {
         if !args.json {
             writeln!(std::io::stdout(), "pull: skipped in a dry run").map_err(io_err)?;
         }
         Vec::new()
     } else {
-        pull_stage(settings, since, args.json)?
+        match pull_stage(settings, since, args.json) {
+            Ok(p) => p,
+            Err(e @ (Error::Locked(_) | Error::Database(_) | Error::Busy(_))) => return Err(e),
+            Err(e) => {
+                pull_error = Some(e);
+                Vec::new()
+            }
+        }
     };
     let mut out = std::io::stdout().lock();
     match run_remote(settings, true, args.dry_run)? {
@@ -273,6 +283,9 @@ pub fn run(settings: &Settings, args: SyncArgs) -> Result<(), Error> {
             super::output::print_json(&mut out, &v)?;
         }
         Some(r) => print_report(&mut out, &r, args.dry_run).map_err(io_err)?,
+    }
+    if let Some(e) = pull_error {
+        return Err(e);
     }
     if !args.dry_run {
         let pulled = pulled.iter().map(|p| p.samples_new).sum();
