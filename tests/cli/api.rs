@@ -259,7 +259,9 @@ async fn a_revoked_refresh_token_stops_with_a_clear_message_and_keeps_the_data()
         st.refresh_tokens.values_mut().for_each(|v| *v = false);
         st.valid_access = None;
     }
-    let out = fitpipe(&sb, &["sync"], &[]).await;
+    // With a remote configured, the push still happens; the exit code tells of the pull.
+    let remote = format!("file://{}", sb.path("remote").display());
+    let out = fitpipe(&sb, &["--remote", &remote, "sync"], &[]).await;
     assert_eq!(
         out.status.code(),
         Some(13),
@@ -273,6 +275,11 @@ async fn a_revoked_refresh_token_stops_with_a_clear_message_and_keeps_the_data()
     );
     let after: i64 = query_one(&sb.db(), "SELECT count(*) FROM sample");
     assert_eq!(before, after);
+    let master = std::fs::read_to_string(sb.path("remote/hourly_max.csv")).unwrap();
+    assert!(
+        master.lines().count() > 24,
+        "the store was pushed despite the failed pull"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
