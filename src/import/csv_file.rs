@@ -110,7 +110,10 @@ pub(crate) fn parse_stamp(s: &str) -> Option<(i64, Option<i16>)> {
 }
 
 /// Parses one heart-rate CSV from `reader`.
-pub fn parse(reader: impl Read, file: &str, out: &mut dyn FnMut(Item)) {
+///
+/// `stamp_offsets`: whether an offset written in a stamp is the user's (a plain CSV) or only
+/// a way of writing UTC (Takeout's files, whose offset fitpipe infers from the day files).
+pub fn parse(reader: impl Read, file: &str, stamp_offsets: bool, out: &mut dyn FnMut(Item)) {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -162,7 +165,7 @@ pub fn parse(reader: impl Read, file: &str, out: &mut dyn FnMut(Item)) {
                 Some((ts, off)) => parse_bpm(&b).map_err(|e| e.to_string()).map(|bpm| Sample {
                     ts,
                     bpm,
-                    utc_offset_min: off,
+                    utc_offset_min: off.filter(|_| stamp_offsets),
                     device: c.device.and_then(|i| {
                         let name = field(i)?;
                         if name.is_empty() {
@@ -198,7 +201,7 @@ mod tests {
     fn run(text: &str) -> (Vec<Sample>, Vec<Reject>) {
         let mut s = Vec::new();
         let mut r = Vec::new();
-        parse(text.as_bytes(), "f.csv", &mut |i| match i {
+        parse(text.as_bytes(), "f.csv", true, &mut |i| match i {
             Item::Sample(x) => s.push(x),
             Item::Reject(x) => r.push(x),
         });
@@ -235,6 +238,23 @@ mod tests {
         assert_eq!(s[2].ts, 1_710_064_806);
         let (s, _) = run("2024-03-10T05:00:02Z,70\n");
         assert_eq!(s.len(), 1, "a headerless file starts with data");
+    }
+
+    #[test]
+    fn takeout_stamps_carry_no_user_offset() {
+        let mut got = Vec::new();
+        parse(
+            "timestamp,beats per minute\n2024-10-27 00:00:04+00:00,65.0\n".as_bytes(),
+            "t.csv",
+            false,
+            &mut |i| {
+                if let Item::Sample(s) = i {
+                    got.push(s);
+                }
+            },
+        );
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].ts, got[0].utc_offset_min), (1_729_987_204, None));
     }
 
     #[test]

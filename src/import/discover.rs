@@ -238,7 +238,8 @@ fn parse_reader(
     out: &mut dyn FnMut(Item),
 ) -> std::io::Result<()> {
     match kind {
-        Kind::TakeoutCsv | Kind::Csv => csv_file::parse(r, name, out),
+        Kind::TakeoutCsv => csv_file::parse(r, name, false, out),
+        Kind::Csv => csv_file::parse(r, name, true, out),
         Kind::TakeoutJson => takeout_json::parse(&read_bytes(r, size)?, name, out),
         Kind::HealthPage => health_page::parse(&read_bytes(r, size)?, name, out),
     }

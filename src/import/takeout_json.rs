@@ -168,6 +168,7 @@ impl<'de> Visitor<'de> for Elements<'_, '_> {
 /// Parses one Takeout heart-rate JSON file. A syntax error (such as a file cut short) is
 /// reported once, with its line; the entries before it are kept.
 pub fn parse(bytes: &[u8], file: &str, out: &mut dyn FnMut(Item)) {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let seed = Elements { file, bytes, out };
     let res = seed.deserialize(&mut de).and_then(|()| de.end());
@@ -227,6 +228,13 @@ mod tests {
         assert_eq!(lines, vec![Some(3), Some(4), Some(5), Some(6)]);
         assert!(r[0].reason.contains("abc"));
         assert!(r[3].reason.contains("13/45/24"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let (s, r) =
+            run("\u{feff}[{\"dateTime\": \"03/10/24 05:00:02\", \"value\": {\"bpm\": 58}}]");
+        assert_eq!((s.len(), r.len()), (1, 0));
     }
 
     #[test]
