@@ -125,6 +125,30 @@ fn write_file(path: &Path, contents: &str) -> Result<(), Error> {
     std::fs::write(path, contents).map_err(io)
 }
 
+/// Where `systemctl --user enable` links the timer.
+fn wants_link(config_home: &Path) -> PathBuf {
+    config_home
+        .join("systemd/user/timers.target.wants")
+        .join(service::TIMER_NAME)
+}
+
+/// Enables the timer without a running user manager: the link `enable` would make.
+fn enable_by_link(config_home: &Path) -> std::io::Result<()> {
+    let link = wants_link(config_home);
+    if link.symlink_metadata().is_ok() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(link.parent().expect("has a parent"))?;
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(format!("../{}", service::TIMER_NAME), &link)
+    }
+    #[cfg(not(unix))]
+    {
+        Err(std::io::Error::other("symlinks need unix"))
+    }
+}
+
 /// What `systemctl --user show` says of a unit, as key -> value.
 fn systemctl_show(unit: &str, props: &str) -> Option<std::collections::BTreeMap<String, String>> {
     let out = Command::new("systemctl")
@@ -170,16 +194,32 @@ pub fn run(settings: &Settings, cmd: ServiceCommand) -> Result<(), Error> {
                     let _ = std::fs::create_dir_all(dir.join("fitpipe"));
                 }
             }
-            run_commands(&plan, platform == Platform::Launchd)?;
+            let files = plan
+                .files
+                .iter()
+                .map(|f| f.path.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            match run_commands(&plan, platform == Platform::Launchd) {
+                Ok(()) => {}
+                // No user manager right now (an SSH or container session): enable the timer
+                // the way `systemctl enable` does, so it starts with the next login session.
+                Err(e)
+                    if platform == Platform::Systemd && enable_by_link(&d.config_home).is_ok() =>
+                {
+                    writeln!(
+                        out,
+                        "note: {e}; the timer is enabled and starts with your next login session (or run `systemctl --user start {}` in one)",
+                        service::TIMER_NAME
+                    )
+                    .map_err(io_err)?;
+                }
+                Err(e) => return Err(e),
+            }
             writeln!(
                 out,
-                "installed: `fitpipe sync` every {} ({})",
-                a.every.label(),
-                plan.files
-                    .iter()
-                    .map(|f| f.path.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "installed: `fitpipe sync` every {} ({files})",
+                a.every.label()
             )
             .map_err(io_err)
         }
@@ -200,6 +240,12 @@ pub fn run(settings: &Settings, cmd: ServiceCommand) -> Result<(), Error> {
                 }
             }
             if platform == Platform::Systemd {
+                let link = wants_link(&d.config_home);
+                if link.symlink_metadata().is_ok() {
+                    std::fs::remove_file(&link)
+                        .map_err(|e| Error::Output(format!("remove {}: {e}", link.display())))?;
+                    writeln!(out, "removed {}", link.display()).map_err(io_err)?;
+                }
                 let _ = Command::new("systemctl")
                     .args(["--user", "daemon-reload"])
                     .status();

@@ -152,7 +152,7 @@ async fn login_then_sync_with_faults_matches_an_independent_computation() {
     login(&sb).await;
     {
         let mut st = google.state.lock().unwrap();
-        // A 429 storm and 503s on the same request: five failures, within the six tries.
+        // A 429 storm and 503s on the same request: five failures, within the ten tries.
         st.fail_429 = 3;
         st.fail_503 = 2;
         st.expire_after = Some(25);

@@ -218,6 +218,50 @@ fn install_twice_then_uninstall_leaves_no_file_behind() {
     assert!(calls.contains("--user disable --now fitpipe-sync.timer"));
 }
 
+/// Without a user manager (`systemctl --user` cannot reach one), install still enables the
+/// timer, with the link `systemctl enable` would make, and says so.
+#[cfg(unix)]
+#[test]
+fn install_without_a_user_manager_enables_by_link() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new();
+    let bin = sb.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(
+        bin.join("systemctl"),
+        "#!/bin/sh\necho 'Failed to connect to bus' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        bin.join("systemctl"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    sb.cmd()
+        .env("PATH", &path)
+        .args(["service", "install"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "starts with your next login session",
+        ));
+    let link = sb.path("home/.config/systemd/user/timers.target.wants/fitpipe-sync.timer");
+    assert_eq!(
+        std::fs::read_link(&link).unwrap(),
+        Path::new("../fitpipe-sync.timer")
+    );
+    sb.cmd()
+        .env("PATH", &path)
+        .args(["service", "uninstall"])
+        .assert()
+        .success();
+    assert!(link.symlink_metadata().is_err());
+    assert!(walk(&sb.path("home"))
+        .iter()
+        .all(|p| !p.to_string_lossy().contains("fitpipe-sync")));
+}
+
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     if let Ok(rd) = std::fs::read_dir(dir) {
