@@ -13,7 +13,7 @@ use crate::support::{query_one, reference_hourly, stored_hourly, Sandbox};
 const DAY: i64 = 86_400;
 
 fn now() -> i64 {
-    chrono::Utc::now().timestamp()
+    fitpipe::clock::now().timestamp()
 }
 
 /// A 60-day history no test code computes hours from but the reference: ~90 s cadence with

@@ -302,7 +302,7 @@ fn doctor_reports_each_item_with_stable_keys() {
     }
     assert_eq!(v["ok"], false);
     // A fresh sample, a folder remote, a token file store: all is well.
-    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+    let now = fitpipe::clock::now().format("%Y-%m-%dT%H:%M:%SZ");
     std::fs::write(sb.path("s.csv"), format!("time,bpm\n{now},70\n")).unwrap();
     sb.cmd()
         .arg("import")
