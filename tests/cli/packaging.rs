@@ -160,26 +160,29 @@ fn the_launchd_plist_parses_and_runs_sync() {
     );
 }
 
-/// No user systemd runs here, so a stand-in `systemctl` on PATH records what it is asked.
+/// A stand-in `systemctl` (no user systemd runs here) with the given shell body, first on
+/// PATH; returns that PATH.
 #[cfg(unix)]
-#[test]
-fn install_twice_then_uninstall_leaves_no_file_behind() {
+fn fake_systemctl(sb: &Sandbox, body: &str) -> String {
     use std::os::unix::fs::PermissionsExt;
-    let sb = Sandbox::new();
     let bin = sb.path("bin");
     std::fs::create_dir_all(&bin).unwrap();
-    let log = sb.path("systemctl.log");
-    std::fs::write(
-        bin.join("systemctl"),
-        format!("#!/bin/sh\necho \"$*\" >> {}\n", log.display()),
-    )
-    .unwrap();
+    std::fs::write(bin.join("systemctl"), format!("#!/bin/sh\n{body}\n")).unwrap();
     std::fs::set_permissions(
         bin.join("systemctl"),
         std::fs::Permissions::from_mode(0o755),
     )
     .unwrap();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap())
+}
+
+/// No user systemd runs here, so a stand-in `systemctl` on PATH records what it is asked.
+#[cfg(unix)]
+#[test]
+fn install_twice_then_uninstall_leaves_no_file_behind() {
+    let sb = Sandbox::new();
+    let log = sb.path("systemctl.log");
+    let path = fake_systemctl(&sb, &format!("echo \"$*\" >> {}", log.display()));
     let before: Vec<_> = walk(&sb.path("home"));
     for _ in 0..2 {
         sb.cmd()
@@ -223,21 +226,8 @@ fn install_twice_then_uninstall_leaves_no_file_behind() {
 #[cfg(unix)]
 #[test]
 fn install_without_a_user_manager_enables_by_link() {
-    use std::os::unix::fs::PermissionsExt;
     let sb = Sandbox::new();
-    let bin = sb.path("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::fs::write(
-        bin.join("systemctl"),
-        "#!/bin/sh\necho 'Failed to connect to bus' >&2\nexit 1\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        bin.join("systemctl"),
-        std::fs::Permissions::from_mode(0o755),
-    )
-    .unwrap();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let path = fake_systemctl(&sb, "echo 'Failed to connect to bus' >&2\nexit 1");
     sb.cmd()
         .env("PATH", &path)
         .args(["service", "install"])

@@ -155,6 +155,27 @@ fn figures(m: &master::Master) -> BTreeMap<(String, String), (i64, i64)> {
         .collect()
 }
 
+/// The remote master and each machine's local master all equal `want`.
+async fn assert_converged(
+    remote: &Remote,
+    machines: &[(&str, &Store)],
+    want: &BTreeMap<(String, String), (i64, i64)>,
+    what: &str,
+) {
+    assert_eq!(
+        &figures(&remote_master(remote).await),
+        want,
+        "{what}: remote master"
+    );
+    for (name, store) in machines {
+        assert_eq!(
+            &figures(&sync::local_master(store).unwrap()),
+            want,
+            "{what}: machine {name}"
+        );
+    }
+}
+
 async fn remote_master(remote: &Remote) -> master::Master {
     master::parse(
         &remote
@@ -317,21 +338,7 @@ async fn two_machines_converge_over_twenty_rounds_on_every_backend() {
         }
         sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
         let want = reference(&truth);
-        assert_eq!(
-            figures(&remote_master(&remote).await),
-            want,
-            "{name}: remote master"
-        );
-        assert_eq!(
-            figures(&sync::local_master(&a).unwrap()),
-            want,
-            "{name}: machine a"
-        );
-        assert_eq!(
-            figures(&sync::local_master(&b).unwrap()),
-            want,
-            "{name}: machine b"
-        );
+        assert_converged(&remote, &[("a", &a), ("b", &b)], &want, name).await;
         // A new machine restores everything from the bucket alone.
         let mut fresh = Store::open_in_memory().unwrap();
         let restore = SyncOptions {
@@ -398,16 +405,13 @@ async fn a_sync_killed_at_any_write_is_completed_by_the_next() {
                 .or_insert(bpm);
         }
         let want = reference(&truth);
-        assert_eq!(
-            figures(&remote_master(&plain).await),
-            want,
-            "killed at write {fail_at}"
-        );
-        assert_eq!(
-            figures(&sync::local_master(&other).unwrap()),
-            want,
-            "killed at write {fail_at}"
-        );
+        assert_converged(
+            &plain,
+            &[("other", &other), ("mine", &mine)],
+            &want,
+            &format!("killed at write {fail_at}"),
+        )
+        .await;
     }
     assert!(
         writes_needed > 2,
