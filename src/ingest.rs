@@ -221,15 +221,21 @@ pub async fn pull(
         // overlap makes most of an hourly pull such re-fetched samples.
         samples.sort_by_key(|s| s.ts);
         let stored = store.stored_in(id, cs, ce)?;
-        samples.retain(|s| match stored.get(&s.ts) {
-            Some(&(has_offset, has_device))
-                if (has_offset || s.utc_offset_min.is_none())
-                    && (has_device || s.device.is_none()) =>
-            {
-                report.samples_present += 1;
-                false
+        // Both lists are in time order: walk them together.
+        let mut at = 0usize;
+        samples.retain(|s| {
+            while at < stored.len() && stored[at].0 < s.ts {
+                at += 1;
             }
-            _ => true,
+            let known = stored.get(at).filter(|k| k.0 == s.ts).is_some_and(
+                |&(_, has_offset, has_device)| {
+                    (has_offset || s.utc_offset_min.is_none()) && (has_device || s.device.is_none())
+                },
+            );
+            if known {
+                report.samples_present += 1;
+            }
+            !known
         });
         let stamp = crate::clock::now_rfc3339();
         let mut w = store.sample_writer(id)?;

@@ -54,7 +54,8 @@ pub struct HttpError(String);
 /// The OAuth side of Google, as configured.
 pub struct OAuth {
     settings: GoogleSettings,
-    http: reqwest::Client,
+    /// Built on first use: most syncs never talk to the token endpoint.
+    http: std::sync::OnceLock<reqwest::Client>,
 }
 
 /// A login in progress: the URL to open, and how to finish.
@@ -78,16 +79,23 @@ impl OAuth {
         if settings.client_id.is_none() || settings.client_secret.is_none() {
             return Err(AuthError::NoClient);
         }
+        Ok(OAuth {
+            settings: settings.clone(),
+            http: std::sync::OnceLock::new(),
+        })
+    }
+
+    fn http(&self) -> Result<reqwest::Client, AuthError> {
+        if let Some(c) = self.http.get() {
+            return Ok(c.clone());
+        }
         // Redirects are never followed for token calls (oauth2's advice: SSRF).
-        let http = reqwest::Client::builder()
+        let c = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| AuthError::TokenEndpoint(e.to_string()))?;
-        Ok(OAuth {
-            settings: settings.clone(),
-            http,
-        })
+        Ok(self.http.get_or_init(|| c).clone())
     }
 
     fn client(&self, redirect_uri: Option<&str>) -> Result<Client, AuthError> {
@@ -159,7 +167,7 @@ impl OAuth {
                 "the redirect's state did not match this login (a stale or forged redirect)".into(),
             ));
         }
-        let http = self.http.clone();
+        let http = self.http()?;
         let send = move |r| Self::send(http.clone(), r);
         let resp = self
             .client(Some(&req.redirect_uri))?
@@ -186,7 +194,7 @@ impl OAuth {
         tokens: &TokenSet,
         now: i64,
     ) -> Result<TokenSet, AuthError> {
-        let http = self.http.clone();
+        let http = self.http()?;
         let send = move |r| Self::send(http.clone(), r);
         let resp = self
             .client(None)?
@@ -211,7 +219,7 @@ impl OAuth {
     /// Revokes the refresh token (which ends the whole grant).
     pub async fn revoke(&self, tokens: &TokenSet) -> Result<(), AuthError> {
         let resp = self
-            .http
+            .http()?
             .post(&self.settings.revoke_url)
             .form(&[("token", tokens.refresh_token.as_str())])
             .send()

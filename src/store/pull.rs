@@ -87,23 +87,23 @@ impl SampleWriter<'_> {
 }
 
 impl Store {
-    /// Instants of `account` stored in `[from, to)`, with whether each has an offset and a
-    /// device: lets a pull skip, without a write statement, what it re-fetched.
+    /// Instants of `account` stored in `[from, to)`, in time order, with whether each has an
+    /// offset and a device: lets a pull skip, without a write statement, what it re-fetched.
     pub fn stored_in(
         &self,
         account: AccountId,
         from: i64,
         to: i64,
-    ) -> Result<std::collections::HashMap<i64, (bool, bool)>> {
+    ) -> Result<Vec<(i64, bool, bool)>> {
         let base = account.key_base();
         let mut stmt = self.conn.prepare_cached(
             "SELECT key - ?1, utc_offset_min IS NOT NULL, device_id IS NOT NULL
-               FROM sample WHERE key >= ?1 + ?2 AND key < ?1 + ?3",
+               FROM sample WHERE key >= ?1 + ?2 AND key < ?1 + ?3 ORDER BY key",
         )?;
         let rows = stmt
             .query_map(
                 params![base, from.max(0), to.min(super::ACCOUNT_FACTOR)],
-                |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?
             .collect::<Result<_, _>>()?;
         Ok(rows)
