@@ -111,7 +111,7 @@ complete -c fitpipe -n "__fish_fitpipe_using_subcommand auth; and __fish_seen_su
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand auth; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show the logins, their scope and token expiry (never the tokens)'
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand auth; and __fish_seen_subcommand_from help" -f -a "logout" -d 'Revoke the account\'s grant at Google, then delete its tokens'
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand auth; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fitpipe -n "__fish_fitpipe_using_subcommand sync" -l since -d 'Pull from this UTC day (YYYY-MM-DD) instead of from the cursor: a backfill' -r
+complete -c fitpipe -n "__fish_fitpipe_using_subcommand sync" -l since -d 'Pull from this UTC day (YYYY-MM-DD) or instant (RFC 3339) instead of from the cursor: a backfill' -r
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand sync" -l db -d 'The database file [default: $XDG_DATA_HOME/fitpipe/fitpipe.db]' -r -F
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand sync" -l config -d 'The configuration file [default: $XDG_CONFIG_HOME/fitpipe/config.toml]' -r -F
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand sync" -l remote -d 'The remote for sync: gs://BUCKET/PREFIX or file:///PATH (overrides remote.url)' -r

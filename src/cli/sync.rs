@@ -27,9 +27,24 @@ pub struct SyncArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Pull from this UTC day (YYYY-MM-DD) instead of from the cursor: a backfill.
-    #[arg(long)]
-    pub since: Option<chrono::NaiveDate>,
+    /// Pull from this UTC day (YYYY-MM-DD) or instant (RFC 3339) instead of from the
+    /// cursor: a backfill.
+    #[arg(long, value_parser = parse_since, value_name = "DATE")]
+    pub since: Option<i64>,
+}
+
+/// `YYYY-MM-DD` (UTC midnight) or an RFC 3339 instant, as epoch seconds.
+fn parse_since(s: &str) -> Result<i64, String> {
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc()
+            .timestamp());
+    }
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|d| d.timestamp())
+        .map_err(|_| format!("{s:?} is neither YYYY-MM-DD nor an RFC 3339 time"))
 }
 
 impl From<PullError> for Error {
@@ -244,12 +259,7 @@ pub(crate) fn print_report(
 
 pub fn run(settings: &Settings, args: SyncArgs) -> Result<(), Error> {
     let _lock = lock(settings, args.wait)?;
-    let since = args.since.map(|d| {
-        d.and_hms_opt(0, 0, 0)
-            .expect("midnight")
-            .and_utc()
-            .timestamp()
-    });
+    let since = args.since;
     // A failed pull does not hold back the push of what the store already has; its error is
     // reported (and sets the exit code) after the push.
     let mut pull_error = None;
