@@ -2,7 +2,7 @@
 # Pull benchmark against a local stand-in of the Google Health API (scripts/health-standin.py):
 #   1. `fitpipe sync` that finds nothing new, on a database holding a year (the one
 #      scripts/bench-import.sh builds): the server has no points in the 48 h window.
-#   2. the same, when the 48 h overlap window holds ~69,000 points that are all stored already.
+#   2. the same, when the 48 h overlap window holds 34,560 or 69,120 points, all stored already.
 #   3. pulling and storing one day of 34,560 points (2.5 s cadence) into that database.
 # Each as its own process, timed with /usr/bin/time (CPU = user + sys, peak RSS).
 # Usage: scripts/bench-pull.sh [WORKDIR]   (run scripts/bench-import.sh WORKDIR first)
@@ -56,11 +56,14 @@ for r in 1 2 3; do run "sync, nothing new (server empty), run $r" "$d" sync; don
 stop
 
 # The last 48 h on the server, pulled once; then syncs that re-fetch them and find them stored.
-d=$work/pull-overlap; setup "$d"
-serve "$(date -u -d @$((now - 172800)) +%FT%TZ)" "$(date -u -d @$now +%FT%TZ)" 2.5
-"$bin" --config "$d/config/config.toml" --db "$d/fitpipe.db" sync --since "$(date -u -d @$((now - 172800)) +%F)" > /dev/null
-for r in 1 2 3; do run "sync, 48 h overlap (~69,000 points) re-fetched, nothing new, run $r" "$d" sync; done
-stop
+# At 5 s (34,560 points, the low end of a day's 17,000-40,000) and 2.5 s (69,120 points).
+for cadence in 5 2.5; do
+  d=$work/pull-overlap; setup "$d"
+  serve "$(date -u -d @$((now - 172800)) +%FT%TZ)" "$(date -u -d @$now +%FT%TZ)" "$cadence"
+  "$bin" --config "$d/config/config.toml" --db "$d/fitpipe.db" sync --since "$(date -u -d @$((now - 172800)) +%F)" > /dev/null
+  for r in 1 2 3; do run "sync, 48 h overlap at ${cadence} s re-fetched, nothing new, run $r" "$d" sync; done
+  stop
+done
 
 # One whole day of points, yesterday.
 yesterday=$(date -u -d @$((now - 86400)) +%F)
