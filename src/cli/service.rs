@@ -190,9 +190,10 @@ pub fn run(settings: &Settings, cmd: ServiceCommand) -> Result<(), Error> {
                 write_file(&f.path, &f.contents)?;
             }
             if platform == Platform::Launchd {
-                if let Some(dir) = d.home.join("Library/Logs/fitpipe").parent() {
-                    let _ = std::fs::create_dir_all(dir.join("fitpipe"));
-                }
+                // launchd does not create the folder of StandardOutPath.
+                let logs = d.home.join("Library/Logs/fitpipe");
+                std::fs::create_dir_all(&logs)
+                    .map_err(|e| Error::Output(format!("create {}: {e}", logs.display())))?;
             }
             let files = plan
                 .files
