@@ -71,30 +71,8 @@ fn is_local_time(s: &str) -> bool {
 /// Parses the master CSV. Any deviation from the format fitpipe writes is an error naming
 /// the line.
 pub fn parse(bytes: &[u8]) -> Result<Master, String> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut rows = rdr.records();
-    match rows.next() {
-        None => return Err("empty file (expected a header line)".into()),
-        Some(Err(e)) => return Err(format!("line 1: {e}")),
-        Some(Ok(h)) if h.iter().ne(COLUMNS.iter().copied()) => {
-            return Err(format!("line 1: header is not {}", COLUMNS.join(",")));
-        }
-        Some(Ok(_)) => {}
-    }
     let mut out = Master::new();
-    for (i, rec) in rows.enumerate() {
-        let line = i + 2;
-        let rec = rec.map_err(|e| format!("line {line}: {e}"))?;
-        if rec.len() != COLUMNS.len() {
-            return Err(format!(
-                "line {line}: expected {} fields, found {}",
-                COLUMNS.len(),
-                rec.len()
-            ));
-        }
+    super::strict_csv(bytes, &COLUMNS, |line, rec| {
         let (account, hour, local) = (&rec[0], &rec[1], &rec[2]);
         validate_account_name(account).map_err(|e| format!("line {line}: {e}"))?;
         if !is_utc_hour(hour) {
@@ -135,7 +113,8 @@ pub fn parse(bytes: &[u8]) -> Result<Master, String> {
                 local: local.to_string(),
             },
         );
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 

@@ -73,26 +73,8 @@ pub fn write_part(samples: &[LakeSample]) -> Vec<u8> {
 
 /// Reads a part file strictly; an error names the line.
 pub fn parse_part(bytes: &[u8]) -> Result<Vec<LakeSample>, String> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut rows = rdr.records();
-    match rows.next() {
-        Some(Ok(h)) if h.iter().eq(PART_COLUMNS.iter().copied()) => {}
-        Some(Err(e)) => return Err(format!("line 1: {e}")),
-        _ => return Err(format!("line 1: header is not {}", PART_COLUMNS.join(","))),
-    }
     let mut out = Vec::new();
-    for (i, rec) in rows.enumerate() {
-        let line = i + 2;
-        let rec = rec.map_err(|e| format!("line {line}: {e}"))?;
-        if rec.len() != PART_COLUMNS.len() {
-            return Err(format!(
-                "line {line}: expected {} fields",
-                PART_COLUMNS.len()
-            ));
-        }
+    super::strict_csv(bytes, &PART_COLUMNS, |line, rec| {
         let ts: i64 = rec[0]
             .parse()
             .map_err(|_| format!("line {line}: ts {:?} is not an integer", &rec[0]))?;
@@ -114,7 +96,8 @@ pub fn parse_part(bytes: &[u8]) -> Result<Vec<LakeSample>, String> {
             utc_offset_min,
             device,
         });
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
