@@ -97,6 +97,10 @@ pub(crate) fn parse_stamp(s: &str) -> Option<(i64, Option<i16>)> {
         let off = explicit.then(|| (dt.offset().local_minus_utc() / 60) as i16);
         return Some((dt.timestamp(), off));
     }
+    // Fitbit's own export form, UTC: 03/10/24 05:00:02.
+    if let Some(ts) = super::takeout_json::parse_takeout_stamp(s) {
+        return Some((ts, None));
+    }
     for fmt in [
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%dT%H:%M:%S%.f",
@@ -230,8 +234,9 @@ mod tests {
     #[test]
     fn plain_csv_forms() {
         let (s, r) =
-            run("time,bpm\n2024-03-10T05:00:02-05:00,70\n2024-03-10 10:00:05,71\n1710064806,72\n");
+            run("time,bpm\n2024-03-10T05:00:02-05:00,70\n2024-03-10 10:00:05,71\n1710064806,72\n03/10/24 10:00:07,73\n");
         assert!(r.is_empty(), "{r:?}");
+        assert_eq!(s[3].ts, 1_710_064_807);
         assert_eq!(s[0].ts, 1_710_064_802);
         assert_eq!(s[0].utc_offset_min, Some(-300));
         assert_eq!(s[1].ts, 1_710_064_805);
