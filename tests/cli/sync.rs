@@ -677,4 +677,55 @@ mod cli {
             .stderr(predicate::str::contains("no Google credentials found"))
             .stderr(predicate::str::contains("GOOGLE_APPLICATION_CREDENTIALS"));
     }
+
+    /// The same through the command line: two data folders, one folder remote, 20 rounds of
+    /// new (overlapping) samples imported and synced alternately.
+    #[test]
+    fn two_data_folders_converge_through_the_cli() {
+        let a = Sandbox::new();
+        let b = Sandbox::new();
+        let remote = format!("file://{}", a.path("shared-remote").display());
+        let mut truth: std::collections::BTreeMap<i64, u16> = std::collections::BTreeMap::new();
+        let t0 = 1_735_689_600i64;
+        for round in 0..20i64 {
+            for (who, sb) in [(0i64, &a), (1, &b)] {
+                let mut csv = String::from("time,bpm\n");
+                // Each machine adds its own samples and some the other one also has.
+                for k in 0..30i64 {
+                    let ts = t0 + round * 5400 + who * 900 + k * 97;
+                    let bpm = (50 + (ts * 7 + who) % 120) as u16;
+                    let shared = t0 + round * 5400 + 3000 + k;
+                    let shared_bpm = (60 + shared % 90) as u16;
+                    truth.entry(ts).or_insert(bpm);
+                    truth.entry(shared).or_insert(shared_bpm);
+                    csv.push_str(&format!("{ts},{bpm}\n{shared},{shared_bpm}\n"));
+                }
+                std::fs::write(sb.path("new.csv"), csv).unwrap();
+                sb.cmd()
+                    .arg("import")
+                    .arg(sb.path("new.csv"))
+                    .assert()
+                    .success();
+                sb.cmd()
+                    .args(["--remote", &remote, "sync"])
+                    .assert()
+                    .success();
+            }
+        }
+        a.cmd()
+            .args(["--remote", &remote, "sync"])
+            .assert()
+            .success();
+        let want = crate::support::reference_hourly(truth.iter().map(|(t, b)| (*t, *b)));
+        for sb in [&a, &b] {
+            assert_eq!(crate::support::stored_hourly(&sb.db(), "default"), want);
+        }
+        let master = std::fs::read(a.path("shared-remote/hourly_max.csv")).unwrap();
+        assert_eq!(
+            master,
+            a.export(),
+            "the remote master is machine a's export"
+        );
+        assert_eq!(master, b.export(), "and machine b's");
+    }
 }
