@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::import::health_page;
 use crate::model::Sample;
 
 /// The collection path (kebab-case in the path, snake_case in the filter).
@@ -156,6 +155,10 @@ impl HealthApi {
         if let Some(t) = page_token {
             query.push(("pageToken", t));
         }
+        let network = |e: reqwest::Error| ApiError::Network {
+            request: request.clone(),
+            message: e.without_url().to_string(),
+        };
         let resp = self
             .http
             .get(format!("{}{LIST_PATH}", self.base))
@@ -163,10 +166,7 @@ impl HealthApi {
             .bearer_auth(access_token)
             .send()
             .await
-            .map_err(|e| ApiError::Network {
-                request: request.clone(),
-                message: e.without_url().to_string(),
-            })?;
+            .map_err(network)?;
         let status = resp.status().as_u16();
         let retry_after = resp
             .headers()
@@ -174,10 +174,7 @@ impl HealthApi {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = resp.bytes().await.map_err(|e| ApiError::Network {
-            request: request.clone(),
-            message: e.without_url().to_string(),
-        })?;
+        let body = resp.bytes().await.map_err(network)?;
         if status == 200 {
             return parse_page(&body).map_err(|message| ApiError::Malformed { request, message });
         }
@@ -285,6 +282,37 @@ mod typed {
     }
 }
 
+/// Parses a `physicalTime`: RFC 3339, with a fast path for the `...Z` form the API sends.
+fn physical_time(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() == 20 && b[10] == b'T' && b[19] == b'Z' {
+        if let Some((ts, _)) = crate::import::parse_stamp(s) {
+            return Some(ts);
+        }
+    }
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.timestamp())
+}
+
+/// Parses a google-duration such as `"-18000s"` or `"19800.5s"` into whole minutes.
+pub fn parse_offset(s: &str) -> Option<i16> {
+    let secs: f64 = s.trim().strip_suffix('s')?.parse().ok()?;
+    if !secs.is_finite() || secs.abs() > 18.0 * 3600.0 {
+        return None;
+    }
+    Some((secs / 60.0).round() as i16)
+}
+
+/// Converts one data point held as a JSON value (a page that is not all well formed, or a
+/// saved page), through the same rules as the fast path; `Err` says why it is refused.
+pub fn convert_value(point: serde_json::Value) -> Result<Sample, String> {
+    let text = point.to_string();
+    let p: typed::Point<'_> =
+        serde_json::from_str(&text).map_err(|e| format!("malformed data point: {e}"))?;
+    convert_typed(p, &mut None)
+}
+
 fn convert_typed(
     p: typed::Point<'_>,
     last_device: &mut Option<std::sync::Arc<str>>,
@@ -292,15 +320,10 @@ fn convert_typed(
     let hr = p.heart_rate.ok_or("data point has no heartRate")?;
     let st = hr.sample_time.ok_or("heartRate has no sampleTime")?;
     let pt = st.physical_time.ok_or("sampleTime has no physicalTime")?;
-    let ts = match crate::import::parse_stamp(&pt) {
-        Some((ts, _)) => ts,
-        None => return Err(format!("unparseable physicalTime {pt:?}")),
-    };
+    let ts = physical_time(&pt).ok_or_else(|| format!("unparseable physicalTime {pt:?}"))?;
     let utc_offset_min = match st.utc_offset.as_deref() {
         None => None,
-        Some(o) => Some(
-            health_page::parse_offset(o).ok_or_else(|| format!("unparseable utcOffset {o:?}"))?,
-        ),
+        Some(o) => Some(parse_offset(o).ok_or_else(|| format!("unparseable utcOffset {o:?}"))?),
     };
     let bpm = hr
         .beats_per_minute
@@ -362,7 +385,7 @@ fn parse_page_slowly(body: &[u8]) -> Result<Page, String> {
         if !p.is_object() {
             return Err(format!("dataPoints[{i}] is not an object"));
         }
-        match health_page::convert(p) {
+        match convert_value(p) {
             Ok(s) => page.samples.push(s),
             Err(reason) => page.rejected.push(format!("dataPoints[{i}]: {reason}")),
         }
@@ -388,6 +411,30 @@ mod tests {
         assert!(p.next_page_token.is_none());
         assert!(parse_page(b"<html>").is_err());
         assert!(parse_page(br#"{"dataPoints": [1]}"#).is_err());
+    }
+
+    #[test]
+    fn offsets_parse() {
+        assert_eq!(parse_offset("-18000s"), Some(-300));
+        assert_eq!(parse_offset("19800s"), Some(330));
+        assert_eq!(parse_offset("0s"), Some(0));
+        assert_eq!(parse_offset("3600"), None);
+    }
+
+    #[test]
+    fn physical_times_are_rfc_3339_only() {
+        assert_eq!(physical_time("2026-11-26T14:00:14Z"), Some(1_795_701_614));
+        assert_eq!(
+            physical_time("2026-11-26T14:00:14.250Z"),
+            Some(1_795_701_614)
+        );
+        assert_eq!(
+            physical_time("2026-11-26T09:00:14-05:00"),
+            Some(1_795_701_614)
+        );
+        assert_eq!(physical_time("2026-11-26T14:00:14"), None);
+        assert_eq!(physical_time("1795701614"), None);
+        assert_eq!(physical_time("2026-13-26T14:00:14Z"), None);
     }
 
     #[test]
