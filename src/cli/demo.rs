@@ -180,7 +180,7 @@ pub fn run(settings: &Settings, args: DemoArgs) -> Result<(), Error> {
     print_summary(&mut out, &summary).map_err(io_err)?;
     print_rejects(&summary);
 
-    let store = Store::open(&demo_settings.db)?;
+    let mut store = Store::open(&demo_settings.db)?;
     let recent = store.query(
         "SELECT local_date, max_bpm, mean_hourly_max, hours_covered FROM daily_summary
           ORDER BY local_date DESC LIMIT 7",
@@ -197,7 +197,6 @@ pub fn run(settings: &Settings, args: DemoArgs) -> Result<(), Error> {
     let html = crate::report::render::html(&data, &crate::clock::now_rfc3339())
         .map_err(Error::Internal)?;
     export::write_atomically(&report_path, html.as_bytes())?;
-    drop(store);
 
     // Sync to a folder standing in for the bucket.
     let remote_dir = dir.join("remote");
@@ -213,7 +212,7 @@ pub fn run(settings: &Settings, args: DemoArgs) -> Result<(), Error> {
         }),
         ..demo_settings.clone()
     };
-    if let Some(r) = super::sync::run_remote(&sync_settings, true, false)? {
+    if let Some(r) = super::sync::run_remote(&sync_settings, &mut store, true, false)? {
         writeln!(out).map_err(io_err)?;
         super::sync::print_report(&mut out, &r, false).map_err(io_err)?;
     }

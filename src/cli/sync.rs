@@ -63,11 +63,11 @@ impl From<PullError> for Error {
 /// The pull stage: every logged-in account, from its cursor (or `since`) to now.
 fn pull_stage(
     settings: &Settings,
+    store: &mut Store,
     since: Option<i64>,
     quiet: bool,
 ) -> Result<Vec<PullReport>, Error> {
     let mut out = std::io::stdout().lock();
-    let mut store = Store::open(&settings.db)?;
     let logins = store.logins()?;
     if logins.is_empty() {
         if !quiet {
@@ -108,7 +108,7 @@ fn pull_stage(
             b
         });
         let r = rt.block_on(ingest::pull(
-            &mut store,
+            store,
             &login.account,
             id,
             &puller,
@@ -208,6 +208,7 @@ fn holder() -> String {
 /// Runs the push (or, with `push` false, the restore) against the configured remote.
 pub(crate) fn run_remote(
     settings: &Settings,
+    store: &mut Store,
     push: bool,
     dry_run: bool,
 ) -> Result<Option<SyncReport>, Error> {
@@ -215,7 +216,6 @@ pub(crate) fn run_remote(
         return Ok(None);
     };
     let remote = Remote::open(rs)?;
-    let mut store = Store::open(&settings.db)?;
     let opts = SyncOptions {
         push,
         dry_run,
@@ -226,9 +226,7 @@ pub(crate) fn run_remote(
         .build()
         .map_err(|e| Error::Internal(format!("start the async runtime: {e}")))?;
     let now = crate::clock::now_rfc3339();
-    Ok(Some(
-        rt.block_on(sync::run(&mut store, &remote, &opts, &now))?,
-    ))
+    Ok(Some(rt.block_on(sync::run(store, &remote, &opts, &now))?))
 }
 
 pub(crate) fn print_report(
@@ -259,6 +257,7 @@ pub(crate) fn print_report(
 
 pub fn run(settings: &Settings, args: SyncArgs) -> Result<(), Error> {
     let _lock = lock(settings, args.wait)?;
+    let mut store = Store::open(&settings.db)?;
     let since = args.since;
     // A failed pull does not hold back the push of what the store already has; its error is
     // reported (and sets the exit code) after the push.
@@ -269,7 +268,7 @@ pub fn run(settings: &Settings, args: SyncArgs) -> Result<(), Error> {
         }
         Vec::new()
     } else {
-        match pull_stage(settings, since, args.json) {
+        match pull_stage(settings, &mut store, since, args.json) {
             Ok(p) => p,
             Err(e @ (Error::Locked(_) | Error::Database(_) | Error::Busy(_))) => return Err(e),
             Err(e) => {
@@ -279,7 +278,7 @@ pub fn run(settings: &Settings, args: SyncArgs) -> Result<(), Error> {
         }
     };
     let mut out = std::io::stdout().lock();
-    match run_remote(settings, true, args.dry_run)? {
+    match run_remote(settings, &mut store, true, args.dry_run)? {
         None => {
             if args.json {
                 let v = serde_json::json!({ "pull": pulled, "push": null });
@@ -299,7 +298,7 @@ pub fn run(settings: &Settings, args: SyncArgs) -> Result<(), Error> {
     }
     if !args.dry_run {
         let pulled = pulled.iter().map(|p| p.samples_new).sum();
-        Store::open(&settings.db)?.record_sync_run(
+        store.record_sync_run(
             &crate::clock::now_rfc3339(),
             pulled,
             settings.remote.is_some(),
@@ -317,8 +316,9 @@ pub struct RestoreArgs {
 
 pub fn restore(settings: &Settings, args: RestoreArgs) -> Result<(), Error> {
     let _lock = lock(settings, false)?;
+    let mut store = Store::open(&settings.db)?;
     let mut out = std::io::stdout().lock();
-    match run_remote(settings, false, args.dry_run)? {
+    match run_remote(settings, &mut store, false, args.dry_run)? {
         None => Err(Error::Config(format!(
             "no remote configured: set remote.url in {} or pass --remote",
             settings.config_file.display()
