@@ -4,6 +4,7 @@
 //! Elements are read one at a time into the sink, so a file cut short still yields the
 //! elements before the cut, and a bad element is reported without losing its neighbours.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, SeqAccess, Visitor};
@@ -15,7 +16,7 @@ use crate::model::{check_bpm_float, check_bpm_int, epoch_of, parse_bpm, Sample};
 #[derive(Deserialize)]
 struct Entry<'a> {
     #[serde(rename = "dateTime", borrow, default)]
-    date_time: Option<std::borrow::Cow<'a, str>>,
+    date_time: Option<Text<'a>>,
     #[serde(default)]
     value: Option<EntryValue>,
 }
@@ -26,12 +27,47 @@ struct EntryValue {
     bpm: Option<LooseNumber>,
 }
 
-/// A number that may arrive as a JSON number or a string; anything else is kept as text.
+/// A JSON string borrowed from the input when it has no escapes, owned when it has: serde
+/// only borrows a `Cow` field that is not wrapped (an `Option<Cow<str>>` always allocates).
+#[derive(Debug)]
+pub(crate) struct Text<'a>(pub(crate) Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A bpm that may arrive as a JSON number or a string (read in place); anything else is
+/// named by its kind.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum LooseNumber {
     Int(i64),
     Float(f64),
-    Text(String),
+    Text(Result<u16, String>),
     Other(&'static str),
 }
 
@@ -40,7 +76,7 @@ impl LooseNumber {
         match self {
             LooseNumber::Int(v) => check_bpm_int(*v, &v.to_string()).map_err(|e| e.to_string()),
             LooseNumber::Float(v) => check_bpm_float(*v, &v.to_string()).map_err(|e| e.to_string()),
-            LooseNumber::Text(t) => parse_bpm(t).map_err(|e| e.to_string()),
+            LooseNumber::Text(parsed) => parsed.clone(),
             LooseNumber::Other(kind) => Err(format!("bpm is {kind}, not a number")),
         }
     }
@@ -64,7 +100,7 @@ impl<'de> Deserialize<'de> for LooseNumber {
                 Ok(LooseNumber::Float(v))
             }
             fn visit_str<E>(self, v: &str) -> Result<LooseNumber, E> {
-                Ok(LooseNumber::Text(v.to_string()))
+                Ok(LooseNumber::Text(parse_bpm(v).map_err(|e| e.to_string())))
             }
             fn visit_bool<E>(self, _: bool) -> Result<LooseNumber, E> {
                 Ok(LooseNumber::Other("a boolean"))

@@ -225,21 +225,11 @@ impl HealthApi {
 }
 
 mod typed {
-    //! The page read straight into borrowed structs: the fast path for well-formed pages.
-    use std::borrow::Cow;
-
+    //! One data point read straight into borrowed structs: the fast path for well-formed
+    //! pages. Strings are borrowed from the page unless they carry escapes.
     use serde::Deserialize;
 
-    use crate::import::takeout_json::LooseNumber;
-
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    pub struct Page<'a> {
-        #[serde(default, borrow)]
-        pub data_points: Vec<Point<'a>>,
-        #[serde(default, borrow)]
-        pub next_page_token: Option<Cow<'a, str>>,
-    }
+    use crate::import::takeout_json::{LooseNumber, Text};
 
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -260,7 +250,7 @@ mod typed {
     #[serde(rename_all = "camelCase")]
     pub struct Device<'a> {
         #[serde(default, borrow)]
-        pub display_name: Option<Cow<'a, str>>,
+        pub display_name: Option<Text<'a>>,
     }
 
     #[derive(Deserialize)]
@@ -276,9 +266,77 @@ mod typed {
     #[serde(rename_all = "camelCase")]
     pub struct SampleTime<'a> {
         #[serde(default, borrow)]
-        pub physical_time: Option<Cow<'a, str>>,
+        pub physical_time: Option<Text<'a>>,
         #[serde(default, borrow)]
-        pub utc_offset: Option<Cow<'a, str>>,
+        pub utc_offset: Option<Text<'a>>,
+    }
+}
+
+/// Reads a page's object into `Page` as it goes: each data point is converted as soon as it
+/// is read, so no list of parsed points is ever held.
+struct PageSeed<'p>(&'p mut Page);
+
+impl<'de> serde::de::DeserializeSeed<'de> for PageSeed<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for PageSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a page of data points")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        use crate::import::takeout_json::Text;
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            match &*key {
+                "dataPoints" => map.next_value_seed(PointsSeed(&mut *self.0))?,
+                "nextPageToken" => {
+                    self.0.next_page_token = map
+                        .next_value::<Option<Text<'de>>>()?
+                        .map(|t| t.0.into_owned())
+                        .filter(|t| !t.is_empty())
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct PointsSeed<'p>(&'p mut Page);
+
+impl<'de> serde::de::DeserializeSeed<'de> for PointsSeed<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for PointsSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of data points")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let page = self.0;
+        if let Some(n) = seq.size_hint() {
+            page.samples.reserve(n);
+        }
+        let mut last_device = None;
+        let mut i = 0usize;
+        while let Some(p) = seq.next_element::<typed::Point<'de>>()? {
+            match convert_typed(p, &mut last_device) {
+                Ok(s) => page.samples.push(s),
+                Err(reason) => page.rejected.push(format!("dataPoints[{i}]: {reason}")),
+            }
+            i += 1;
+        }
+        Ok(())
     }
 }
 
@@ -320,7 +378,7 @@ fn convert_typed(
     let hr = p.heart_rate.ok_or("data point has no heartRate")?;
     let st = hr.sample_time.ok_or("heartRate has no sampleTime")?;
     let pt = st.physical_time.ok_or("sampleTime has no physicalTime")?;
-    let ts = physical_time(&pt).ok_or_else(|| format!("unparseable physicalTime {pt:?}"))?;
+    let ts = physical_time(&pt).ok_or_else(|| format!("unparseable physicalTime {:?}", &*pt))?;
     let utc_offset_min = match st.utc_offset.as_deref() {
         None => None,
         Some(o) => Some(parse_offset(o).ok_or_else(|| format!("unparseable utcOffset {o:?}"))?),
@@ -337,7 +395,7 @@ fn convert_typed(
     let device = name.map(|n| match last_device {
         Some(d) if **d == *n => d.clone(),
         _ => {
-            let d: std::sync::Arc<str> = n.as_ref().into();
+            let d = std::sync::Arc::<str>::from(&*n);
             *last_device = Some(d.clone());
             d
         }
@@ -353,23 +411,16 @@ fn convert_typed(
 /// Parses a page; a point that is not a valid heart-rate sample is rejected on its own,
 /// while a body that is not a page at all is an error.
 pub fn parse_page(body: &[u8]) -> Result<Page, String> {
-    if let Ok(t) = serde_json::from_slice::<typed::Page<'_>>(body) {
-        let mut page = Page {
-            next_page_token: t
-                .next_page_token
-                .map(|c| c.into_owned())
-                .filter(|t| !t.is_empty()),
-            ..Page::default()
-        };
-        page.samples.reserve(t.data_points.len());
-        let mut last_device = None;
-        for (i, p) in t.data_points.into_iter().enumerate() {
-            match convert_typed(p, &mut last_device) {
-                Ok(s) => page.samples.push(s),
-                Err(reason) => page.rejected.push(format!("dataPoints[{i}]: {reason}")),
-            }
+    // Checked as UTF-8 once here, so the reader need not check each string again.
+    if let Ok(text) = std::str::from_utf8(body) {
+        let mut page = Page::default();
+        let mut de = serde_json::Deserializer::from_str(text);
+        if serde::de::DeserializeSeed::deserialize(PageSeed(&mut page), &mut de)
+            .and_then(|()| de.end())
+            .is_ok()
+        {
+            return Ok(page);
         }
-        return Ok(page);
     }
     // Not the expected shape somewhere: read it point by point to say which.
     parse_page_slowly(body)
@@ -411,6 +462,30 @@ mod tests {
         assert!(p.next_page_token.is_none());
         assert!(parse_page(b"<html>").is_err());
         assert!(parse_page(br#"{"dataPoints": [1]}"#).is_err());
+    }
+
+    #[test]
+    fn escaped_strings_read_the_same_as_plain_ones() {
+        let plain = r#"{"dataPoints": [{"dataSource": {"device": {"displayName": "Montre é"}},
+            "heartRate": {"sampleTime": {"physicalTime": "2026-11-26T14:00:14Z", "utcOffset": "3600s"},
+            "beatsPerMinute": "72"}}], "nextPageToken": "n/1"}"#
+            .as_bytes();
+        let escaped = br#"{"dataPoints": [{"dataSource": {"device": {"displayName": "Montre \u00e9"}},
+            "heartRate": {"sampleTime": {"physicalTime": "2026-11-26T14:00:14\u005a", "utcOffset": "3600\u0073"},
+            "beatsPerMinute": "7\u0032"}}], "next\u0050ageToken": "n\/1"}"#;
+        let (a, b) = (parse_page(plain).unwrap(), parse_page(escaped).unwrap());
+        assert!(
+            a.rejected.is_empty() && b.rejected.is_empty(),
+            "{:?}",
+            b.rejected
+        );
+        assert_eq!(a.samples, b.samples);
+        assert_eq!(b.samples[0].ts, 1_795_701_614);
+        assert_eq!(b.samples[0].bpm, 72);
+        assert_eq!(b.samples[0].utc_offset_min, Some(60));
+        assert_eq!(b.samples[0].device.as_deref(), Some("Montre \u{e9}"));
+        assert_eq!(a.next_page_token, b.next_page_token);
+        assert_eq!(b.next_page_token.as_deref(), Some("n/1"));
     }
 
     #[test]
