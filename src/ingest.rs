@@ -10,13 +10,16 @@ use rand::{Rng, SeedableRng};
 use crate::auth::{AuthError, OAuth, TokenSet, TokenStore};
 use crate::config::GoogleSettings;
 use crate::model::DAY;
-use crate::source::{ApiError, HealthApi};
+use crate::source::{fingerprint, parse_page, ApiError, HealthApi};
+use crate::store::KnownPage;
 use crate::store::{AccountId, InsertOutcome, Store, StoreError};
 
 /// Watches upload late: every pull looks this far behind its cursor again.
 pub const OVERLAP: i64 = 48 * 3600;
-/// Long windows are pulled (and committed) a day at a time.
-pub const CHUNK: i64 = DAY;
+/// Windows are pulled (and committed) in chunks aligned to these UTC boundaries (00, 06, 12
+/// and 18 h), so that an hourly sync asks for the same chunks of the overlap as the last
+/// one and can recognise their unchanged pages (`source::fingerprint`).
+pub const CHUNK: i64 = 6 * 3600;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PullError {
@@ -46,6 +49,8 @@ pub struct PullReport {
     pub samples_new: u64,
     pub samples_present: u64,
     pub rejected: u64,
+    /// Pages that came back as they were committed before, so were not read again.
+    pub pages_unchanged: u32,
 }
 
 /// Everything a pull needs besides the store.
@@ -101,8 +106,9 @@ impl Puller<'_> {
     }
 }
 
-/// Pulls `[since or cursor - OVERLAP or now - backfill, now)` for one account, a chunk at a
-/// time; each chunk's samples and the cursor move are one transaction.
+/// Pulls `[since or cursor - OVERLAP or now - backfill, now)`, widened back to a `CHUNK`
+/// boundary, for one account, a chunk at a time; each chunk's samples, the cursor move and
+/// the fingerprints of its pages are one transaction.
 pub async fn pull(
     store: &mut Store,
     account: &str,
@@ -117,6 +123,7 @@ pub async fn pull(
         (None, Some(c)) => c - OVERLAP,
         (None, None) => now - p.settings.backfill_days as i64 * DAY,
     };
+    let start = start - start.rem_euclid(CHUNK);
     let mut report = PullReport {
         account: account.to_string(),
         from: crate::store::format_utc(start),
@@ -131,16 +138,24 @@ pub async fn pull(
     let mut tokens = Some(p.fresh(account, None, false).await?);
     let min_gap = Duration::from_millis(p.settings.min_request_interval_ms);
     let mut last_request: Option<Instant> = None;
+    // An explicit `--since` reads every page afresh: it is also how to repair a store
+    // changed behind fitpipe's back.
+    let known = match since {
+        Some(_) => Default::default(),
+        None => store.known_pages(id)?,
+    };
+    let mut body = Vec::new();
 
     for (done, &(cs, ce)) in chunks.iter().enumerate() {
         progress(done as u64, chunks.len() as u64);
         let mut samples = Vec::new();
+        let mut marks: Vec<KnownPage> = Vec::new();
         let mut page_token: Option<String> = None;
         let mut page_no = 1;
         loop {
             let mut refreshed = false;
             let mut attempt = 0u32;
-            let page = loop {
+            loop {
                 if let Some(t) = last_request {
                     let wait = min_gap.saturating_sub(t.elapsed());
                     if !wait.is_zero() {
@@ -155,10 +170,10 @@ pub async fn pull(
                     .unwrap_or_default();
                 match p
                     .api
-                    .list_page(&access, cs, ce, page_token.as_deref(), page_no)
+                    .fetch_page(&access, cs, ce, page_token.as_deref(), page_no, &mut body)
                     .await
                 {
-                    Ok(page) => break page,
+                    Ok(()) => break,
                     Err(ApiError::Unauthorized { .. }) if !refreshed => {
                         refreshed = true;
                         report.refreshes += 1;
@@ -202,13 +217,50 @@ pub async fn pull(
                     }
                     Err(e) => return Err(e.into()),
                 }
-            };
-            for r in &page.rejected {
-                tracing::warn!(rejected = %r, "skipped a data point");
             }
-            report.rejected += page.rejected.len() as u64;
-            samples.extend(page.samples);
-            match page.next_page_token {
+            let print = fingerprint(&body);
+            let next = match known.get(&print.content) {
+                // Committed before as it is: its samples are stored, its rejects rejected.
+                Some(k) => {
+                    report.pages_unchanged += 1;
+                    report.samples_present += u64::from(k.samples);
+                    report.rejected += u64::from(k.rejected);
+                    marks.push(k.clone());
+                    match print.cut_token {
+                        Some(t) => Some(t.to_string()).filter(|t| !t.is_empty()),
+                        None => k.next_token.clone(),
+                    }
+                }
+                None => {
+                    let page = parse_page(&body).map_err(|message| ApiError::Malformed {
+                        request: HealthApi::request_label(cs, ce, page_no),
+                        message,
+                    })?;
+                    for r in &page.rejected {
+                        tracing::warn!(rejected = %r, "skipped a data point");
+                    }
+                    report.rejected += page.rejected.len() as u64;
+                    // Remembered only when reading the bytes finds the token the parse found.
+                    let cut_ok = match print.cut_token {
+                        Some(t) => (!t.is_empty()).then_some(t) == page.next_page_token.as_deref(),
+                        None => true,
+                    };
+                    if cut_ok {
+                        marks.push(KnownPage {
+                            content: print.content,
+                            samples: page.samples.len() as u32,
+                            rejected: page.rejected.len() as u32,
+                            next_token: match print.cut_token {
+                                Some(_) => None,
+                                None => page.next_page_token.clone(),
+                            },
+                        });
+                    }
+                    samples.extend(page.samples);
+                    page.next_page_token
+                }
+            };
+            match next {
                 Some(t) => {
                     page_token = Some(t);
                     page_no += 1;
@@ -220,7 +272,11 @@ pub async fn pull(
         // holds already, with nothing to add, is counted without a write statement: the
         // overlap makes most of an hourly pull such re-fetched samples.
         samples.sort_by_key(|s| s.ts);
-        let stored = store.stored_in(id, cs, ce)?;
+        // Only the span of what was read: pages recognised unchanged add nothing to look up.
+        let stored = match (samples.first(), samples.last()) {
+            (Some(a), Some(b)) => store.stored_in(id, a.ts, b.ts + 1)?,
+            _ => Vec::new(),
+        };
         // Both lists are in time order: walk them together.
         let mut at = 0usize;
         samples.retain(|s| {
@@ -249,6 +305,11 @@ pub async fn pull(
             Ok(())
         })?;
         w.advance_pull_cursor(ce, &stamp)?;
+        // Pages of chunks that a later sync's overlap still re-reads are worth knowing.
+        let keep_from = now - OVERLAP - 2 * CHUNK;
+        if ce >= keep_from {
+            w.remember_pages(&marks, ce, keep_from)?;
+        }
         w.commit()?;
     }
     progress(chunks.len() as u64, chunks.len() as u64);

@@ -127,8 +127,8 @@ fn pull_stage(
         if !quiet {
             writeln!(
                 out,
-                "pull: account {}: {} .. {}: {} new samples, {} already present, {} rejected ({} requests, {} retries, {} token refreshes)",
-                r.account, r.from, r.to, r.samples_new, r.samples_present, r.rejected, r.requests, r.retries, r.refreshes
+                "pull: account {}: {} .. {}: {} new samples, {} already present, {} rejected ({} requests, {} pages unchanged, {} retries, {} token refreshes)",
+                r.account, r.from, r.to, r.samples_new, r.samples_present, r.rejected, r.requests, r.pages_unchanged, r.retries, r.refreshes
             )
             .map_err(io_err)?;
         }

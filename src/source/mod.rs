@@ -12,6 +12,9 @@ use crate::model::Sample;
 pub const LIST_PATH: &str = "/v4/users/me/dataTypes/heart-rate/dataPoints";
 /// The largest page the API serves.
 pub const PAGE_SIZE: u32 = 10_000;
+/// The parts of a data point fitpipe reads (a partial response, the standard `fields`
+/// parameter): a page of these is about a third of the full, pretty-printed answer.
+pub const FIELDS: &str = "dataPoints(dataSource/device/displayName,heartRate(sampleTime(physicalTime,utcOffset),beatsPerMinute)),nextPageToken";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -109,6 +112,9 @@ fn rfc3339(ts: i64) -> String {
 pub struct HealthApi {
     http: reqwest::Client,
     base: String,
+    /// Whether to ask for a compact partial response (`fields`, `prettyPrint=false`); turned
+    /// off for the rest of the run if the server refuses it.
+    partial: std::sync::atomic::AtomicBool,
 }
 
 impl HealthApi {
@@ -123,6 +129,7 @@ impl HealthApi {
         Ok(HealthApi {
             http,
             base: api_base_url.trim_end_matches('/').to_string(),
+            partial: std::sync::atomic::AtomicBool::new(true),
         })
     }
 
@@ -135,23 +142,66 @@ impl HealthApi {
         )
     }
 
-    /// Fetches one page of `[start, end)`. `page` numbers the request in messages.
-    pub async fn list_page(
+    /// How messages name the request for page `page` of `[start, end)`.
+    pub fn request_label(start: i64, end: i64, page: u32) -> String {
+        format!(
+            "GET {LIST_PATH} [{}, {}) page {page}",
+            rfc3339(start),
+            rfc3339(end)
+        )
+    }
+
+    /// Fetches one page of `[start, end)` into `body` (cleared first; its allocation is
+    /// reused from page to page). `page` numbers the request in messages.
+    pub async fn fetch_page(
         &self,
         access_token: &str,
         start: i64,
         end: i64,
         page_token: Option<&str>,
         page: u32,
-    ) -> Result<Page, ApiError> {
-        let request = format!(
-            "GET {LIST_PATH} [{}, {}) page {page}",
-            rfc3339(start),
-            rfc3339(end)
-        );
+        body: &mut Vec<u8>,
+    ) -> Result<(), ApiError> {
+        use std::sync::atomic::Ordering;
+        let partial = self.partial.load(Ordering::Relaxed);
+        match self
+            .fetch_once(access_token, start, end, page_token, page, partial, body)
+            .await
+        {
+            Err(ApiError::Http { status: 400, .. }) if partial => {
+                // The documented standard parameters were refused: ask for the whole answer.
+                let r = self
+                    .fetch_once(access_token, start, end, page_token, page, false, body)
+                    .await;
+                if r.is_ok() {
+                    tracing::warn!("the API refused a partial response (`fields`); reading whole pages from now on");
+                    self.partial.store(false, Ordering::Relaxed);
+                }
+                r
+            }
+            r => r,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn fetch_once(
+        &self,
+        access_token: &str,
+        start: i64,
+        end: i64,
+        page_token: Option<&str>,
+        page: u32,
+        partial: bool,
+        body: &mut Vec<u8>,
+    ) -> Result<(), ApiError> {
+        let request = Self::request_label(start, end, page);
         let filter = Self::filter(start, end);
         let page_size = PAGE_SIZE.to_string();
         let mut query: Vec<(&str, &str)> = vec![("pageSize", &page_size), ("filter", &filter)];
+        if partial {
+            query.push(("fields", FIELDS));
+            query.push(("prettyPrint", "false"));
+        }
         if let Some(t) = page_token {
             query.push(("pageToken", t));
         }
@@ -159,7 +209,7 @@ impl HealthApi {
             request: request.clone(),
             message: e.without_url().to_string(),
         };
-        let resp = self
+        let mut resp = self
             .http
             .get(format!("{}{LIST_PATH}", self.base))
             .query(&query)
@@ -174,11 +224,17 @@ impl HealthApi {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = resp.bytes().await.map_err(network)?;
-        if status == 200 {
-            return parse_page(&body).map_err(|message| ApiError::Malformed { request, message });
+        body.clear();
+        if let Some(n) = resp.content_length() {
+            body.reserve(n.min(64 << 20) as usize);
         }
-        let (reason, message) = match serde_json::from_slice::<WireError>(&body) {
+        while let Some(chunk) = resp.chunk().await.map_err(network)? {
+            body.extend_from_slice(&chunk);
+        }
+        if status == 200 {
+            return Ok(());
+        }
+        let (reason, message) = match serde_json::from_slice::<WireError>(body) {
             Ok(w) => {
                 let reason = w
                     .error
@@ -190,7 +246,7 @@ impl HealthApi {
             }
             Err(_) => (
                 String::new(),
-                String::from_utf8_lossy(&body).chars().take(200).collect(),
+                String::from_utf8_lossy(body).chars().take(200).collect(),
             ),
         };
         Err(match status {
@@ -222,6 +278,90 @@ impl HealthApi {
             },
         })
     }
+}
+
+/// What identifies a page's content: an XXH3-128 hash of its bytes with the value of a
+/// trailing top-level `"nextPageToken": "..."` member cut out (servers may vary the token
+/// from call to call), or of the whole page when it does not end that way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fingerprint<'b> {
+    pub content: u128,
+    /// The token that was cut out, when one was.
+    pub cut_token: Option<&'b str>,
+}
+
+/// Fingerprints a page. Two pages with the same `content` and a cut-out token hold the same
+/// data points: the token is the page's last member and carries no quote or escape, so the
+/// rest of the bytes (hashed) is the same JSON. A whole-page hash covers the token as well.
+pub fn fingerprint(body: &[u8]) -> Fingerprint<'_> {
+    use xxhash_rust::xxh3::Xxh3;
+    let mut h = Xxh3::new();
+    match trailing_token(body) {
+        Some((a, b)) => {
+            h.update(b"cut\0");
+            h.update(&body[..a]);
+            h.update(&body[b..]);
+            Fingerprint {
+                content: h.digest128(),
+                cut_token: std::str::from_utf8(&body[a..b]).ok(),
+            }
+        }
+        None => {
+            h.update(b"whole\0");
+            h.update(body);
+            Fingerprint {
+                content: h.digest128(),
+                cut_token: None,
+            }
+        }
+    }
+}
+
+/// The byte range of the value of `"nextPageToken": "..."` when it is the last member of the
+/// page's object, read backwards from the closing brace; `None` otherwise.
+fn trailing_token(body: &[u8]) -> Option<(usize, usize)> {
+    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
+    let mut i = body.len();
+    let back_ws = |mut i: usize| {
+        while i > 0 && ws(body[i - 1]) {
+            i -= 1;
+        }
+        i
+    };
+    i = back_ws(i);
+    if i == 0 || body[i - 1] != b'}' {
+        return None;
+    }
+    i = back_ws(i - 1);
+    if i == 0 || body[i - 1] != b'"' {
+        return None;
+    }
+    let end = i - 1;
+    let mut start = end;
+    while start > 0 && body[start - 1] != b'"' {
+        let c = body[start - 1];
+        if c == b'\\' || c < 0x20 {
+            return None;
+        }
+        start -= 1;
+    }
+    if start == 0 {
+        return None;
+    }
+    i = back_ws(start - 1);
+    if i == 0 || body[i - 1] != b':' {
+        return None;
+    }
+    i = back_ws(i - 1);
+    let key = b"\"nextPageToken\"";
+    if i < key.len() || &body[i - key.len()..i] != key {
+        return None;
+    }
+    i = back_ws(i - key.len());
+    if i == 0 || !matches!(body[i - 1], b',' | b'{') {
+        return None;
+    }
+    Some((start, end))
 }
 
 mod typed {
@@ -486,6 +626,53 @@ mod tests {
         assert_eq!(b.samples[0].device.as_deref(), Some("Montre \u{e9}"));
         assert_eq!(a.next_page_token, b.next_page_token);
         assert_eq!(b.next_page_token.as_deref(), Some("n/1"));
+    }
+
+    #[test]
+    fn a_trailing_token_is_cut_out_of_the_fingerprint() {
+        let page = |tok: &str, pretty: bool| {
+            let points = r#"[{"heartRate": {"sampleTime": {"physicalTime": "2026-11-26T14:00:14Z"}, "beatsPerMinute": "72"}}]"#;
+            if pretty {
+                format!("{{\n  \"dataPoints\": {points},\n  \"nextPageToken\" : \"{tok}\"\n}}\n")
+            } else {
+                format!(r#"{{"dataPoints":{points},"nextPageToken":"{tok}"}}"#)
+            }
+        };
+        for pretty in [false, true] {
+            let (a, b) = (page("CiAKGjBj", pretty), page("Zm9vYmFy-2", pretty));
+            let (fa, fb) = (fingerprint(a.as_bytes()), fingerprint(b.as_bytes()));
+            assert_eq!(fa.cut_token, Some("CiAKGjBj"));
+            assert_eq!(fb.cut_token, Some("Zm9vYmFy-2"));
+            assert_eq!(fa.content, fb.content, "only the token differs");
+            // What the parser finds is what was cut out.
+            assert_eq!(
+                parse_page(b.as_bytes()).unwrap().next_page_token.as_deref(),
+                fb.cut_token
+            );
+            // Any other difference shows.
+            let c = page("CiAKGjBj", pretty).replace("\"72\"", "\"73\"");
+            assert_ne!(fingerprint(c.as_bytes()).content, fa.content);
+        }
+        // An empty token is cut out too.
+        assert_eq!(fingerprint(page("", false).as_bytes()).cut_token, Some(""));
+        // Not a trailing top-level token: the page is hashed whole.
+        for body in [
+            r#"{"nextPageToken": "abc", "dataPoints": []}"#,
+            r#"{"dataPoints": [], "nextPageToken": "a\\"b"}"#,
+            r#"{"dataPoints": [], "nextPageToken": "a\u0041"}"#,
+            r#"{"dataPoints": [], "x": {"nextPageToken": "abc"}}"#,
+            r#"{"dataPoints": [], "x": "\"nextPageToken\": \"abc"}"#,
+            r#"{"dataPoints": []}"#,
+            r#"{}"#,
+            r#"["nextPageToken": "abc"}"#,
+        ] {
+            let f = fingerprint(body.as_bytes());
+            assert_eq!(f.cut_token, None, "{body}");
+        }
+        // A whole-page hash never equals a cut one of the same remaining bytes.
+        let cut = fingerprint(br#"{"nextPageToken":"t"}"#);
+        let whole = fingerprint(br#"{"nextPageToken":""#);
+        assert_ne!(cut.content, whole.content);
     }
 
     #[test]

@@ -1,8 +1,22 @@
 //! Local state of the Google Health API pull: who is logged in, and how far the pull got.
 
+use std::collections::HashMap;
+
 use rusqlite::{params, OptionalExtension};
 
 use super::{AccountId, Result, SampleWriter, Store};
+
+/// A committed page of the pull, known by a hash of its content (`source::fingerprint`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownPage {
+    pub content: u128,
+    /// Valid samples on the page, all stored.
+    pub samples: u32,
+    /// Points on it that are not valid samples.
+    pub rejected: u32,
+    /// The page's next-page token, kept when the page was hashed whole (token included).
+    pub next_token: Option<String>,
+}
 
 /// An account's login record (no secrets).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -84,6 +98,36 @@ impl SampleWriter<'_> {
             .execute(params![self.account.0, cursor, now])?;
         Ok(())
     }
+
+    /// Remembers the pages of a chunk ending at `chunk_end` that this transaction commits,
+    /// and forgets those of chunks that ended before `forget_before`.
+    pub fn remember_pages(
+        &mut self,
+        pages: &[KnownPage],
+        chunk_end: i64,
+        forget_before: i64,
+    ) -> Result<()> {
+        let mut put = self.tx.prepare_cached(
+            "INSERT INTO pull_page (account_id, content, chunk_end, samples, rejected, next_token)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (account_id, content) DO UPDATE
+                SET chunk_end = max(pull_page.chunk_end, excluded.chunk_end)",
+        )?;
+        for p in pages {
+            put.execute(params![
+                self.account.0,
+                p.content.to_be_bytes(),
+                chunk_end,
+                p.samples,
+                p.rejected,
+                p.next_token
+            ])?;
+        }
+        self.tx
+            .prepare_cached("DELETE FROM pull_page WHERE account_id = ?1 AND chunk_end < ?2")?
+            .execute(params![self.account.0, forget_before])?;
+        Ok(())
+    }
 }
 
 impl Store {
@@ -106,6 +150,35 @@ impl Store {
         while let Some(row) = rows.next()? {
             let v: i64 = row.get(0)?;
             out.push((v >> 2, v & 2 != 0, v & 1 != 0));
+        }
+        Ok(out)
+    }
+}
+
+impl Store {
+    /// The committed pages of `account`'s pull that are still remembered, by content hash.
+    pub fn known_pages(&self, account: AccountId) -> Result<HashMap<u128, KnownPage>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT content, samples, rejected, next_token FROM pull_page WHERE account_id = ?1",
+        )?;
+        let mut rows = stmt.query([account.0])?;
+        let mut out = HashMap::new();
+        while let Some(r) = rows.next()? {
+            let bytes: Vec<u8> = r.get(0)?;
+            // A hash of another length cannot come from this version: leave it unmatched.
+            let Ok(bytes) = <[u8; 16]>::try_from(bytes.as_slice()) else {
+                continue;
+            };
+            let content = u128::from_be_bytes(bytes);
+            out.insert(
+                content,
+                KnownPage {
+                    content,
+                    samples: r.get(1)?,
+                    rejected: r.get(2)?,
+                    next_token: r.get(3)?,
+                },
+            );
         }
         Ok(out)
     }
@@ -152,5 +225,47 @@ impl Store {
     /// The newest migration this build knows.
     pub fn latest_schema_version() -> i64 {
         super::embedded_latest()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(content: u128, samples: u32) -> KnownPage {
+        KnownPage {
+            content,
+            samples,
+            rejected: 1,
+            next_token: (content == 2).then(|| "t".to_string()),
+        }
+    }
+
+    #[test]
+    fn pages_are_remembered_per_account_and_forgotten_with_their_chunk() {
+        let mut store = Store::open_in_memory().unwrap();
+        let a = store.ensure_account("a", "2026-11-27T00:00:00Z").unwrap();
+        let b = store.ensure_account("b", "2026-11-27T00:00:00Z").unwrap();
+        let mut w = store.sample_writer(a).unwrap();
+        w.remember_pages(&[page(1, 10), page(u128::MAX, 20)], 100, 0)
+            .unwrap();
+        w.commit().unwrap();
+        let mut w = store.sample_writer(a).unwrap();
+        // Seen again in a later chunk: kept as long as that one.
+        w.remember_pages(&[page(2, 30), page(1, 10)], 200, 150)
+            .unwrap();
+        drop(w); // not committed: nothing of it holds
+        let mut kept: Vec<u128> = store.known_pages(a).unwrap().into_keys().collect();
+        kept.sort();
+        assert_eq!(kept, vec![1, u128::MAX]);
+        let mut w = store.sample_writer(a).unwrap();
+        w.remember_pages(&[page(2, 30), page(1, 10)], 200, 150)
+            .unwrap();
+        w.commit().unwrap();
+        let known = store.known_pages(a).unwrap();
+        let mut got: Vec<_> = known.values().cloned().collect();
+        got.sort_by_key(|p| p.content);
+        assert_eq!(got, vec![page(1, 10), page(2, 30)]);
+        assert!(store.known_pages(b).unwrap().is_empty());
     }
 }

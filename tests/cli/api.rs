@@ -391,3 +391,114 @@ async fn tokens_live_in_the_os_keyring() {
     assert!(out.status.success());
     let _ = predicate::str::contains("");
 }
+
+fn pull_report(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["pull"][0].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_hourly_sync_parses_again_only_the_pages_that_changed() {
+    let (server, google) = server().await;
+    let (_, mut truth) = history(&google);
+    // About 240 points a 6 h chunk: several pages each, every one with a fresh token.
+    google.state.lock().unwrap().page_cap = 60;
+    let sb = Sandbox::new();
+    configure(&sb, &server.uri(), "file");
+    login(&sb).await;
+    let since = (now() - 4 * DAY) / DAY * DAY;
+    let first = pull_report(&fitpipe(&sb, &["sync", "--json", "--since", &day(since)], &[]).await);
+    assert_eq!(first["pages_unchanged"], 0);
+
+    // Nothing new: every page of the 48 h overlap comes back as it was committed.
+    let again = pull_report(&fitpipe(&sb, &["sync", "--json"], &[]).await);
+    let requests = again["requests"].as_u64().unwrap();
+    assert!(requests > 20, "{again}");
+    assert_eq!(again["samples_new"], 0, "{again}");
+    // (one page may be new if the two syncs straddle a 6 h boundary)
+    assert!(
+        again["pages_unchanged"].as_u64().unwrap() >= requests - 1,
+        "{again}"
+    );
+    let in_window = |from: i64| truth.range(from..).count() as u64;
+    let overlap_start = {
+        let c = now() - 48 * 3600;
+        c - c.rem_euclid(6 * 3600)
+    };
+    assert!(again["samples_present"].as_u64().unwrap() >= in_window(overlap_start));
+
+    // An explicit --since reads every page afresh.
+    let repair =
+        pull_report(&fitpipe(&sb, &["sync", "--json", "--since", &day(now() - DAY)], &[]).await);
+    assert_eq!(repair["pages_unchanged"], 0, "{repair}");
+    assert_eq!(repair["samples_new"], 0, "{repair}");
+
+    // Late uploads spread over the last 30 h, and a sample in the newest minute: the pages
+    // that hold them changed and are read; the others are recognised.
+    let late: usize;
+    {
+        let mut st = google.state.lock().unwrap();
+        st.reveal_late = true;
+        late = st.late.len();
+        truth.extend(st.late.iter().map(|(k, v)| (*k, v.0)));
+        let t = now() - 30;
+        st.samples.insert(t, (131, -14_400));
+        truth.insert(t, 131);
+    }
+    assert!(late > 50);
+    let third = pull_report(&fitpipe(&sb, &["sync", "--json"], &[]).await);
+    assert_eq!(
+        third["samples_new"].as_u64().unwrap() as usize,
+        late + 1,
+        "{third}"
+    );
+    assert!(third["pages_unchanged"].as_u64().unwrap() > 0, "{third}");
+    let want: BTreeMap<i64, u16> = truth.range(since..).map(|(k, v)| (*k, *v)).collect();
+    assert_eq!(
+        stored_hourly(&sb.db(), "default"),
+        reference_hourly(want.iter().map(|(t, b)| (*t, *b)))
+    );
+    let st = google.state.lock().unwrap();
+    assert!(st.bad_requests.is_empty(), "{:?}", st.bad_requests);
+    assert!(
+        st.fields_seen
+            .iter()
+            .all(|f| f.as_deref() == Some(fitpipe::source::FIELDS)),
+        "every request asks for the partial response"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_refuses_partial_responses_is_read_whole() {
+    let (server, google) = server().await;
+    let (_, truth) = history(&google);
+    google.state.lock().unwrap().refuse_fields = true;
+    let sb = Sandbox::new();
+    configure(&sb, &server.uri(), "file");
+    login(&sb).await;
+    let since = (now() - 3 * DAY) / DAY * DAY;
+    let out = fitpipe(&sb, &["sync", "--since", &day(since)], &[]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("partial response"));
+    let want: BTreeMap<i64, u16> = truth.range(since..).map(|(k, v)| (*k, *v)).collect();
+    assert_eq!(
+        stored_hourly(&sb.db(), "default"),
+        reference_hourly(want.iter().map(|(t, b)| (*t, *b)))
+    );
+    let st = google.state.lock().unwrap();
+    assert_eq!(st.fields_seen[0].as_deref(), Some(fitpipe::source::FIELDS));
+    assert!(
+        st.fields_seen[1..].iter().all(Option::is_none),
+        "asked once, then whole pages"
+    );
+    assert!(st.fields_seen.len() > 12);
+}

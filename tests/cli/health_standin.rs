@@ -39,7 +39,10 @@ pub struct State {
     pub refuse_403: Option<String>,
     /// Answer each window's first request with an empty page that carries a token.
     pub empty_page_with_token: bool,
+    /// Refuse partial responses (`fields`) with HTTP 400.
+    pub refuse_fields: bool,
     // Observations.
+    pub fields_seen: Vec<Option<String>>,
     pub list_calls: u32,
     pub refreshes: u32,
     pub filters_seen: Vec<String>,
@@ -74,11 +77,83 @@ fn rfc3339(ts: i64) -> String {
         .to_string()
 }
 
+/// A data point as the API sends it in full (zero civil-time parts omitted).
 fn point(ts: i64, bpm: u16, off: i64) -> serde_json::Value {
+    use chrono::{Datelike, Timelike};
+    let civil = chrono::DateTime::from_timestamp(ts + off, 0).unwrap();
+    let mut time = serde_json::Map::new();
+    for (k, v) in [
+        ("hours", civil.hour()),
+        ("minutes", civil.minute()),
+        ("seconds", civil.second()),
+    ] {
+        if v != 0 {
+            time.insert(k.into(), v.into());
+        }
+    }
     serde_json::json!({
-        "dataSource": {"recordingMethod": "PASSIVELY_MEASURED", "device": {"displayName": "Pixel Watch 3"}, "platform": "FITBIT"},
-        "heartRate": {"sampleTime": {"physicalTime": rfc3339(ts), "utcOffset": format!("{off}s")}, "beatsPerMinute": bpm.to_string()}
+        "dataSource": {"recordingMethod": "PASSIVELY_MEASURED",
+            "device": {"displayName": "Pixel Watch 3", "formFactor": "WATCH", "manufacturer": "Google"},
+            "platform": "FITBIT"},
+        "heartRate": {"sampleTime": {"physicalTime": rfc3339(ts), "utcOffset": format!("{off}s"),
+            "civilTime": {"date": {"year": civil.year(), "month": civil.month(), "day": civil.day()}, "time": time}},
+            "beatsPerMinute": bpm.to_string()}
     })
+}
+
+/// A `fields` mask: `a/b`, `a(b,c)`, comma-separated, as Google's partial responses read it.
+#[derive(Debug, Default)]
+struct Mask(BTreeMap<String, Mask>);
+
+impl Mask {
+    fn parse(s: &str) -> Option<Mask> {
+        let (m, rest) = Mask::items(s.as_bytes())?;
+        rest.is_empty().then_some(m)
+    }
+
+    fn items(mut s: &[u8]) -> Option<(Mask, &[u8])> {
+        let mut m = Mask::default();
+        loop {
+            let n = s
+                .iter()
+                .position(|c| matches!(c, b',' | b'(' | b')'))
+                .unwrap_or(s.len());
+            let path = std::str::from_utf8(&s[..n]).ok()?;
+            s = &s[n..];
+            let mut node = &mut m;
+            for part in path.split('/') {
+                if part.is_empty() {
+                    return None;
+                }
+                node = node.0.entry(part.to_string()).or_default();
+            }
+            if let Some(rest) = s.strip_prefix(b"(") {
+                let (sub, rest) = Mask::items(rest)?;
+                node.0.extend(sub.0);
+                s = rest.strip_prefix(b")")?;
+            }
+            match s.first() {
+                Some(b',') => s = &s[1..],
+                _ => return Some((m, s)),
+            }
+        }
+    }
+
+    fn apply(&self, v: &mut serde_json::Value) {
+        if self.0.is_empty() {
+            return;
+        }
+        match v {
+            serde_json::Value::Object(o) => {
+                o.retain(|k, _| self.0.contains_key(k));
+                for (k, sub) in o.iter_mut() {
+                    self.0[k].apply(sub);
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|e| self.apply(e)),
+            _ => {}
+        }
+    }
 }
 
 /// Parses the documented filter; anything else is refused like the API does.
@@ -227,6 +302,31 @@ impl State {
             *n -= 1;
         }
         let q: HashMap<String, String> = req.url.query_pairs().into_owned().collect();
+        self.fields_seen.push(q.get("fields").cloned());
+        let mask = match q.get("fields") {
+            None => None,
+            Some(_) if self.refuse_fields => {
+                return google_error(
+                    400,
+                    "INVALID_ARGUMENT",
+                    "INVALID_ARGUMENT",
+                    "Request contains an invalid argument.",
+                )
+            }
+            Some(f) => match Mask::parse(f) {
+                Some(m) => Some(m),
+                None => {
+                    self.bad_requests.push(format!("fields {f:?}"));
+                    return google_error(
+                        400,
+                        "INVALID_ARGUMENT",
+                        "INVALID_ARGUMENT",
+                        "Bad fields.",
+                    );
+                }
+            },
+        };
+        let pretty = q.get("prettyPrint").map(String::as_str) != Some("false");
         if q.get("pageSize").map(String::as_str) != Some("10000") {
             self.bad_requests
                 .push(format!("pageSize {:?}", q.get("pageSize")));
@@ -242,17 +342,21 @@ impl State {
                 "Invalid filter.",
             );
         };
+        // Page tokens differ from call to call, as opaque tokens may.
+        self.counter += 1;
+        let nonce = self.counter;
         if self.empty_page_with_token && !q.contains_key("pageToken") {
             return json(
                 200,
-                serde_json::json!({"nextPageToken": format!("{start}-{end}-0")}),
+                serde_json::json!({"nextPageToken": format!("{start}-{end}-0-n{nonce}")}),
             );
         }
         let offset: usize = match q.get("pageToken") {
             None => 0,
             Some(t) => match t
                 .strip_prefix(&format!("{start}-{end}-"))
-                .and_then(|o| o.parse().ok())
+                .and_then(|o| o.split_once("-n"))
+                .and_then(|(o, _)| o.parse().ok())
             {
                 Some(o) => o,
                 None => {
@@ -288,11 +392,19 @@ impl State {
         }
         let mut body = serde_json::json!({"dataPoints": page});
         if next < all.len() {
-            body["nextPageToken"] = format!("{start}-{end}-{next}").into();
+            body["nextPageToken"] = format!("{start}-{end}-{next}-n{nonce}").into();
         } else if next.is_multiple_of(2) {
             body["nextPageToken"] = "".into();
         }
-        json(200, body)
+        if let Some(m) = mask {
+            m.apply(&mut body);
+        }
+        let text = if pretty {
+            serde_json::to_string_pretty(&body).unwrap()
+        } else {
+            body.to_string()
+        };
+        ResponseTemplate::new(200).set_body_raw(text, "application/json")
     }
 }
 
