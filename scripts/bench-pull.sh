@@ -2,9 +2,13 @@
 # Pull benchmark against a local stand-in of the Google Health API (scripts/health-standin.py):
 #   1. `fitpipe sync` that finds nothing new, on a database holding a year (the one
 #      scripts/bench-import.sh builds): the server has no points in the 48 h window.
-#   2. the same, when the 48 h overlap window holds 34,560 or 69,120 points, all stored already.
+#   2. the same, when the 48 h overlap window holds 34,560 or 69,120 points, all stored already:
+#      as an hourly sync meets it (the pages committed by the last sync are remembered), and
+#      with nothing remembered (the first sync after an upgrade, or after a crash).
 #   3. pulling and storing one day of 34,560 points (2.5 s cadence) into that database.
-# Each as its own process, timed with /usr/bin/time (CPU = user + sys, peak RSS).
+#   4. the bytes of the 48 h window at 2.5 s, whole and pretty-printed vs the partial response.
+# Each as its own process; CPU (user + sys) and peak RSS are the kernel's rusage for it,
+# read with Python's os.wait4 (microseconds, where /usr/bin/time prints 10 ms steps).
 # Usage: scripts/bench-pull.sh [WORKDIR]   (run scripts/bench-import.sh WORKDIR first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,9 +47,18 @@ trap '[ -n "$server" ] && kill $server 2>/dev/null; true' EXIT
 
 run() { # label dir args...
   local label=$1 dir=$2; shift 2
-  /usr/bin/time -f "%U %S %M %e" -o "$work/t.txt" "$bin" --config "$dir/config/config.toml" --db "$dir/fitpipe.db" "$@" > "$work/o.txt"
-  read -r u s m e < "$work/t.txt"
-  printf '%-58s CPU %4.0f ms (user %s s + sys %s s), wall %s s, peak RSS %5.1f MB\n' "$label" "$(echo "($u + $s) * 1000" | bc -l)" "$u" "$s" "$e" "$(echo "$m/1024" | bc -l)"
+  python3 - "$label" "$work/o.txt" "$bin" --config "$dir/config/config.toml" --db "$dir/fitpipe.db" "$@" <<'PY'
+import os, subprocess, sys, time
+label, out, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
+t = time.monotonic()
+with open(out, "w") as f:
+    p = subprocess.Popen(argv, stdout=f)
+    _, status, ru = os.wait4(p.pid, 0)
+wall = time.monotonic() - t
+if status:
+    sys.exit(f"{label}: exit status {status}")
+print(f"{label:<58} CPU {(ru.ru_utime + ru.ru_stime) * 1000:5.1f} ms (user {ru.ru_utime * 1000:.1f} + sys {ru.ru_stime * 1000:.1f}), wall {wall:.2f} s, peak RSS {ru.ru_maxrss / 1024:5.1f} MB")
+PY
 }
 
 now=$(date -u +%s)
@@ -62,8 +75,49 @@ for cadence in 5 2.5; do
   serve "$(date -u -d @$((now - 172800)) +%FT%TZ)" "$(date -u -d @$now +%FT%TZ)" "$cadence"
   "$bin" --config "$d/config/config.toml" --db "$d/fitpipe.db" sync --since "$(date -u -d @$((now - 172800)) +%F)" > /dev/null
   for r in 1 2 3; do run "sync, 48 h overlap at ${cadence} s re-fetched, nothing new, run $r" "$d" sync; done
+  grep -h "pull:" "$work/o.txt" || true
+  for r in 1 2 3; do
+    sqlite3 "$d/fitpipe.db" "DELETE FROM pull_page"
+    run "the same with no page remembered, run $r" "$d" sync
+  done
   stop
 done
+
+# The usual hourly sync: the server has one hour more than the last sync saw (1,440 points
+# at 2.5 s), the rest of the 48 h overlap unchanged.
+for r in 1 2 3; do
+  d=$work/pull-hourly; setup "$d"
+  serve "$(date -u -d @$((now - 172800)) +%FT%TZ)" "$(date -u -d @$((now - 3600)) +%FT%TZ)" 2.5
+  "$bin" --config "$d/config/config.toml" --db "$d/fitpipe.db" sync --since "$(date -u -d @$((now - 172800)) +%F)" > /dev/null
+  stop
+  serve "$(date -u -d @$((now - 172800)) +%FT%TZ)" "$(date -u -d @$now +%FT%TZ)" 2.5
+  run "hourly sync: one new hour at 2.5 s in the overlap, run $r" "$d" sync
+  grep -h "pull:" "$work/o.txt" || true
+  stop
+done
+
+# Bytes on the wire for the 48 h window at 2.5 s: the whole answer against the partial one.
+serve "$(date -u -d @$((now - 172800)) +%FT%TZ)" "$(date -u -d @$now +%FT%TZ)" 2.5
+python3 - "$port" "$now" <<'PY'
+import json, sys, urllib.parse, urllib.request
+port, now = int(sys.argv[1]), int(sys.argv[2])
+from datetime import datetime, timezone
+iso = lambda t: datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+fields = "dataPoints(dataSource/device/displayName,heartRate(sampleTime(physicalTime,utcOffset),beatsPerMinute)),nextPageToken"
+for label, extra in (("whole, pretty-printed", {}), ("partial (fields, prettyPrint=false)", {"fields": fields, "prettyPrint": "false"})):
+    total, token = 0, None
+    while True:
+        q = {"pageSize": 10000, "filter": f'heart_rate.sample_time.physical_time >= "{iso(now - 172800)}" AND heart_rate.sample_time.physical_time < "{iso(now)}"', **extra}
+        if token:
+            q["pageToken"] = token
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/v4/users/me/dataTypes/heart-rate/dataPoints?" + urllib.parse.urlencode(q)).read()
+        total += len(body)
+        token = json.loads(body).get("nextPageToken")
+        if not token:
+            break
+    print(f"48 h at 2.5 s (69,120 points), {label}: {total:,} bytes")
+PY
+stop
 
 # One whole day of points, yesterday.
 yesterday=$(date -u -d @$((now - 86400)) +%F)

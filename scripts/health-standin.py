@@ -1,21 +1,25 @@
 #!/usr/bin/env python3
-"""A minimal local stand-in for the Google Health API `list` of heart-rate points, for
-benchmarks. It serves samples at a fixed cadence inside [--start, --end), newest first, in
-pages of --page-cap points, in the documented wire format (bpm as a string, utcOffset as a
-google-duration). Any bearer token is accepted. Usage:
+"""A local stand-in for the Google Health API `list` of heart-rate points, for benchmarks.
+It serves samples at a fixed cadence inside [--start, --end), newest first, in pages of
+--page-cap points, in the documented wire format: full data points (data source with device,
+platform and recording method; sample time with civil time; bpm as a string), pretty-printed
+unless `prettyPrint=false`, trimmed to a `fields` mask when one is given, with page tokens
+that differ from call to call. Any bearer token is accepted. Usage:
 
     scripts/health-standin.py --port 8765 --start 2026-11-20T00:00:00Z --end 2026-11-21T00:00:00Z --cadence 2.5
 """
 import argparse
+import itertools
 import json
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 FILTER = re.compile(
     r'^heart_rate\.sample_time\.physical_time >= "([^"]+)" AND heart_rate\.sample_time\.physical_time < "([^"]+)"$'
 )
+OFFSET = -18000
 
 
 def ts(s):
@@ -24,6 +28,56 @@ def ts(s):
 
 def iso(t):
     return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def point(t, bpm):
+    civil = datetime.fromtimestamp(t, timezone.utc) + timedelta(seconds=OFFSET)
+    time = {k: v for k, v in (("hours", civil.hour), ("minutes", civil.minute), ("seconds", civil.second)) if v}
+    return {
+        "dataSource": {
+            "recordingMethod": "PASSIVELY_MEASURED",
+            "device": {"displayName": "Pixel Watch 3", "formFactor": "WATCH", "manufacturer": "Google"},
+            "platform": "FITBIT",
+        },
+        "heartRate": {
+            "sampleTime": {
+                "physicalTime": iso(t),
+                "utcOffset": f"{OFFSET}s",
+                "civilTime": {"date": {"year": civil.year, "month": civil.month, "day": civil.day}, "time": time},
+            },
+            "beatsPerMinute": str(bpm),
+        },
+    }
+
+
+def parse_mask(s):
+    """`a/b,c(d,e)` -> {"a": {"b": {}}, "c": {"d": {}, "e": {}}}; returns (mask, rest)."""
+    mask = {}
+    while True:
+        m = re.match(r"[^,()]*", s)
+        path, s = m.group(0), s[m.end():]
+        node = mask
+        for part in path.split("/"):
+            node = node.setdefault(part, {})
+        if s.startswith("("):
+            sub, s = parse_mask(s[1:])
+            node.update(sub)
+            assert s.startswith(")"), "unbalanced fields mask"
+            s = s[1:]
+        if s.startswith(","):
+            s = s[1:]
+            continue
+        return mask, s
+
+
+def apply_mask(mask, v):
+    if not mask:
+        return v
+    if isinstance(v, list):
+        return [apply_mask(mask, e) for e in v]
+    if isinstance(v, dict):
+        return {k: apply_mask(mask[k], x) for k, x in v.items() if k in mask}
+    return v
 
 
 def main():
@@ -37,6 +91,7 @@ def main():
     start, end = ts(a.start), ts(a.end)
     n = int((end - start) / a.cadence)
     samples = [(start + int(i * a.cadence), 55 + (i * 7919) % 120) for i in range(n)]
+    calls = itertools.count()
 
     class H(BaseHTTPRequestHandler):
         def log_message(self, *args):
@@ -55,23 +110,17 @@ def main():
             lo, hi = ts(m.group(1)), ts(m.group(2))
             window = [s for s in samples if lo <= s[0] < hi]
             window.reverse()
-            offset = int(q.get("pageToken", ["0"])[0])
+            offset = int(q.get("pageToken", ["0-n"])[0].split("-n")[0])
             page = window[offset : offset + a.page_cap]
-            body = {
-                "dataPoints": [
-                    {
-                        "dataSource": {"device": {"displayName": "Pixel Watch 3"}, "platform": "FITBIT"},
-                        "heartRate": {
-                            "sampleTime": {"physicalTime": iso(t), "utcOffset": "-18000s"},
-                            "beatsPerMinute": str(b),
-                        },
-                    }
-                    for t, b in page
-                ]
-            }
+            body = {"dataPoints": [point(t, b) for t, b in page]}
             if offset + len(page) < len(window):
-                body["nextPageToken"] = str(offset + len(page))
-            data = json.dumps(body).encode()
+                body["nextPageToken"] = f"{offset + len(page)}-n{next(calls)}"
+            if "fields" in q:
+                body = apply_mask(parse_mask(q["fields"][0])[0], body)
+            if q.get("prettyPrint", ["true"])[0] == "false":
+                data = json.dumps(body, separators=(",", ":")).encode()
+            else:
+                data = json.dumps(body, indent=2).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
