@@ -227,7 +227,7 @@ pub async fn pull(
                     report.rejected += u64::from(k.rejected);
                     marks.push(k.clone());
                     match print.cut_token {
-                        Some(t) => Some(t.to_string()).filter(|t| !t.is_empty()),
+                        Some(t) => Some(t).filter(|t| !t.is_empty()),
                         None => k.next_token.clone(),
                     }
                 }
@@ -241,7 +241,7 @@ pub async fn pull(
                     }
                     report.rejected += page.rejected.len() as u64;
                     // Remembered only when reading the bytes finds the token the parse found.
-                    let cut_ok = match print.cut_token {
+                    let cut_ok = match print.cut_token.as_deref() {
                         Some(t) => (!t.is_empty()).then_some(t) == page.next_page_token.as_deref(),
                         None => true,
                     };

@@ -283,27 +283,29 @@ impl HealthApi {
 /// What identifies a page's content: an XXH3-128 hash of its bytes with the value of a
 /// trailing top-level `"nextPageToken": "..."` member cut out (servers may vary the token
 /// from call to call), or of the whole page when it does not end that way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fingerprint<'b> {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprint {
     pub content: u128,
-    /// The token that was cut out, when one was.
-    pub cut_token: Option<&'b str>,
+    /// The token that was cut out (decoded), when one was.
+    pub cut_token: Option<String>,
 }
 
 /// Fingerprints a page. Two pages with the same `content` and a cut-out token hold the same
-/// data points: the token is the page's last member and carries no quote or escape, so the
-/// rest of the bytes (hashed) is the same JSON. A whole-page hash covers the token as well.
-pub fn fingerprint(body: &[u8]) -> Fingerprint<'_> {
+/// data points: the same bytes surround the token, which is the page's last member and a
+/// valid JSON string in both, so the rest is the same JSON. A whole-page hash covers the
+/// token as well.
+pub fn fingerprint(body: &[u8]) -> Fingerprint {
     use xxhash_rust::xxh3::Xxh3;
     let mut h = Xxh3::new();
     match trailing_token(body) {
-        Some((a, b)) => {
+        Some((a, b, token)) => {
             h.update(b"cut\0");
+            h.update(&(a as u64).to_le_bytes());
             h.update(&body[..a]);
             h.update(&body[b..]);
             Fingerprint {
                 content: h.digest128(),
-                cut_token: std::str::from_utf8(&body[a..b]).ok(),
+                cut_token: Some(token),
             }
         }
         None => {
@@ -317,18 +319,17 @@ pub fn fingerprint(body: &[u8]) -> Fingerprint<'_> {
     }
 }
 
-/// The byte range of the value of `"nextPageToken": "..."` when it is the last member of the
-/// page's object, read backwards from the closing brace; `None` otherwise.
-fn trailing_token(body: &[u8]) -> Option<(usize, usize)> {
-    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
-    let mut i = body.len();
+/// Where the value of `"nextPageToken": "..."` lies (between its quotes) when it is the last
+/// member of the page's object, read backwards from the closing brace, and the token decoded;
+/// `None` otherwise, or when the value is not a valid JSON string.
+fn trailing_token(body: &[u8]) -> Option<(usize, usize, String)> {
     let back_ws = |mut i: usize| {
-        while i > 0 && ws(body[i - 1]) {
+        while i > 0 && matches!(body[i - 1], b' ' | b'\t' | b'\n' | b'\r') {
             i -= 1;
         }
         i
     };
-    i = back_ws(i);
+    let mut i = back_ws(body.len());
     if i == 0 || body[i - 1] != b'}' {
         return None;
     }
@@ -336,19 +337,22 @@ fn trailing_token(body: &[u8]) -> Option<(usize, usize)> {
     if i == 0 || body[i - 1] != b'"' {
         return None;
     }
-    let end = i - 1;
-    let mut start = end;
-    while start > 0 && body[start - 1] != b'"' {
-        let c = body[start - 1];
-        if c == b'\\' || c < 0x20 {
-            return None;
+    let close = i - 1;
+    // The opening quote: the nearest one before that no odd run of backslashes escapes.
+    let mut open = close;
+    loop {
+        open = body[..open].iter().rposition(|&c| c == b'"')?;
+        let slashes = body[..open]
+            .iter()
+            .rev()
+            .take_while(|&&c| c == b'\\')
+            .count();
+        if slashes % 2 == 0 {
+            break;
         }
-        start -= 1;
     }
-    if start == 0 {
-        return None;
-    }
-    i = back_ws(start - 1);
+    let token: String = serde_json::from_slice(&body[open..=close]).ok()?;
+    i = back_ws(open);
     if i == 0 || body[i - 1] != b':' {
         return None;
     }
@@ -361,7 +365,7 @@ fn trailing_token(body: &[u8]) -> Option<(usize, usize)> {
     if i == 0 || !matches!(body[i - 1], b',' | b'{') {
         return None;
     }
-    Some((start, end))
+    Some((open + 1, close, token))
 }
 
 mod typed {
@@ -641,25 +645,52 @@ mod tests {
         for pretty in [false, true] {
             let (a, b) = (page("CiAKGjBj", pretty), page("Zm9vYmFy-2", pretty));
             let (fa, fb) = (fingerprint(a.as_bytes()), fingerprint(b.as_bytes()));
-            assert_eq!(fa.cut_token, Some("CiAKGjBj"));
-            assert_eq!(fb.cut_token, Some("Zm9vYmFy-2"));
+            assert_eq!(fa.cut_token.as_deref(), Some("CiAKGjBj"));
+            assert_eq!(fb.cut_token.as_deref(), Some("Zm9vYmFy-2"));
             assert_eq!(fa.content, fb.content, "only the token differs");
             // What the parser finds is what was cut out.
             assert_eq!(
                 parse_page(b.as_bytes()).unwrap().next_page_token.as_deref(),
-                fb.cut_token
+                fb.cut_token.as_deref()
             );
             // Any other difference shows.
             let c = page("CiAKGjBj", pretty).replace("\"72\"", "\"73\"");
             assert_ne!(fingerprint(c.as_bytes()).content, fa.content);
         }
-        // An empty token is cut out too.
-        assert_eq!(fingerprint(page("", false).as_bytes()).cut_token, Some(""));
-        // Not a trailing top-level token: the page is hashed whole.
+        // An empty token is cut out too, and escaped ones are decoded.
+        for (body, token) in [
+            (r#"{"dataPoints":[],"nextPageToken":""}"#, ""),
+            (r#"{"dataPoints": [], "nextPageToken": "a\"b"}"#, "a\"b"),
+            (
+                r#"{"dataPoints": [], "nextPageToken": "a\u003d\u003d"}"#,
+                "a==",
+            ),
+            (r#"{"dataPoints": [], "nextPageToken": "a\\"}"#, "a\\"),
+        ] {
+            assert_eq!(
+                fingerprint(body.as_bytes()).cut_token.as_deref(),
+                Some(token),
+                "{body}"
+            );
+            assert_eq!(
+                parse_page(body.as_bytes())
+                    .unwrap()
+                    .next_page_token
+                    .unwrap_or_default(),
+                token
+            );
+        }
+        let (a, b) = (
+            fingerprint(br#"{"dataPoints":[],"nextPageToken":"x\u003d"}"#),
+            fingerprint(br#"{"dataPoints":[],"nextPageToken":"yz\"w"}"#),
+        );
+        assert_eq!(a.content, b.content);
+        // Not a trailing top-level token, or not a valid string: the page is hashed whole.
         for body in [
             r#"{"nextPageToken": "abc", "dataPoints": []}"#,
-            r#"{"dataPoints": [], "nextPageToken": "a\\"b"}"#,
-            r#"{"dataPoints": [], "nextPageToken": "a\u0041"}"#,
+            r#"{"dataPoints": [], "nextPageToken": "a\"}"#,
+            r#"{"dataPoints": [], "nextPageToken": "a\x"}"#,
+            "{\"dataPoints\": [], \"nextPageToken\": \"a\tb\"}",
             r#"{"dataPoints": [], "x": {"nextPageToken": "abc"}}"#,
             r#"{"dataPoints": [], "x": "\"nextPageToken\": \"abc"}"#,
             r#"{"dataPoints": []}"#,
@@ -673,6 +704,53 @@ mod tests {
         let cut = fingerprint(br#"{"nextPageToken":"t"}"#);
         let whole = fingerprint(br#"{"nextPageToken":""#);
         assert_ne!(cut.content, whole.content);
+    }
+
+    mod fingerprints {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn page(points: &[(i64, u16)], token: &Option<String>, pretty: bool) -> Vec<u8> {
+            let mut v = serde_json::json!({"dataPoints": points.iter().map(|(t, b)| serde_json::json!({
+                "heartRate": {"sampleTime": {"physicalTime": rfc3339(*t)}, "beatsPerMinute": b.to_string()}
+            })).collect::<Vec<_>>()});
+            if let Some(t) = token {
+                v["nextPageToken"] = t.clone().into();
+            }
+            if pretty {
+                serde_json::to_vec_pretty(&v).unwrap()
+            } else {
+                serde_json::to_vec(&v).unwrap()
+            }
+        }
+
+        proptest! {
+            // Equal fingerprints mean equal data points, whatever the tokens hold; a cut-out
+            // token is the one the parser reads.
+            #[test]
+            fn equal_fingerprints_mean_equal_points(
+                a in proptest::collection::vec((1_700_000_000i64..1_700_000_100, 30u16..33), 0..4),
+                b in proptest::collection::vec((1_700_000_000i64..1_700_000_100, 30u16..33), 0..4),
+                ta in proptest::option::of(".{0,6}"),
+                tb in proptest::option::of(".{0,6}"),
+                pretty in any::<bool>(),
+            ) {
+                let (pa, pb) = (page(&a, &ta, pretty), page(&b, &tb, pretty));
+                let (fa, fb) = (fingerprint(&pa), fingerprint(&pb));
+                for (f, p) in [(&fa, &pa), (&fb, &pb)] {
+                    if let Some(t) = &f.cut_token {
+                        let parsed = parse_page(p).unwrap().next_page_token;
+                        prop_assert_eq!(parsed.as_deref(), Some(t.as_str()).filter(|t| !t.is_empty()));
+                    }
+                }
+                if fa.content == fb.content {
+                    prop_assert_eq!(parse_page(&pa).unwrap().samples, parse_page(&pb).unwrap().samples);
+                }
+                if a == b && ta.is_some() && tb.is_some() {
+                    prop_assert_eq!(fa.content, fb.content, "only the tokens differ");
+                }
+            }
+        }
     }
 
     #[test]
