@@ -20,6 +20,7 @@
 //! | 15 | the Google Health API or the token endpoint kept failing, or sent a malformed page |
 //! | 16 | `fitpipe doctor` found something that needs attention |
 //! | 17 | the service manager (systemctl, launchctl) failed |
+//! | 130 | interrupted (Ctrl-C); what was committed before stays, and a re-run resumes |
 
 use std::fmt;
 
@@ -63,6 +64,8 @@ pub enum Error {
     #[error("{0}")]
     Service(String),
     #[error("{0}")]
+    Interrupted(String),
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -87,6 +90,7 @@ impl Error {
             Error::ApiFailed(_) => 15,
             Error::NeedsAttention(_) => 16,
             Error::Service(_) => 17,
+            Error::Interrupted(_) => 130,
         }
     }
 
@@ -124,6 +128,9 @@ impl Error {
             }
             Error::ApiFailed(_) => {
                 "nothing of the failed window was stored and the cursor did not move; run `fitpipe sync` again later"
+            }
+            Error::Interrupted(_) => {
+                "everything committed before the interruption is kept; run the same command again to go on from there"
             }
             Error::Internal(_) => return None,
         })
@@ -200,6 +207,7 @@ mod tests {
             Error::ApiFailed(String::new()),
             Error::NeedsAttention(String::new()),
             Error::Service(String::new()),
+            Error::Interrupted(String::new()),
         ];
         let mut codes: Vec<i32> = all.iter().map(Error::exit_code).collect();
         codes.sort();

@@ -62,6 +62,23 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .map_err(|e| Error::Internal(format!("start the async runtime: {e}")))
 }
 
+/// Runs `work` to its end, unless Ctrl-C comes first: then `work` is dropped where it
+/// waits (an open transaction rolls back; commits are not await points) and `what` is
+/// reported as interrupted.
+pub(crate) fn interruptible<F: std::future::Future>(
+    rt: &tokio::runtime::Runtime,
+    what: &str,
+    work: F,
+) -> Result<F::Output, Error> {
+    rt.block_on(async {
+        tokio::select! {
+            biased;
+            r = work => Ok(r),
+            Ok(()) = tokio::signal::ctrl_c() => Err(Error::Interrupted(format!("{what} interrupted (Ctrl-C)"))),
+        }
+    })
+}
+
 fn expiry_line(now: i64, at: i64) -> String {
     let left = at - now;
     if left <= 0 {

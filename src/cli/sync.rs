@@ -100,30 +100,34 @@ fn pull_stage(
             let b = indicatif::ProgressBar::new(0);
             b.set_style(
                 indicatif::ProgressStyle::with_template(
-                    "{spinner} pull {msg} [{bar:30}] {pos}/{len} days",
+                    "{spinner} pull {msg} [{bar:30}] {pos}/{len} six-hour chunks",
                 )
                 .expect("valid template"),
             );
             b.set_message(login.account.clone());
             b
         });
-        let r = rt.block_on(ingest::pull(
-            store,
-            &login.account,
-            id,
-            &puller,
-            since,
-            &mut |done, total| {
-                if let Some(b) = &bar {
-                    b.set_length(total);
-                    b.set_position(done);
-                }
-            },
-        ));
+        let r = super::auth::interruptible(
+            &rt,
+            &format!("the pull of account {}", login.account),
+            ingest::pull(
+                store,
+                &login.account,
+                id,
+                &puller,
+                since,
+                &mut |done, total| {
+                    if let Some(b) = &bar {
+                        b.set_length(total);
+                        b.set_position(done);
+                    }
+                },
+            ),
+        );
         if let Some(b) = bar {
             b.finish_and_clear();
         }
-        let r = r?;
+        let r = r??;
         if !quiet {
             writeln!(
                 out,
@@ -221,12 +225,14 @@ pub(crate) fn run_remote(
         dry_run,
         holder: holder(),
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Internal(format!("start the async runtime: {e}")))?;
+    let rt = super::auth::runtime()?;
     let now = crate::clock::now_rfc3339();
-    Ok(Some(rt.block_on(sync::run(store, &remote, &opts, &now))?))
+    let what = if push { "the push" } else { "the restore" };
+    Ok(Some(super::auth::interruptible(
+        &rt,
+        what,
+        sync::run(store, &remote, &opts, &now),
+    )??))
 }
 
 pub(crate) fn print_report(
@@ -270,7 +276,10 @@ pub fn run(settings: &Settings, args: SyncArgs) -> Result<(), Error> {
     } else {
         match pull_stage(settings, &mut store, since, args.json) {
             Ok(p) => p,
-            Err(e @ (Error::Locked(_) | Error::Database(_) | Error::Busy(_))) => return Err(e),
+            Err(
+                e
+                @ (Error::Locked(_) | Error::Database(_) | Error::Busy(_) | Error::Interrupted(_)),
+            ) => return Err(e),
             Err(e) => {
                 pull_error = Some(e);
                 Vec::new()

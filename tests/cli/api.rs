@@ -502,3 +502,85 @@ async fn a_server_that_refuses_partial_responses_is_read_whole() {
     );
     assert!(st.fields_seen.len() > 12);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_a_sync_between_commits_and_a_rerun_resumes() {
+    let (server, google) = server().await;
+    let (start, truth) = history(&google);
+    google.state.lock().unwrap().delay_ms = 15;
+    let sb = Sandbox::new();
+    configure(&sb, &server.uri(), "file");
+    login(&sb).await;
+    let mut cmd = sb.std_cmd();
+    cmd.args(["sync", "--since", &day(start)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    // Wait until some chunks are committed, then press Ctrl-C.
+    let db = sb.db();
+    let committed = tokio::task::spawn_blocking(move || {
+        for _ in 0..400 {
+            std::thread::sleep(std::time::Duration::from_millis(25));
+            let Ok(conn) = rusqlite::Connection::open_with_flags(
+                &db,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            ) else {
+                continue;
+            };
+            let n: i64 = conn
+                .query_row("SELECT count(*) FROM pull_state", [], |r| r.get(0))
+                .unwrap_or(0);
+            if n > 0 {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap();
+    assert!(committed, "the sync committed a chunk");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("interrupted") && err.contains("run the same command again"),
+        "{err}"
+    );
+
+    // Consistent: whole chunks below the cursor, exactly what the server holds there.
+    let ok: String = query_one(&sb.db(), "PRAGMA integrity_check");
+    assert_eq!(ok, "ok");
+    let cursor: i64 = query_one(&sb.db(), "SELECT cursor FROM pull_state");
+    let from = start - start.rem_euclid(6 * 3600);
+    assert!(
+        cursor > from && cursor < now() - DAY,
+        "stopped part way: {cursor}"
+    );
+    let part: BTreeMap<i64, u16> = truth.range(from..cursor).map(|(k, v)| (*k, *v)).collect();
+    assert_eq!(
+        stored_hourly(&sb.db(), "default"),
+        reference_hourly(part.iter().map(|(t, b)| (*t, *b)))
+    );
+
+    // The next plain sync goes on from the cursor and ends with everything.
+    google.state.lock().unwrap().delay_ms = 0;
+    let out = fitpipe(&sb, &["sync"], &[]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stored_hourly(&sb.db(), "default"),
+        reference_hourly(truth.range(from..).map(|(t, b)| (*t, *b)))
+    );
+}

@@ -41,6 +41,8 @@ pub struct State {
     pub empty_page_with_token: bool,
     /// Refuse partial responses (`fields`) with HTTP 400.
     pub refuse_fields: bool,
+    /// Answer each `list` call this much later.
+    pub delay_ms: u64,
     // Observations.
     pub fields_seen: Vec<Option<String>>,
     pub list_calls: u32,
@@ -454,7 +456,10 @@ impl Respond for Google {
                     json(400, serde_json::json!({"error": "invalid_token"}))
                 }
             }
-            ("GET", "/v4/users/me/dataTypes/heart-rate/dataPoints") => st.list(req),
+            ("GET", "/v4/users/me/dataTypes/heart-rate/dataPoints") => {
+                let delay = std::time::Duration::from_millis(st.delay_ms);
+                st.list(req).set_delay(delay)
+            }
             _ => {
                 st.bad_requests.push(format!("{} {}", req.method, path));
                 ResponseTemplate::new(404)
