@@ -245,7 +245,7 @@ impl Settings {
             backfill_days: g.backfill_days.unwrap_or(7),
             retry_base_ms: g.retry_base_ms.unwrap_or(1000),
             max_tries: g.max_tries.unwrap_or(10).max(1),
-            min_request_interval_ms: g.min_request_interval_ms.unwrap_or(250),
+            min_request_interval_ms: g.min_request_interval_ms.unwrap_or(400),
             login_timeout_secs: g.login_timeout_secs.unwrap_or(300),
         };
 
