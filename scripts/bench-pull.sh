@@ -7,6 +7,8 @@
 #      with nothing remembered (the first sync after an upgrade, or after a crash).
 #   3. pulling and storing one day of 34,560 points (2.5 s cadence) into that database.
 #   4. the bytes of the 48 h window at 2.5 s, whole and pretty-printed vs the partial response.
+#   5. cases 1 and 2 over HTTPS (a throwaway CA made with openssl, trusted via SSL_CERT_FILE),
+#      as the real API is reached.
 # Each as its own process; CPU (user + sys) and peak RSS are the kernel's rusage for it,
 # read with Python's os.wait4 (microseconds, where /usr/bin/time prints 10 ms steps).
 # Usage: scripts/bench-pull.sh [WORKDIR]   (run scripts/bench-import.sh WORKDIR first)
@@ -36,8 +38,8 @@ min_request_interval_ms = 0
 TOML
 }
 
-serve() { # start end cadence
-  python3 scripts/health-standin.py --port "$port" --start "$1" --end "$2" --cadence "$3" &
+serve() { # start end cadence [extra stand-in options]
+  python3 scripts/health-standin.py --port "$port" --start "$1" --end "$2" --cadence "$3" "${@:4}" &
   server=$!
   for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && return; sleep 0.1; done
 }
@@ -95,6 +97,26 @@ for r in 1 2 3; do
   grep -h "pull:" "$work/o.txt" || true
   stop
 done
+
+# Over HTTPS, with a throwaway CA trusted through SSL_CERT_FILE.
+tls=$work/tls; mkdir -p "$tls"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tls/ca.key" -out "$tls/ca.crt" -days 2 -subj "/CN=bench CA" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$tls/leaf.key" -out "$tls/leaf.csr" -subj "/CN=127.0.0.1" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' > "$tls/leaf.ext"
+openssl x509 -req -in "$tls/leaf.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CAcreateserial -out "$tls/leaf.crt" -days 2 -extfile "$tls/leaf.ext" 2>/dev/null
+export SSL_CERT_FILE=$tls/ca.crt
+d=$work/pull-tls; setup "$d"
+sed -i "s|http://127.0.0.1|https://127.0.0.1|" "$d/config/config.toml"
+sqlite3 "$d/fitpipe.db" "INSERT OR REPLACE INTO pull_state VALUES (0, $now, 'bench')"
+serve 2000-01-01T00:00:00Z 2000-01-02T00:00:00Z 60 --tls "$tls/leaf.crt" "$tls/leaf.key"
+for r in 1 2 3; do run "HTTPS: sync, nothing new (server empty), run $r" "$d" sync; done
+stop
+serve "$(date -u -d @$((now - 172800)) +%FT%TZ)" "$(date -u -d @$now +%FT%TZ)" 2.5 --tls "$tls/leaf.crt" "$tls/leaf.key"
+"$bin" --config "$d/config/config.toml" --db "$d/fitpipe.db" sync --since "$(date -u -d @$((now - 172800)) +%F)" > /dev/null
+for r in 1 2 3; do run "HTTPS: 48 h overlap at 2.5 s re-fetched, nothing new, run $r" "$d" sync; done
+grep -h "pull:" "$work/o.txt" || true
+stop
+unset SSL_CERT_FILE
 
 # Bytes on the wire for the 48 h window at 2.5 s: the whole answer against the partial one.
 serve "$(date -u -d @$((now - 172800)) +%FT%TZ)" "$(date -u -d @$now +%FT%TZ)" 2.5

@@ -4,7 +4,7 @@ It serves samples at a fixed cadence inside [--start, --end), newest first, in p
 --page-cap points, in the documented wire format: full data points (data source with device,
 platform and recording method; sample time with civil time; bpm as a string), pretty-printed
 unless `prettyPrint=false`, trimmed to a `fields` mask when one is given, with page tokens
-that differ from call to call. Any bearer token is accepted. Usage:
+that differ from call to call; over HTTPS with --tls. Any bearer token is accepted. Usage:
 
     scripts/health-standin.py --port 8765 --start 2026-11-20T00:00:00Z --end 2026-11-21T00:00:00Z --cadence 2.5
 """
@@ -87,6 +87,7 @@ def main():
     ap.add_argument("--end", required=True)
     ap.add_argument("--cadence", type=float, default=2.5)
     ap.add_argument("--page-cap", type=int, default=10000)
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS with this certificate chain and key")
     a = ap.parse_args()
     start, end = ts(a.start), ts(a.end)
     n = int((end - start) / a.cadence)
@@ -127,7 +128,14 @@ def main():
             self.end_headers()
             self.wfile.write(data)
 
-    ThreadingHTTPServer(("127.0.0.1", a.port), H).serve_forever()
+    server = ThreadingHTTPServer(("127.0.0.1", a.port), H)
+    if a.tls:
+        import ssl
+
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(*a.tls)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    server.serve_forever()
 
 
 if __name__ == "__main__":
