@@ -3,16 +3,16 @@
 //! access token once, 429 and 5xx back off exponentially with jitter (honouring
 //! `Retry-After`), a bounded number of times.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 
 use crate::auth::{AuthError, OAuth, TokenSet, TokenStore};
 use crate::config::GoogleSettings;
-use crate::model::DAY;
+use crate::model::{Sample, DAY};
 use crate::source::{fingerprint, parse_page, ApiError, HealthApi};
-use crate::store::KnownPage;
-use crate::store::{AccountId, InsertOutcome, Store, StoreError};
+use crate::store::{AccountId, InsertOutcome, KnownPage, Store, StoreError};
 
 /// Watches upload late: every pull looks this far behind its cursor again.
 pub const OVERLAP: i64 = 48 * 3600;
@@ -218,48 +218,14 @@ pub async fn pull(
                     Err(e) => return Err(e.into()),
                 }
             }
-            let print = fingerprint(&body);
-            let next = match known.get(&print.content) {
-                // Committed before as it is: its samples are stored, its rejects rejected.
-                Some(k) => {
-                    report.pages_unchanged += 1;
-                    report.samples_present += u64::from(k.samples);
-                    report.rejected += u64::from(k.rejected);
-                    marks.push(k.clone());
-                    match print.cut_token {
-                        Some(t) => Some(t).filter(|t| !t.is_empty()),
-                        None => k.next_token.clone(),
-                    }
-                }
-                None => {
-                    let page = parse_page(&body).map_err(|message| ApiError::Malformed {
-                        request: HealthApi::request_label(cs, ce, page_no),
-                        message,
-                    })?;
-                    for r in &page.rejected {
-                        tracing::warn!(rejected = %r, "skipped a data point");
-                    }
-                    report.rejected += page.rejected.len() as u64;
-                    // Remembered only when reading the bytes finds the token the parse found.
-                    let cut_ok = match print.cut_token.as_deref() {
-                        Some(t) => (!t.is_empty()).then_some(t) == page.next_page_token.as_deref(),
-                        None => true,
-                    };
-                    if cut_ok {
-                        marks.push(KnownPage {
-                            content: print.content,
-                            samples: page.samples.len() as u32,
-                            rejected: page.rejected.len() as u32,
-                            next_token: match print.cut_token {
-                                Some(_) => None,
-                                None => page.next_page_token.clone(),
-                            },
-                        });
-                    }
-                    samples.extend(page.samples);
-                    page.next_page_token
-                }
-            };
+            let next = take_page(
+                &body,
+                &known,
+                || HealthApi::request_label(cs, ce, page_no),
+                &mut report,
+                &mut samples,
+                &mut marks,
+            )?;
             match next {
                 Some(t) => {
                     page_token = Some(t);
@@ -314,4 +280,54 @@ pub async fn pull(
     }
     progress(chunks.len() as u64, chunks.len() as u64);
     Ok(report)
+}
+
+/// Takes one fetched page into its chunk: a page committed before byte for byte (its token
+/// aside) only adds to the counts; any other is parsed, its samples added, and remembered
+/// when reading the bytes finds the token the parse found. Returns the next page's token.
+fn take_page(
+    body: &[u8],
+    known: &HashMap<u128, KnownPage>,
+    request: impl FnOnce() -> String,
+    report: &mut PullReport,
+    samples: &mut Vec<Sample>,
+    marks: &mut Vec<KnownPage>,
+) -> Result<Option<String>, ApiError> {
+    let print = fingerprint(body);
+    if let Some(k) = known.get(&print.content) {
+        // Its samples are stored, its rejects rejected.
+        report.pages_unchanged += 1;
+        report.samples_present += u64::from(k.samples);
+        report.rejected += u64::from(k.rejected);
+        marks.push(k.clone());
+        return Ok(match print.cut_token {
+            Some(t) => Some(t).filter(|t| !t.is_empty()),
+            None => k.next_token.clone(),
+        });
+    }
+    let page = parse_page(body).map_err(|message| ApiError::Malformed {
+        request: request(),
+        message,
+    })?;
+    for r in &page.rejected {
+        tracing::warn!(rejected = %r, "skipped a data point");
+    }
+    report.rejected += page.rejected.len() as u64;
+    let cut_ok = match print.cut_token.as_deref() {
+        Some(t) => (!t.is_empty()).then_some(t) == page.next_page_token.as_deref(),
+        None => true,
+    };
+    if cut_ok {
+        marks.push(KnownPage {
+            content: print.content,
+            samples: page.samples.len() as u32,
+            rejected: page.rejected.len() as u32,
+            next_token: match print.cut_token {
+                Some(_) => None,
+                None => page.next_page_token.clone(),
+            },
+        });
+    }
+    samples.extend(page.samples);
+    Ok(page.next_page_token)
 }
