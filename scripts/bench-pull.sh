@@ -6,7 +6,8 @@
 #      as an hourly sync meets it (the pages committed by the last sync are remembered), and
 #      with nothing remembered (the first sync after an upgrade, or after a crash).
 #   3. pulling and storing one day of 34,560 points (2.5 s cadence) into that database.
-#   4. the bytes of the 48 h window at 2.5 s, whole and pretty-printed vs the partial response.
+#   4. the bytes of the 48 h window at 2.5 s: whole and pretty-printed, the partial response,
+#      and that gzip-compressed, as fitpipe receives it.
 #   5. cases 1 and 2 over HTTPS (a throwaway CA made with openssl, trusted via SSL_CERT_FILE),
 #      as the real API is reached.
 # Each as its own process; CPU (user + sys) and peak RSS are the kernel's rusage for it,
@@ -121,19 +122,26 @@ unset SSL_CERT_FILE
 # Bytes on the wire for the 48 h window at 2.5 s: the whole answer against the partial one.
 serve "$(date -u -d @$((now - 172800)) +%FT%TZ)" "$(date -u -d @$now +%FT%TZ)" 2.5
 python3 - "$port" "$now" <<'PY'
-import json, sys, urllib.parse, urllib.request
+import gzip, json, sys, urllib.parse, urllib.request
 port, now = int(sys.argv[1]), int(sys.argv[2])
 from datetime import datetime, timezone
 iso = lambda t: datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 fields = "dataPoints(dataSource/device/displayName,heartRate(sampleTime(physicalTime,utcOffset),beatsPerMinute)),nextPageToken"
-for label, extra in (("whole, pretty-printed", {}), ("partial (fields, prettyPrint=false)", {"fields": fields, "prettyPrint": "false"})):
+partial = {"fields": fields, "prettyPrint": "false"}
+for label, extra, gz in (("whole, pretty-printed", {}, False), ("partial (fields, prettyPrint=false)", partial, False), ("partial, gzip", partial, True)):
     total, token = 0, None
     while True:
         q = {"pageSize": 10000, "filter": f'heart_rate.sample_time.physical_time >= "{iso(now - 172800)}" AND heart_rate.sample_time.physical_time < "{iso(now)}"', **extra}
         if token:
             q["pageToken"] = token
-        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/v4/users/me/dataTypes/heart-rate/dataPoints?" + urllib.parse.urlencode(q)).read()
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/v4/users/me/dataTypes/heart-rate/dataPoints?" + urllib.parse.urlencode(q))
+        if gz:
+            req.add_header("Accept-Encoding", "gzip")
+            req.add_header("User-Agent", "bench (gzip)")
+        body = urllib.request.urlopen(req).read()
         total += len(body)
+        if gz:
+            body = gzip.decompress(body)
         token = json.loads(body).get("nextPageToken")
         if not token:
             break

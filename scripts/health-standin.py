@@ -3,14 +3,18 @@
 It serves samples at a fixed cadence inside [--start, --end), newest first, in pages of
 --page-cap points, in the documented wire format: full data points (data source with device,
 platform and recording method; sample time with civil time; bpm as a string), pretty-printed
-unless `prettyPrint=false`, trimmed to a `fields` mask when one is given, with page tokens
-that differ from call to call; over HTTPS with --tls. Any bearer token is accepted. Usage:
+unless `prettyPrint=false`, trimmed to a `fields` mask when one is given, gzip-compressed when
+the client asks for it and says "gzip" in its user agent (as Google requires), with page
+tokens that differ from call to call; over HTTPS with --tls. Any bearer token is accepted.
+Usage:
 
     scripts/health-standin.py --port 8765 --start 2026-11-20T00:00:00Z --end 2026-11-21T00:00:00Z --cadence 2.5
 """
 import argparse
+import gzip
 import itertools
 import json
+import random
 import re
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -91,7 +95,13 @@ def main():
     a = ap.parse_args()
     start, end = ts(a.start), ts(a.end)
     n = int((end - start) / a.cadence)
-    samples = [(start + int(i * a.cadence), 55 + (i * 7919) % 120) for i in range(n)]
+    # Irregular steps around the cadence and a heart rate that wanders, as a watch records
+    # (what makes the gzip figures honest); seeded, so every run serves the same samples.
+    rng = random.Random(1)
+    samples, bpm = [], 70.0
+    for i in range(n):
+        bpm = min(185.0, max(45.0, bpm + rng.gauss(0, 2)))
+        samples.append((start + int(i * a.cadence + rng.uniform(0, a.cadence / 2)), round(bpm)))
     calls = itertools.count()
 
     class H(BaseHTTPRequestHandler):
@@ -123,6 +133,9 @@ def main():
             else:
                 data = json.dumps(body, indent=2).encode()
             self.send_response(200)
+            if "gzip" in self.headers.get("Accept-Encoding", "") and "gzip" in self.headers.get("User-Agent", ""):
+                data = gzip.compress(data, 6)
+                self.send_header("Content-Encoding", "gzip")
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

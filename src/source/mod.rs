@@ -121,6 +121,8 @@ impl HealthApi {
     pub fn new(api_base_url: &str) -> Result<HealthApi, ApiError> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(120))
+            // Google sends gzip to clients that ask for it and say so in their user agent.
+            .user_agent(concat!("fitpipe/", env!("CARGO_PKG_VERSION"), " (gzip)"))
             .build()
             .map_err(|e| ApiError::Network {
                 request: "client".into(),
@@ -214,6 +216,7 @@ impl HealthApi {
             .get(format!("{}{LIST_PATH}", self.base))
             .query(&query)
             .bearer_auth(access_token)
+            .header(reqwest::header::ACCEPT_ENCODING, "gzip")
             .send()
             .await
             .map_err(network)?;
@@ -224,12 +227,24 @@ impl HealthApi {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        body.clear();
+        let gzipped = resp
+            .headers()
+            .get(reqwest::header::CONTENT_ENCODING)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
+        let mut raw = Vec::new();
+        let wire: &mut Vec<u8> = if gzipped { &mut raw } else { body };
+        wire.clear();
         if let Some(n) = resp.content_length() {
-            body.reserve(n.min(64 << 20) as usize);
+            wire.reserve(n.min(64 << 20) as usize);
         }
         while let Some(chunk) = resp.chunk().await.map_err(network)? {
-            body.extend_from_slice(&chunk);
+            wire.extend_from_slice(&chunk);
+        }
+        if gzipped {
+            gunzip(&raw, body, MAX_PAGE_BYTES).map_err(|message| ApiError::Malformed {
+                request: request.clone(),
+                message,
+            })?;
         }
         if status == 200 {
             return Ok(());
@@ -278,6 +293,29 @@ impl HealthApi {
             },
         })
     }
+}
+
+/// The most a page may inflate to: a full page of 10,000 points, pretty-printed, is about
+/// 7 MB.
+const MAX_PAGE_BYTES: u64 = 256 << 20;
+
+/// Inflates a gzip body into `out` (cleared first), refusing one that inflates past `cap`.
+fn gunzip(gz: &[u8], out: &mut Vec<u8>, cap: u64) -> Result<(), String> {
+    use std::io::Read;
+    out.clear();
+    // The trailer's last four bytes give the inflated size (mod 2^32) of the last member.
+    if let Some(t) = gz.len().checked_sub(4).map(|i| &gz[i..]) {
+        let size = u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as u64;
+        out.reserve(size.min(cap) as usize + 1);
+    }
+    let mut reader = flate2::read::MultiGzDecoder::new(gz).take(cap + 1);
+    reader
+        .read_to_end(out)
+        .map_err(|e| format!("the gzip body cannot be read: {e}"))?;
+    if out.len() as u64 > cap {
+        return Err(format!("the gzip body inflates past {cap} bytes"));
+    }
+    Ok(())
 }
 
 /// What identifies a page's content: an XXH3-128 hash of its bytes with the value of a
@@ -751,6 +789,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn gzip_bodies_inflate_within_a_cap() {
+        use std::io::Write;
+        let page = br#"{"dataPoints": [], "nextPageToken": "t"}"#.repeat(100);
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&page).unwrap();
+        let gz = e.finish().unwrap();
+        let mut out = b"left over".to_vec();
+        gunzip(&gz, &mut out, page.len() as u64).unwrap();
+        assert_eq!(out, page);
+        let err = gunzip(&gz, &mut out, page.len() as u64 - 1).unwrap_err();
+        assert!(err.contains("inflates past"), "{err}");
+        let err = gunzip(b"\x1f\x8b\x08\x00 not gzip", &mut out, 1 << 20).unwrap_err();
+        assert!(err.contains("cannot be read"), "{err}");
+        let err = gunzip(&gz[..gz.len() / 2], &mut out, 1 << 20).unwrap_err();
+        assert!(err.contains("cannot be read"), "{err}");
     }
 
     #[test]

@@ -318,6 +318,17 @@ async fn refusals_and_malformed_pages_are_explained_and_resumable() {
     );
     // Whole chunks before the bad page are stored; the rest comes with the next run.
     let partial: i64 = query_one(&sb.db(), "SELECT count(*) FROM sample");
+    // A body labelled gzip that is not: the same.
+    {
+        let mut st = google.state.lock().unwrap();
+        st.corrupt_gzip_on_call = Some(st.list_calls + 5);
+    }
+    let out = fitpipe(&sb, &["sync", "--since", &day(since)], &[]).await;
+    assert_eq!(out.status.code(), Some(15));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("gzip body cannot be read"), "{err}");
+    let after_gzip: i64 = query_one(&sb.db(), "SELECT count(*) FROM sample");
+    assert!(after_gzip >= partial);
     let out = fitpipe(&sb, &["sync", "--since", &day(since)], &[]).await;
     assert!(out.status.success());
     let want: BTreeMap<i64, u16> = truth
@@ -465,6 +476,7 @@ async fn an_hourly_sync_parses_again_only_the_pages_that_changed() {
     );
     let st = google.state.lock().unwrap();
     assert!(st.bad_requests.is_empty(), "{:?}", st.bad_requests);
+    assert_eq!(st.gzipped, st.list_calls, "every page came gzip-compressed");
     assert!(
         st.fields_seen
             .iter()

@@ -43,8 +43,13 @@ pub struct State {
     pub refuse_fields: bool,
     /// Answer each `list` call this much later.
     pub delay_ms: u64,
+    /// Send a body that is not gzip, labelled gzip, on this `list` call.
+    pub corrupt_gzip_on_call: Option<u32>,
     // Observations.
     pub fields_seen: Vec<Option<String>>,
+    /// `list` answers sent gzip-compressed (asked for, with "gzip" in the user agent, as
+    /// Google requires).
+    pub gzipped: u32,
     pub list_calls: u32,
     pub refreshes: u32,
     pub filters_seen: Vec<String>,
@@ -406,7 +411,30 @@ impl State {
         } else {
             body.to_string()
         };
-        ResponseTemplate::new(200).set_body_raw(text, "application/json")
+        let header = |name: &str| {
+            req.headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        let gzip =
+            header("accept-encoding").contains("gzip") && header("user-agent").contains("gzip");
+        if !gzip {
+            return ResponseTemplate::new(200).set_body_raw(text, "application/json");
+        }
+        self.gzipped += 1;
+        let bytes = if self.corrupt_gzip_on_call == Some(self.list_calls) {
+            b"\x1f\x8b\x08\x00 not really gzip".to_vec()
+        } else {
+            use std::io::Write;
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(text.as_bytes()).unwrap();
+            e.finish().unwrap()
+        };
+        ResponseTemplate::new(200)
+            .insert_header("Content-Encoding", "gzip")
+            .set_body_raw(bytes, "application/json")
     }
 }
 
