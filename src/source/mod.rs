@@ -241,10 +241,13 @@ impl HealthApi {
             wire.extend_from_slice(&chunk);
         }
         if gzipped {
-            gunzip(&raw, body, MAX_PAGE_BYTES).map_err(|message| ApiError::Malformed {
-                request: request.clone(),
-                message,
-            })?;
+            if let Err(message) = gunzip(&raw, body, MAX_PAGE_BYTES) {
+                if status == 200 {
+                    return Err(ApiError::Malformed { request, message });
+                }
+                // An error answer is classified by its status even when its body is unreadable.
+                body.clear();
+            }
         }
         if status == 200 {
             return Ok(());

@@ -486,6 +486,28 @@ async fn an_hourly_sync_parses_again_only_the_pages_that_changed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_503_with_an_unreadable_gzip_body_is_still_retried() {
+    let (server, google) = server().await;
+    let (_, truth) = history(&google);
+    let sb = Sandbox::new();
+    configure(&sb, &server.uri(), "file");
+    login(&sb).await;
+    {
+        let mut st = google.state.lock().unwrap();
+        st.fail_503 = 3;
+        st.corrupt_gzip_503s = true;
+    }
+    let since = (now() - 2 * DAY) / DAY * DAY;
+    let report = pull_report(&fitpipe(&sb, &["sync", "--json", "--since", &day(since)], &[]).await);
+    assert_eq!(report["retries"], 3, "{report}");
+    let want: BTreeMap<i64, u16> = truth.range(since..).map(|(k, v)| (*k, *v)).collect();
+    assert_eq!(
+        stored_hourly(&sb.db(), "default"),
+        reference_hourly(want.iter().map(|(t, b)| (*t, *b)))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_refuses_partial_responses_is_read_whole() {
     let (server, google) = server().await;
     let (_, truth) = history(&google);

@@ -45,6 +45,8 @@ pub struct State {
     pub delay_ms: u64,
     /// Send a body that is not gzip, labelled gzip, on this `list` call.
     pub corrupt_gzip_on_call: Option<u32>,
+    /// Send the 503s with such a body.
+    pub corrupt_gzip_503s: bool,
     // Observations.
     pub fields_seen: Vec<Option<String>>,
     /// `list` answers sent gzip-compressed (asked for, with "gzip" in the user agent, as
@@ -282,6 +284,14 @@ impl State {
         }
         if self.fail_503 > 0 {
             self.fail_503 -= 1;
+            if self.corrupt_gzip_503s {
+                return ResponseTemplate::new(503)
+                    .insert_header("Content-Encoding", "gzip")
+                    .set_body_raw(
+                        b"\x1f\x8b\x08\x00 not really gzip".to_vec(),
+                        "application/json",
+                    );
+            }
             return google_error(
                 503,
                 "UNAVAILABLE",
