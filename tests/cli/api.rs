@@ -59,6 +59,39 @@ async fn server() -> (wiremock::MockServer, Google) {
     (server, google)
 }
 
+/// A stand-in Google holding the 60-day `history`, and a sandbox logged in to it.
+struct Setup {
+    /// Kept alive for the test's length.
+    _server: wiremock::MockServer,
+    google: Google,
+    start: i64,
+    truth: BTreeMap<i64, u16>,
+    sb: Sandbox,
+}
+
+async fn logged_in(token_store: &str) -> Setup {
+    let (server, google) = server().await;
+    let (start, truth) = history(&google);
+    let sb = Sandbox::new();
+    configure(&sb, &server.uri(), token_store);
+    login(&sb).await;
+    Setup {
+        _server: server,
+        google,
+        start,
+        truth,
+        sb,
+    }
+}
+
+/// The store's hourly maxima are those an independent computation gets from `samples`.
+fn assert_holds<'a>(sb: &Sandbox, samples: impl IntoIterator<Item = (&'a i64, &'a u16)>) {
+    assert_eq!(
+        stored_hourly(&sb.db(), "default"),
+        reference_hourly(samples.into_iter().map(|(t, b)| (*t, *b)))
+    );
+}
+
 fn configure(sb: &Sandbox, uri: &str, token_store: &str) {
     std::fs::create_dir_all(sb.path("home/.config/fitpipe")).unwrap();
     std::fs::write(
@@ -145,11 +178,13 @@ fn day(ts: i64) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_then_sync_with_faults_matches_an_independent_computation() {
-    let (server, google) = server().await;
-    let (start, mut truth) = history(&google);
-    let sb = Sandbox::new();
-    configure(&sb, &server.uri(), "file");
-    login(&sb).await;
+    let Setup {
+        _server,
+        google,
+        start,
+        mut truth,
+        sb,
+    } = logged_in("file").await;
     {
         let mut st = google.state.lock().unwrap();
         // A 429 storm and 503s on the same request: five failures, within the ten tries.
@@ -174,8 +209,7 @@ async fn login_then_sync_with_faults_matches_an_independent_computation() {
         stdout.contains(&format!("{} new samples", truth.len())),
         "{stdout}"
     );
-    let expected = reference_hourly(truth.iter().map(|(t, b)| (*t, *b)));
-    assert_eq!(stored_hourly(&sb.db(), "default"), expected);
+    assert_holds(&sb, &truth);
     {
         let st = google.state.lock().unwrap();
         assert!(st.bad_requests.is_empty(), "{:?}", st.bad_requests);
@@ -208,10 +242,7 @@ async fn login_then_sync_with_faults_matches_an_independent_computation() {
     );
     let n: i64 = query_one(&sb.db(), "SELECT count(*) FROM sample");
     assert_eq!(n as usize, truth.len());
-    assert_eq!(
-        stored_hourly(&sb.db(), "default"),
-        reference_hourly(truth.iter().map(|(t, b)| (*t, *b)))
-    );
+    assert_holds(&sb, &truth);
 
     // No token string in the logs at trace level, the database or the config folder.
     let issued = google.state.lock().unwrap().issued.clone();
@@ -245,11 +276,13 @@ async fn login_then_sync_with_faults_matches_an_independent_computation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_refresh_token_stops_with_a_clear_message_and_keeps_the_data() {
-    let (server, google) = server().await;
-    let (start, _) = history(&google);
-    let sb = Sandbox::new();
-    configure(&sb, &server.uri(), "file");
-    login(&sb).await;
+    let Setup {
+        _server,
+        google,
+        start,
+        sb,
+        ..
+    } = logged_in("file").await;
     let out = fitpipe(&sb, &["sync", "--since", &day(start + 50 * DAY)], &[]).await;
     assert!(out.status.success());
     let before: i64 = query_one(&sb.db(), "SELECT count(*) FROM sample");
@@ -284,11 +317,13 @@ async fn a_revoked_refresh_token_stops_with_a_clear_message_and_keeps_the_data()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_and_malformed_pages_are_explained_and_resumable() {
-    let (server, google) = server().await;
-    let (start, truth) = history(&google);
-    let sb = Sandbox::new();
-    configure(&sb, &server.uri(), "file");
-    login(&sb).await;
+    let Setup {
+        _server,
+        google,
+        start,
+        truth,
+        sb,
+    } = logged_in("file").await;
     let since = start + 55 * DAY;
     google.state.lock().unwrap().refuse_403 = Some("API_PRIVATE_PREVIEW_ACCESS_DENIED".into());
     let out = fitpipe(&sb, &["sync", "--since", &day(since)], &[]).await;
@@ -331,23 +366,19 @@ async fn refusals_and_malformed_pages_are_explained_and_resumable() {
     assert!(after_gzip >= partial);
     let out = fitpipe(&sb, &["sync", "--since", &day(since)], &[]).await;
     assert!(out.status.success());
-    let want: BTreeMap<i64, u16> = truth
-        .range((since / DAY * DAY)..)
-        .map(|(k, v)| (*k, *v))
-        .collect();
-    assert!(partial < want.len() as i64);
-    assert_eq!(
-        stored_hourly(&sb.db(), "default"),
-        reference_hourly(want.iter().map(|(t, b)| (*t, *b)))
-    );
+    let want = truth.range((since / DAY * DAY)..);
+    assert!(partial < want.clone().count() as i64);
+    assert_holds(&sb, want);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_revokes_and_forgets() {
-    let (server, google) = server().await;
-    let sb = Sandbox::new();
-    configure(&sb, &server.uri(), "file");
-    login(&sb).await;
+    let Setup {
+        _server,
+        google,
+        sb,
+        ..
+    } = logged_in("file").await;
     assert!(
         sb.path("home/.local/share/fitpipe/tokens/default.json")
             .exists()
@@ -379,11 +410,9 @@ async fn tokens_live_in_the_os_keyring() {
         eprintln!("skipped: set FITPIPE_REQUIRE_KEYRING=1 with a Secret Service running (CI does)");
         return;
     }
-    let (server, google) = server().await;
-    let (start, _) = history(&google);
-    let sb = Sandbox::new();
-    configure(&sb, &server.uri(), "keyring");
-    login(&sb).await;
+    let Setup {
+        _server, start, sb, ..
+    } = logged_in("keyring").await;
     let st = fitpipe(&sb, &["auth", "status", "--json"], &[]).await;
     let v: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
     assert_eq!(v[0]["token_store"], "keyring");
@@ -415,13 +444,15 @@ fn pull_report(out: &std::process::Output) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_hourly_sync_parses_again_only_the_pages_that_changed() {
-    let (server, google) = server().await;
-    let (_, mut truth) = history(&google);
+    let Setup {
+        _server,
+        google,
+        mut truth,
+        sb,
+        ..
+    } = logged_in("file").await;
     // About 240 points a 6 h chunk: several pages each, every one with a fresh token.
     google.state.lock().unwrap().page_cap = 60;
-    let sb = Sandbox::new();
-    configure(&sb, &server.uri(), "file");
-    login(&sb).await;
     let since = (now() - 4 * DAY) / DAY * DAY;
     let first = pull_report(&fitpipe(&sb, &["sync", "--json", "--since", &day(since)], &[]).await);
     assert_eq!(first["pages_unchanged"], 0);
@@ -469,11 +500,7 @@ async fn an_hourly_sync_parses_again_only_the_pages_that_changed() {
         "{third}"
     );
     assert!(third["pages_unchanged"].as_u64().unwrap() > 0, "{third}");
-    let want: BTreeMap<i64, u16> = truth.range(since..).map(|(k, v)| (*k, *v)).collect();
-    assert_eq!(
-        stored_hourly(&sb.db(), "default"),
-        reference_hourly(want.iter().map(|(t, b)| (*t, *b)))
-    );
+    assert_holds(&sb, truth.range(since..));
     let st = google.state.lock().unwrap();
     assert!(st.bad_requests.is_empty(), "{:?}", st.bad_requests);
     assert_eq!(st.gzipped, st.list_calls, "every page came gzip-compressed");
@@ -487,11 +514,13 @@ async fn an_hourly_sync_parses_again_only_the_pages_that_changed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_503_with_an_unreadable_gzip_body_is_still_retried() {
-    let (server, google) = server().await;
-    let (_, truth) = history(&google);
-    let sb = Sandbox::new();
-    configure(&sb, &server.uri(), "file");
-    login(&sb).await;
+    let Setup {
+        _server,
+        google,
+        truth,
+        sb,
+        ..
+    } = logged_in("file").await;
     {
         let mut st = google.state.lock().unwrap();
         st.fail_503 = 3;
@@ -500,21 +529,19 @@ async fn a_503_with_an_unreadable_gzip_body_is_still_retried() {
     let since = (now() - 2 * DAY) / DAY * DAY;
     let report = pull_report(&fitpipe(&sb, &["sync", "--json", "--since", &day(since)], &[]).await);
     assert_eq!(report["retries"], 3, "{report}");
-    let want: BTreeMap<i64, u16> = truth.range(since..).map(|(k, v)| (*k, *v)).collect();
-    assert_eq!(
-        stored_hourly(&sb.db(), "default"),
-        reference_hourly(want.iter().map(|(t, b)| (*t, *b)))
-    );
+    assert_holds(&sb, truth.range(since..));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_refuses_partial_responses_is_read_whole() {
-    let (server, google) = server().await;
-    let (_, truth) = history(&google);
+    let Setup {
+        _server,
+        google,
+        truth,
+        sb,
+        ..
+    } = logged_in("file").await;
     google.state.lock().unwrap().refuse_fields = true;
-    let sb = Sandbox::new();
-    configure(&sb, &server.uri(), "file");
-    login(&sb).await;
     let since = (now() - 3 * DAY) / DAY * DAY;
     let out = fitpipe(&sb, &["sync", "--since", &day(since)], &[]).await;
     assert!(
@@ -523,11 +550,7 @@ async fn a_server_that_refuses_partial_responses_is_read_whole() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("partial response"));
-    let want: BTreeMap<i64, u16> = truth.range(since..).map(|(k, v)| (*k, *v)).collect();
-    assert_eq!(
-        stored_hourly(&sb.db(), "default"),
-        reference_hourly(want.iter().map(|(t, b)| (*t, *b)))
-    );
+    assert_holds(&sb, truth.range(since..));
     let st = google.state.lock().unwrap();
     assert_eq!(st.fields_seen[0].as_deref(), Some(fitpipe::source::FIELDS));
     assert!(
@@ -539,12 +562,14 @@ async fn a_server_that_refuses_partial_responses_is_read_whole() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_stops_a_sync_between_commits_and_a_rerun_resumes() {
-    let (server, google) = server().await;
-    let (start, truth) = history(&google);
+    let Setup {
+        _server,
+        google,
+        start,
+        truth,
+        sb,
+    } = logged_in("file").await;
     google.state.lock().unwrap().delay_ms = 15;
-    let sb = Sandbox::new();
-    configure(&sb, &server.uri(), "file");
-    login(&sb).await;
     let mut cmd = sb.std_cmd();
     cmd.args(["sync", "--since", &day(start)])
         .stdout(Stdio::piped())
@@ -599,11 +624,7 @@ async fn ctrl_c_stops_a_sync_between_commits_and_a_rerun_resumes() {
         cursor > from && cursor < now() - DAY,
         "stopped part way: {cursor}"
     );
-    let part: BTreeMap<i64, u16> = truth.range(from..cursor).map(|(k, v)| (*k, *v)).collect();
-    assert_eq!(
-        stored_hourly(&sb.db(), "default"),
-        reference_hourly(part.iter().map(|(t, b)| (*t, *b)))
-    );
+    assert_holds(&sb, truth.range(from..cursor));
 
     // The next plain sync goes on from the cursor and ends with everything.
     google.state.lock().unwrap().delay_ms = 0;
@@ -613,8 +634,5 @@ async fn ctrl_c_stops_a_sync_between_commits_and_a_rerun_resumes() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(
-        stored_hourly(&sb.db(), "default"),
-        reference_hourly(truth.range(from..).map(|(t, b)| (*t, *b)))
-    );
+    assert_holds(&sb, truth.range(from..));
 }
