@@ -8,5 +8,5 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
 
 /// Now as RFC 3339 (UTC, seconds).
 pub fn now_rfc3339() -> String {
-    now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    crate::model::format_utc(now().timestamp())
 }

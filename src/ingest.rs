@@ -126,8 +126,8 @@ pub async fn pull(
     let start = start - start.rem_euclid(CHUNK);
     let mut report = PullReport {
         account: account.to_string(),
-        from: crate::store::format_utc(start),
-        to: crate::store::format_utc(now),
+        from: crate::model::format_utc(start),
+        to: crate::model::format_utc(now),
         ..PullReport::default()
     };
     let chunks: Vec<(i64, i64)> = (0..)

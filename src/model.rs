@@ -184,10 +184,14 @@ fn push_civil(out: &mut String, ts: i64) {
     );
 }
 
-/// `YYYY-MM-DDTHH:00:00Z` for the UTC hour starting at `hour`.
-pub fn format_hour_utc(hour: i64) -> String {
+/// `YYYY-MM-DDTHH:MM:SSZ` for UTC epoch seconds; outside years 0000–9999, the number itself.
+pub fn format_utc(ts: i64) -> String {
+    // 0000-01-01T00:00:00Z ..= 9999-12-31T23:59:59Z
+    if !(-62_167_219_200..=253_402_300_799).contains(&ts) {
+        return ts.to_string();
+    }
     let mut out = String::with_capacity(20);
-    push_civil(&mut out, hour);
+    push_civil(&mut out, ts);
     out.push('Z');
     out
 }
@@ -254,10 +258,24 @@ mod civil_tests {
 
     proptest! {
         #[test]
+        fn utc_formats_agree_with_chrono(ts in -62_167_219_200i64..=253_402_300_799) {
+            let utc = chrono::DateTime::from_timestamp(ts, 0).unwrap();
+            prop_assert_eq!(format_utc(ts), utc.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        }
+    }
+
+    #[test]
+    fn instants_past_four_digit_years_are_written_as_numbers() {
+        assert_eq!(format_utc(253_402_300_800), "253402300800");
+        assert_eq!(format_utc(-62_167_219_201), "-62167219201");
+    }
+
+    proptest! {
+        #[test]
         fn hour_formats_agree_with_chrono(hour in 0i64..9_544_000, off in -720i64..840) {
             let h = hour * 3600;
             let utc = chrono::DateTime::from_timestamp(h, 0).unwrap();
-            prop_assert_eq!(format_hour_utc(h), utc.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            prop_assert_eq!(format_utc(h), utc.format("%Y-%m-%dT%H:%M:%SZ").to_string());
             let tz = chrono::FixedOffset::east_opt((off * 60) as i32).unwrap();
             prop_assert_eq!(format_hour_local(h, off), utc.with_timezone(&tz).format("%Y-%m-%dT%H:%M:%S%:z").to_string());
         }

@@ -82,11 +82,11 @@ pub(crate) fn interruptible<F: std::future::Future>(
 fn expiry_line(now: i64, at: i64) -> String {
     let left = at - now;
     if left <= 0 {
-        format!("expired at {}", crate::store::format_utc(at))
+        format!("expired at {}", crate::model::format_utc(at))
     } else {
         format!(
             "{} (in {} h {} min)",
-            crate::store::format_utc(at),
+            crate::model::format_utc(at),
             left / 3600,
             left % 3600 / 60
         )
@@ -146,7 +146,7 @@ pub fn run(settings: &Settings, cmd: AuthCommand) -> Result<(), Error> {
                 writeln!(
                     out,
                     "note: Google will expire this login on {} (apps in \"Testing\" status get 7-day refresh tokens); run `fitpipe auth login` again before then, or publish the app (README)",
-                    crate::store::format_utc(at)
+                    crate::model::format_utc(at)
                 )
                 .map_err(io_err)?;
             }
@@ -171,8 +171,8 @@ pub fn run(settings: &Settings, cmd: AuthCommand) -> Result<(), Error> {
                     "tokens_found": set.is_some(),
                     "scope": l.scope,
                     "logged_in_at": l.logged_in_at,
-                    "access_token_expires_at": set.as_ref().map(|t| crate::store::format_utc(t.access_expires_at)),
-                    "refresh_token_expires_at": set.as_ref().and_then(|t| t.refresh_expires_at).map(crate::store::format_utc),
+                    "access_token_expires_at": set.as_ref().map(|t| crate::model::format_utc(t.access_expires_at)),
+                    "refresh_token_expires_at": set.as_ref().and_then(|t| t.refresh_expires_at).map(crate::model::format_utc),
                     "warning": refresh_left.filter(|s| *s < 48 * 3600).map(|_| "the refresh token expires within 48 hours: run `fitpipe auth login`"),
                 }));
             }

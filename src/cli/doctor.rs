@@ -76,8 +76,8 @@ pub fn run(settings: &Settings, args: DoctorArgs) -> Result<(), Error> {
             "account": l.account,
             "token_store": l.token_store,
             "tokens_found": set.is_some(),
-            "access_token_expires_at": set.as_ref().map(|t| crate::store::format_utc(t.access_expires_at)),
-            "refresh_token_expires_at": set.as_ref().and_then(|t| t.refresh_expires_at).map(crate::store::format_utc),
+            "access_token_expires_at": set.as_ref().map(|t| crate::model::format_utc(t.access_expires_at)),
+            "refresh_token_expires_at": set.as_ref().and_then(|t| t.refresh_expires_at).map(crate::model::format_utc),
         }));
     }
 
@@ -132,7 +132,7 @@ pub fn run(settings: &Settings, args: DoctorArgs) -> Result<(), Error> {
         }
         series.push(serde_json::json!({
             "account": account,
-            "last_sample_utc": last.map(crate::store::format_utc),
+            "last_sample_utc": last.map(crate::model::format_utc),
             "hours_since_last_sample": hours,
             "stale": stale,
         }));

@@ -9,9 +9,10 @@ use clap::Args;
 use super::output::io_err;
 use crate::config::Settings;
 use crate::error::Error;
+use crate::model::format_utc;
 use crate::model::{days_from_civil, DAY, HOUR};
 use crate::report::{self, ReportData};
-use crate::store::{format_utc, Store};
+use crate::store::Store;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {

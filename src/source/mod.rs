@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::model::Sample;
+use crate::model::{format_utc, Sample};
 
 /// The collection path (kebab-case in the path, snake_case in the filter).
 pub const LIST_PATH: &str = "/v4/users/me/dataTypes/heart-rate/dataPoints";
 /// The largest page the API serves.
 pub const PAGE_SIZE: u32 = 10_000;
 /// The parts of a data point fitpipe reads (a partial response, the standard `fields`
-/// parameter): a page of these is about a third of the full, pretty-printed answer.
+/// parameter): a page of these is about a quarter of the full, pretty-printed answer.
 pub const FIELDS: &str = "dataPoints(dataSource/device/displayName,heartRate(sampleTime(physicalTime,utcOffset),beatsPerMinute)),nextPageToken";
 
 #[derive(Debug, thiserror::Error)]
@@ -104,10 +104,6 @@ pub fn hint_for(reason: &str) -> &'static str {
     }
 }
 
-fn rfc3339(ts: i64) -> String {
-    crate::store::format_utc(ts)
-}
-
 /// The client.
 pub struct HealthApi {
     http: reqwest::Client,
@@ -139,8 +135,8 @@ impl HealthApi {
     pub fn filter(start: i64, end: i64) -> String {
         format!(
             "heart_rate.sample_time.physical_time >= \"{}\" AND heart_rate.sample_time.physical_time < \"{}\"",
-            rfc3339(start),
-            rfc3339(end)
+            format_utc(start),
+            format_utc(end)
         )
     }
 
@@ -148,8 +144,8 @@ impl HealthApi {
     pub fn request_label(start: i64, end: i64, page: u32) -> String {
         format!(
             "GET {LIST_PATH} [{}, {}) page {page}",
-            rfc3339(start),
-            rfc3339(end)
+            format_utc(start),
+            format_utc(end)
         )
     }
 
@@ -753,7 +749,7 @@ mod tests {
 
         fn page(points: &[(i64, u16)], token: &Option<String>, pretty: bool) -> Vec<u8> {
             let mut v = serde_json::json!({"dataPoints": points.iter().map(|(t, b)| serde_json::json!({
-                "heartRate": {"sampleTime": {"physicalTime": rfc3339(*t)}, "beatsPerMinute": b.to_string()}
+                "heartRate": {"sampleTime": {"physicalTime": format_utc(*t)}, "beatsPerMinute": b.to_string()}
             })).collect::<Vec<_>>()});
             if let Some(t) = token {
                 v["nextPageToken"] = t.clone().into();

@@ -4,6 +4,7 @@ use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use super::{Result, Store};
+use crate::model::format_utc;
 
 /// Figures about one account.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -139,7 +140,7 @@ impl Store {
                 let offset = r.get::<_, Option<i64>>(3)?.or(inferred);
                 let row = ExportRow {
                     account: name.clone(),
-                    hour_start_utc: crate::model::format_hour_utc(hour),
+                    hour_start_utc: format_utc(hour),
                     hour_start_local: offset.map(|o| crate::model::format_hour_local(hour, o)),
                     max_bpm: r.get(1)?,
                     sample_count: r.get(2)?,
@@ -151,13 +152,6 @@ impl Store {
         }
         Ok(Ok(()))
     }
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ` for UTC epoch seconds.
-pub fn format_utc(ts: i64) -> String {
-    chrono::DateTime::from_timestamp(ts, 0)
-        .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_else(|| ts.to_string())
 }
 
 /// One hour of the master table, for reports.

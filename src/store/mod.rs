@@ -9,7 +9,7 @@ mod query;
 mod samples;
 
 pub use accounts::AccountId;
-pub use info::{format_utc, AccountStatus, ExportRow, HourPoint, StoreStatus};
+pub use info::{AccountStatus, ExportRow, HourPoint, StoreStatus};
 pub use lake::{storable, LakeSample, MasterHour};
 pub use pull::{KnownPage, Login};
 pub use query::{QueryResult, Value};

@@ -55,13 +55,9 @@ pub fn write_part(samples: &[LakeSample]) -> Vec<u8> {
         .from_writer(Vec::new());
     w.write_record(PART_COLUMNS).expect("writing to memory");
     for s in sorted {
-        let time = chrono::DateTime::from_timestamp(s.ts, 0)
-            .expect("in range")
-            .format("%Y-%m-%dT%H:%M:%SZ")
-            .to_string();
         w.write_record([
             s.ts.to_string(),
-            time,
+            crate::model::format_utc(s.ts),
             s.bpm.to_string(),
             s.utc_offset_min.map(|o| o.to_string()).unwrap_or_default(),
             s.device.clone().unwrap_or_default(),
