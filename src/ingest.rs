@@ -179,43 +179,26 @@ pub async fn pull(
                         report.refreshes += 1;
                         tokens = Some(p.fresh(account, tokens.take(), true).await?);
                     }
-                    Err(ApiError::Transient {
-                        request,
-                        status,
-                        retry_after,
-                        message,
-                    }) => {
+                    Err(e) => {
+                        let retry = e.into_retry()?;
                         attempt += 1;
                         if attempt >= p.settings.max_tries {
                             return Err(PullError::GaveUp {
-                                request,
+                                request: retry.request,
                                 tries: attempt,
-                                message: format!("HTTP {status}: {message}"),
+                                message: retry.message,
                             });
                         }
                         report.retries += 1;
-                        let wait = p.backoff(attempt - 1, retry_after);
+                        let wait = p.backoff(attempt - 1, retry.retry_after);
                         tracing::info!(
-                            status,
                             attempt,
                             wait_ms = wait.as_millis() as u64,
+                            error = %retry.message,
                             "retrying after a transient error"
                         );
                         tokio::time::sleep(wait).await;
                     }
-                    Err(ApiError::Network { request, message }) => {
-                        attempt += 1;
-                        if attempt >= p.settings.max_tries {
-                            return Err(PullError::GaveUp {
-                                request,
-                                tries: attempt,
-                                message,
-                            });
-                        }
-                        report.retries += 1;
-                        tokio::time::sleep(p.backoff(attempt - 1, None)).await;
-                    }
-                    Err(e) => return Err(e.into()),
                 }
             }
             let next = take_page(

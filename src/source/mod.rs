@@ -46,6 +46,37 @@ pub enum ApiError {
     Network { request: String, message: String },
 }
 
+/// A failure worth trying again (429, 5xx, the network), as the retry loop needs it.
+pub struct Retry {
+    pub request: String,
+    pub message: String,
+    pub retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    /// The retryable failures as a [`Retry`]; any other error as it is.
+    pub fn into_retry(self) -> Result<Retry, ApiError> {
+        match self {
+            ApiError::Transient {
+                request,
+                status,
+                retry_after,
+                message,
+            } => Ok(Retry {
+                request,
+                message: format!("HTTP {status}: {message}"),
+                retry_after,
+            }),
+            ApiError::Network { request, message } => Ok(Retry {
+                request,
+                message,
+                retry_after: None,
+            }),
+            other => Err(other),
+        }
+    }
+}
+
 /// One page of samples.
 #[derive(Debug, Default)]
 pub struct Page {
