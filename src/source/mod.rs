@@ -577,9 +577,7 @@ pub fn parse_offset(s: &str) -> Option<i16> {
 /// Converts one data point held as a JSON value (a page that is not all well formed, or a
 /// saved page), through the same rules as the fast path; `Err` says why it is refused.
 pub fn convert_value(point: serde_json::Value) -> Result<Sample, String> {
-    let text = point.to_string();
-    let p: typed::Point<'_> =
-        serde_json::from_str(&text).map_err(|e| format!("malformed data point: {e}"))?;
+    let p = typed::Point::deserialize(&point).map_err(|e| format!("malformed data point: {e}"))?;
     convert_typed(p, &mut None)
 }
 
