@@ -44,9 +44,9 @@ serve() { # start end cadence [extra stand-in options]
   server=$!
   for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && return; sleep 0.1; done
 }
-stop() { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; }
+stop() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; server=""; }
 server=""
-trap '[ -n "$server" ] && kill $server 2>/dev/null; true' EXIT
+trap 'if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi' EXIT
 
 run() { # label dir args...
   local label=$1 dir=$2; shift 2
@@ -151,12 +151,10 @@ stop
 
 # One whole day of points, yesterday.
 yesterday=$(date -u -d @$((now - 86400)) +%F)
-d=$work/pull-day; setup "$d"
+d=$work/pull-day
 serve "${yesterday}T00:00:00Z" "$(date -u -d @$now +%F)T00:00:00Z" 2.5
 for r in 1 2 3; do
-  cp "$work/year.db" "$d/fitpipe.db"
-  "$bin" --db "$d/fitpipe.db" status > /dev/null
-  sqlite3 "$d/fitpipe.db" "INSERT OR REPLACE INTO auth_login VALUES (0, 'file', 's', 'bench')"
+  setup "$d"
   run "pull and store one day (34,560 points), run $r" "$d" sync --since "$yesterday"
 done
 grep -h "pull:" "$work/o.txt" || true
