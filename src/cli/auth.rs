@@ -234,19 +234,17 @@ fn tokens_summary(items: &[serde_json::Value], now: i64) -> Vec<String> {
             "  scope:          {}",
             i["scope"].as_str().unwrap_or("")
         ));
-        if let Some(at) = i["access_token_expires_at"].as_str() {
+        let expiry = |at: &str| {
             let ts = chrono::DateTime::parse_from_rfc3339(at)
                 .map(|d| d.timestamp())
                 .unwrap_or(now);
-            lines.push(format!("  access token:   {}", expiry_line(now, ts)));
+            expiry_line(now, ts)
+        };
+        if let Some(at) = i["access_token_expires_at"].as_str() {
+            lines.push(format!("  access token:   {}", expiry(at)));
         }
         match i["refresh_token_expires_at"].as_str() {
-            Some(at) => {
-                let ts = chrono::DateTime::parse_from_rfc3339(at)
-                    .map(|d| d.timestamp())
-                    .unwrap_or(now);
-                lines.push(format!("  refresh token:  {}", expiry_line(now, ts)));
-            }
+            Some(at) => lines.push(format!("  refresh token:  {}", expiry(at))),
             None => lines.push("  refresh token:  no expiry announced".into()),
         }
         if let Some(w) = i["warning"].as_str() {
