@@ -196,6 +196,15 @@ pub fn format_utc(ts: i64) -> String {
     out
 }
 
+/// `YYYY-MM-DD`, the UTC date of epoch seconds `ts`; outside years 0000–9999, the number.
+pub fn format_date(ts: i64) -> String {
+    let mut s = format_utc(ts);
+    if s.len() == 20 {
+        s.truncate(10);
+    }
+    s
+}
+
 /// RFC 3339 local time of the hour start at `hour`, with an offset in minutes.
 pub fn format_hour_local(hour: i64, offset_min: i64) -> String {
     let mut out = String::with_capacity(25);
@@ -261,6 +270,14 @@ mod civil_tests {
         fn utc_formats_agree_with_chrono(ts in -62_167_219_200i64..=253_402_300_799) {
             let utc = chrono::DateTime::from_timestamp(ts, 0).unwrap();
             prop_assert_eq!(format_utc(ts), utc.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn dates_agree_with_chrono(ts in -62_167_219_200i64..=253_402_300_799) {
+            let utc = chrono::DateTime::from_timestamp(ts, 0).unwrap();
+            prop_assert_eq!(format_date(ts), utc.format("%Y-%m-%d").to_string());
         }
     }
 

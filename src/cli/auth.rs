@@ -235,9 +235,7 @@ fn tokens_summary(items: &[serde_json::Value], now: i64) -> Vec<String> {
             i["scope"].as_str().unwrap_or("")
         ));
         let expiry = |at: &str| {
-            let ts = chrono::DateTime::parse_from_rfc3339(at)
-                .map(|d| d.timestamp())
-                .unwrap_or(now);
+            let ts = crate::formats::rfc3339(at).map_or(now, |(ts, _)| ts);
             expiry_line(now, ts)
         };
         if let Some(at) = i["access_token_expires_at"].as_str() {

@@ -10,10 +10,10 @@ use super::import::{import_paths, print_rejects, print_summary};
 use super::output::{io_err, thousands};
 use super::query::{write_result, Format};
 use crate::config::Settings;
-use crate::demo::{self, Spec};
 use crate::error::Error;
 use crate::export;
 use crate::store::Store;
+use crate::synth::{self, Spec};
 
 /// Marks a folder as made by `fitpipe demo`, so it may be cleared on the next run.
 const MARKER: &str = ".fitpipe-demo";
@@ -143,7 +143,7 @@ pub fn run(settings: &Settings, args: DemoArgs) -> Result<(), Error> {
     )
     .map_err(io_err)?;
     let takeout = dir.join("takeout");
-    let written = demo::write_takeout(&spec, &takeout).map_err(|e| {
+    let written = synth::write_takeout(&spec, &takeout).map_err(|e| {
         Error::Output(format!(
             "write the demo export under {}: {e}",
             takeout.display()

@@ -110,8 +110,8 @@ pub fn run(settings: &Settings, args: DoctorArgs) -> Result<(), Error> {
     let last_sync = store.as_ref().and_then(|s| s.last_sync().ok().flatten());
     let sync_ago_h = last_sync
         .as_deref()
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| (now - t.timestamp()) / 3600);
+        .and_then(crate::formats::rfc3339)
+        .map(|(t, _)| (now - t) / 3600);
     if timer["installed"] == true && sync_ago_h.is_none_or(|h| h > 25) {
         attention.push("the timer is installed but no sync finished in the last 25 h: see `fitpipe service status` and the journal".into());
     }

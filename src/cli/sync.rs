@@ -8,8 +8,9 @@ use super::output::io_err;
 use crate::auth::OAuth;
 use crate::config::Settings;
 use crate::error::Error;
-use crate::ingest::{self, PullError, PullReport, Puller};
-use crate::source::{ApiError, HealthApi};
+use crate::formats;
+use crate::health_api::{ApiError, HealthApi};
+use crate::pull::{self, PullError, PullReport, Puller};
 use crate::store::Store;
 use crate::sync::{self, Remote, RemoteFailure, SyncError, SyncOptions, SyncReport};
 
@@ -35,16 +36,16 @@ pub struct SyncArgs {
 
 /// `YYYY-MM-DD` (UTC midnight) or an RFC 3339 instant, as epoch seconds.
 fn parse_since(s: &str) -> Result<i64, String> {
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+    if let Some(d) = formats::date(s) {
         return Ok(d
             .and_hms_opt(0, 0, 0)
             .expect("midnight")
             .and_utc()
             .timestamp());
     }
-    chrono::DateTime::parse_from_rfc3339(s)
-        .map(|d| d.timestamp())
-        .map_err(|_| format!("{s:?} is neither YYYY-MM-DD nor an RFC 3339 time"))
+    formats::rfc3339(s)
+        .map(|(ts, _)| ts)
+        .ok_or_else(|| format!("{s:?} is neither YYYY-MM-DD nor an RFC 3339 time"))
 }
 
 impl From<PullError> for Error {
@@ -110,7 +111,7 @@ fn pull_stage(
         let r = super::auth::interruptible(
             &rt,
             &format!("the pull of account {}", login.account),
-            ingest::pull(
+            pull::pull(
                 store,
                 &login.account,
                 id,

@@ -7,7 +7,8 @@ use std::io::Read;
 use std::sync::Arc;
 
 use super::{Item, Reject};
-use crate::model::{epoch_of, parse_bpm, Sample};
+use crate::formats::loose_stamp;
+use crate::model::{parse_bpm, Sample};
 
 const TIME_NAMES: &[&str] = &[
     "timestamp",
@@ -55,62 +56,6 @@ fn text(f: &[u8]) -> Cow<'_, str> {
         Ok(s) => Cow::Borrowed(s),
         Err(_) => String::from_utf8_lossy(f),
     }
-}
-
-/// Parses a time stamp: RFC 3339 (`Z` or an offset), a naive `YYYY-MM-DD[T ]HH:MM:SS` read
-/// as UTC, or epoch seconds / milliseconds. Returns the instant and, when the stamp carries
-/// an explicit numeric offset, that offset in minutes.
-pub(crate) fn parse_stamp(s: &str) -> Option<(i64, Option<i16>)> {
-    let s = s.trim();
-    let b = s.as_bytes();
-    // Fast path for Takeout's exact form, 2024-10-27T00:00:04Z.
-    if b.len() == 20 && b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[19] == b'Z' {
-        let n = |i: usize, w: usize| -> Option<u32> {
-            let mut v = 0u32;
-            for &c in &b[i..i + w] {
-                if !c.is_ascii_digit() {
-                    return None;
-                }
-                v = v * 10 + (c - b'0') as u32;
-            }
-            Some(v)
-        };
-        if b[13] == b':' && b[16] == b':' {
-            if let Some(ts) = epoch_of(
-                n(0, 4)? as i64,
-                n(5, 2)?,
-                n(8, 2)?,
-                n(11, 2)?,
-                n(14, 2)?,
-                n(17, 2)?,
-            ) {
-                return Some((ts, None));
-            }
-        }
-    }
-    if !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()) {
-        let v: i64 = s.parse().ok()?;
-        return Some((if s.len() >= 13 { v / 1000 } else { v }, None));
-    }
-    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
-        let explicit = !(s.ends_with('Z') || s.ends_with('z'));
-        let off = explicit.then(|| (dt.offset().local_minus_utc() / 60) as i16);
-        return Some((dt.timestamp(), off));
-    }
-    // Fitbit's own export form, UTC: 03/10/24 05:00:02.
-    if let Some(ts) = super::takeout_json::parse_takeout_stamp(s) {
-        return Some((ts, None));
-    }
-    for fmt in [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M",
-    ] {
-        if let Ok(n) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
-            return Some((n.and_utc().timestamp(), None));
-        }
-    }
-    None
 }
 
 /// Parses one heart-rate CSV from `reader`.
@@ -164,7 +109,7 @@ pub fn parse(reader: impl Read, file: &str, stamp_offsets: bool, out: &mut dyn F
         }
         let field = |i: usize| rec.get(i).map(|f| text(f).trim().to_string());
         let result = match (rec.get(c.time).map(text), rec.get(c.bpm).map(text)) {
-            (Some(t), Some(b)) => match parse_stamp(&t) {
+            (Some(t), Some(b)) => match loose_stamp(&t) {
                 None => Err(format!("unparseable time stamp {:?}", t.trim())),
                 Some((ts, off)) => parse_bpm(&b).map_err(|e| e.to_string()).map(|bpm| Sample {
                     ts,

@@ -54,7 +54,7 @@ const MAX_FILE: u64 = 1 << 30;
 
 fn classify_name(name: &str) -> Option<(Kind, NaiveDate)> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    let date = crate::formats::date;
     if let Some(d) = base
         .strip_prefix("heart_rate-")
         .and_then(|r| r.strip_suffix(".json"))

@@ -1,21 +1,12 @@
 //! Saved Google Health API response pages (`list` or `reconcile` of `heart-rate`):
 //! `{"dataPoints": [...], "nextPageToken": "..."}`, where a last page may be a bare `{}`.
 
-use serde::Deserialize;
-
 use super::{Item, Reject};
-use crate::source::convert_value;
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Page {
-    #[serde(default)]
-    data_points: Vec<serde_json::Value>,
-}
+use crate::health_api::{convert_value, ValuePage};
 
 /// Parses one saved page.
 pub fn parse(bytes: &[u8], file: &str, out: &mut dyn FnMut(Item)) {
-    let page: Page = match serde_json::from_slice(bytes) {
+    let page = match ValuePage::read(bytes) {
         Ok(p) => p,
         Err(e) => {
             out(Item::Reject(Reject::new(

@@ -21,7 +21,6 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-pub(crate) use csv_file::parse_stamp;
 pub use discover::{discover, Discovery, Kind, Unit};
 
 use crate::model::{Sample, DAY};

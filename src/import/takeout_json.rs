@@ -4,14 +4,14 @@
 //! Elements are read one at a time into the sink, so a file cut short still yields the
 //! elements before the cut, and a bad element is reported without losing its neighbours.
 
-use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use super::{line_of, Item, Reject};
-use crate::model::{check_bpm_float, check_bpm_int, epoch_of, parse_bpm, Sample};
+use crate::formats::{takeout_stamp, LooseNumber, Text};
+use crate::model::Sample;
 
 #[derive(Deserialize)]
 struct Entry<'a> {
@@ -25,119 +25,6 @@ struct Entry<'a> {
 struct EntryValue {
     #[serde(default)]
     bpm: Option<LooseNumber>,
-}
-
-/// A JSON string borrowed from the input when it has no escapes, owned when it has: serde
-/// only borrows a `Cow` field that is not wrapped (an `Option<Cow<str>>` always allocates).
-#[derive(Debug)]
-pub(crate) struct Text<'a>(pub(crate) Cow<'a, str>);
-
-impl std::ops::Deref for Text<'_> {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(v.to_string())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(V)
-    }
-}
-
-/// A bpm that may arrive as a JSON number or a string (read in place); anything else is
-/// named by its kind.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum LooseNumber {
-    Int(i64),
-    Float(f64),
-    Text(Result<u16, String>),
-    Other(&'static str),
-}
-
-impl LooseNumber {
-    pub(crate) fn to_bpm(&self) -> Result<u16, String> {
-        match self {
-            LooseNumber::Int(v) => check_bpm_int(*v, &v.to_string()).map_err(|e| e.to_string()),
-            LooseNumber::Float(v) => check_bpm_float(*v, &v.to_string()).map_err(|e| e.to_string()),
-            LooseNumber::Text(parsed) => parsed.clone(),
-            LooseNumber::Other(kind) => Err(format!("bpm is {kind}, not a number")),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for LooseNumber {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = LooseNumber;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a number")
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<LooseNumber, E> {
-                Ok(LooseNumber::Int(v))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<LooseNumber, E> {
-                Ok(i64::try_from(v).map_or(LooseNumber::Float(v as f64), LooseNumber::Int))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<LooseNumber, E> {
-                Ok(LooseNumber::Float(v))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<LooseNumber, E> {
-                Ok(LooseNumber::Text(parse_bpm(v).map_err(|e| e.to_string())))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<LooseNumber, E> {
-                Ok(LooseNumber::Other("a boolean"))
-            }
-            fn visit_unit<E>(self) -> Result<LooseNumber, E> {
-                Ok(LooseNumber::Other("null"))
-            }
-            fn visit_map<A: de::MapAccess<'de>>(self, mut m: A) -> Result<LooseNumber, A::Error> {
-                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(LooseNumber::Other("an object"))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<LooseNumber, A::Error> {
-                while s.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(LooseNumber::Other("an array"))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// Parses `MM/DD/YY HH:MM:SS` (UTC) into epoch seconds; two-digit years are 20YY.
-pub(crate) fn parse_takeout_stamp(s: &str) -> Option<i64> {
-    let b = s.trim().as_bytes();
-    if b.len() != 17
-        || b[2] != b'/'
-        || b[5] != b'/'
-        || b[8] != b' '
-        || b[11] != b':'
-        || b[14] != b':'
-    {
-        return None;
-    }
-    let n = |i: usize| -> Option<u32> {
-        let (x, y) = (b[i], b[i + 1]);
-        (x.is_ascii_digit() && y.is_ascii_digit()).then(|| ((x - b'0') * 10 + (y - b'0')) as u32)
-    };
-    epoch_of(2000 + n(6)? as i64, n(0)?, n(3)?, n(9)?, n(12)?, n(15)?)
 }
 
 struct Elements<'s, 'f> {
@@ -166,7 +53,7 @@ impl<'de> Visitor<'de> for Elements<'_, '_> {
             let result = match (stamp, entry.value.and_then(|v| v.bpm)) {
                 (None, _) => Err("entry has no dateTime".to_string()),
                 (Some(_), None) => Err("entry has no value.bpm".to_string()),
-                (Some(st), Some(bpm)) => match parse_takeout_stamp(st) {
+                (Some(st), Some(bpm)) => match takeout_stamp(st) {
                     None => Err(format!(
                         "unparseable dateTime {st:?} (expected MM/DD/YY HH:MM:SS)"
                     )),
@@ -281,19 +168,5 @@ mod tests {
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].line, Some(3));
         assert!(r[0].reason.contains("cut short"));
-    }
-
-    #[test]
-    fn stamps_parse_only_in_the_documented_form() {
-        assert_eq!(
-            parse_takeout_stamp("01/01/70 00:00:00"),
-            epoch_of(2070, 1, 1, 0, 0, 0)
-        );
-        assert_eq!(
-            parse_takeout_stamp("03/10/24 05:00:02"),
-            Some(1_710_046_802)
-        );
-        assert_eq!(parse_takeout_stamp("2024-03-10 05:00:02"), None);
-        assert_eq!(parse_takeout_stamp("03/10/24 25:00:02"), None);
     }
 }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use plotters::prelude::*;
 
 use super::data::{local_day_hour, ReportData};
-use crate::model::{format_offset, HOUR};
+use crate::model::{format_date, format_offset, format_utc, HOUR};
 
 const WIDTH: u32 = 1100;
 /// Ranges up to this many hours get an hourly line; longer ones a daily band.
@@ -19,16 +19,14 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// `YYYY-MM-DD HH:00 UTC`.
 fn utc(ts: i64) -> String {
-    chrono::DateTime::from_timestamp(ts, 0).map_or_else(
-        || ts.to_string(),
-        |d| d.format("%Y-%m-%d %H:00 UTC").to_string(),
-    )
-}
-
-fn date_label(ts: i64) -> String {
-    chrono::DateTime::from_timestamp(ts, 0)
-        .map_or_else(String::new, |d| d.format("%Y-%m-%d").to_string())
+    let s = format_utc(ts);
+    if s.len() == 20 {
+        format!("{} {}:00 UTC", &s[..10], &s[11..13])
+    } else {
+        s
+    }
 }
 
 type DrawResult = Result<(), String>;
@@ -56,7 +54,7 @@ fn over_time(data: &ReportData, svg: &mut String) -> DrawResult {
         .configure_mesh()
         .x_labels(8)
         .y_labels(8)
-        .x_label_formatter(&|x| date_label(*x))
+        .x_label_formatter(&|x| format_date(*x))
         .y_desc("bpm")
         .light_line_style(RGBColor(235, 235, 235))
         .draw()

@@ -6,7 +6,7 @@ use rusqlite::{params, OptionalExtension};
 
 use super::{AccountId, Result, SampleWriter, Store};
 
-/// A committed page of the pull, known by a hash of its content (`source::fingerprint`).
+/// A committed page of the pull, known by a hash of its content (`health_api::fingerprint`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KnownPage {
     pub content: u128,

@@ -131,8 +131,8 @@ impl Store {
             .collect::<Result<Vec<(String, i64, i64)>, _>>()?;
         rows.into_iter()
             .map(|(d, first_ts, last_ts)| {
-                let local_date = chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
-                    .map_err(|e| StoreError::Query(format!("bad day_file date {d:?}: {e}")))?;
+                let local_date = crate::formats::date(&d)
+                    .ok_or_else(|| StoreError::Query(format!("bad day_file date {d:?}")))?;
                 Ok(DayFile {
                     local_date,
                     first_ts,

@@ -46,7 +46,7 @@ pub fn parse_part(rel: &str) -> Option<(String, NaiveDate)> {
     if !(file.starts_with("part-") && file.ends_with(".csv")) || file.contains('/') {
         return None;
     }
-    let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
+    let date = crate::formats::date(date)?;
     crate::model::validate_account_name(account).ok()?;
     Some((account.to_string(), date))
 }

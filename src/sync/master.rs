@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use crate::export::COLUMNS;
+use crate::formats;
 use crate::model::{validate_account_name, MAX_BPM, MIN_BPM};
 
 /// One hour's figures.
@@ -23,51 +24,6 @@ pub struct Entry {
 /// (account, hour_start_utc) -> figures, in export order.
 pub type Master = BTreeMap<(String, String), Entry>;
 
-fn digits(b: &[u8]) -> Option<u32> {
-    b.iter().try_fold(0u32, |v, c| {
-        c.is_ascii_digit().then(|| v * 10 + (c - b'0') as u32)
-    })
-}
-
-/// `YYYY-MM-DD` followed by `Thh:mm:ss` at `b[..19]`, a real date and time of day.
-fn is_civil(b: &[u8]) -> bool {
-    if b.len() < 19
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-    {
-        return false;
-    }
-    let f = |r: std::ops::Range<usize>| digits(&b[r]);
-    match (f(0..4), f(5..7), f(8..10), f(11..13), f(14..16), f(17..19)) {
-        (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(s)) => {
-            crate::model::epoch_of(y as i64, mo, d, h, mi, s).is_some()
-        }
-        _ => false,
-    }
-}
-
-/// `YYYY-MM-DDTHH:00:00Z`.
-fn is_utc_hour(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 20 && is_civil(b) && &b[13..] == b":00:00Z"
-}
-
-/// RFC 3339 with a numeric offset, as fitpipe writes it (`...T09:00:00-05:00`), or any
-/// other RFC 3339 form.
-fn is_local_time(s: &str) -> bool {
-    let b = s.as_bytes();
-    let fast = b.len() == 25
-        && is_civil(b)
-        && matches!(b[19], b'+' | b'-')
-        && b[22] == b':'
-        && digits(&b[20..22]).is_some_and(|h| h <= 23)
-        && digits(&b[23..25]).is_some_and(|m| m <= 59);
-    fast || chrono::DateTime::parse_from_rfc3339(s).is_ok()
-}
-
 /// Parses the master CSV. Any deviation from the format fitpipe writes is an error naming
 /// the line.
 pub fn parse(bytes: &[u8]) -> Result<Master, String> {
@@ -75,12 +31,12 @@ pub fn parse(bytes: &[u8]) -> Result<Master, String> {
     super::strict_csv(bytes, &COLUMNS, |line, rec| {
         let (account, hour, local) = (&rec[0], &rec[1], &rec[2]);
         validate_account_name(account).map_err(|e| format!("line {line}: {e}"))?;
-        if !is_utc_hour(hour) {
+        if formats::utc_hour(hour).is_none() {
             return Err(format!(
                 "line {line}: hour_start_utc {hour:?} is not YYYY-MM-DDTHH:00:00Z"
             ));
         }
-        if !local.is_empty() && !is_local_time(local) {
+        if !local.is_empty() && formats::rfc3339(local).is_none() {
             return Err(format!(
                 "line {line}: hour_start_local {local:?} is not RFC 3339"
             ));

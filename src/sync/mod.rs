@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use remote::{Concurrency, Remote};
 
+use crate::formats;
 use crate::model::{validate_account_name, HOUR};
 use crate::store::{AccountId, LakeSample, MasterHour, Store, StoreError};
 
@@ -115,18 +116,6 @@ pub(crate) fn strict_csv(
 const MAX_ATTEMPTS: u32 = 8;
 /// A folder remote's lock older than this is left by a crashed run and may be broken.
 const STALE_LOCK_MINUTES: i64 = 10;
-
-fn offset_of_local(local: &str) -> Option<i16> {
-    chrono::DateTime::parse_from_rfc3339(local)
-        .ok()
-        .map(|d| (d.offset().local_minus_utc() / 60) as i16)
-}
-
-fn hour_epoch(hour_start_utc: &str) -> Option<i64> {
-    chrono::NaiveDateTime::parse_from_str(hour_start_utc, "%Y-%m-%dT%H:%M:%SZ")
-        .ok()
-        .map(|d| d.and_utc().timestamp())
-}
 
 /// The local master table in the remote's shape.
 pub fn local_master(store: &Store) -> Result<master::Master, StoreError> {
@@ -340,7 +329,9 @@ async fn reconcile_master_locked(
             if ours.get(&(account.clone(), hour.clone())) == Some(e) {
                 continue;
             }
-            let Some(h) = hour_epoch(hour) else { continue };
+            let Some(h) = formats::utc_hour(hour) else {
+                continue;
+            };
             updates
                 .entry(account.clone())
                 .or_default()
@@ -348,7 +339,7 @@ async fn reconcile_master_locked(
                     hour: h - h.rem_euclid(HOUR),
                     max_bpm: e.max_bpm,
                     sample_count: e.sample_count,
-                    utc_offset_min: offset_of_local(&e.local),
+                    utc_offset_min: formats::rfc3339(&e.local).map(|(_, off)| off),
                 });
         }
         let n: usize = updates.values().map(Vec::len).sum();

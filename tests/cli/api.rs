@@ -507,7 +507,7 @@ async fn an_hourly_sync_parses_again_only_the_pages_that_changed() {
     assert!(
         st.fields_seen
             .iter()
-            .all(|f| f.as_deref() == Some(fitpipe::source::FIELDS)),
+            .all(|f| f.as_deref() == Some(fitpipe::health_api::FIELDS)),
         "every request asks for the partial response"
     );
 }
@@ -552,7 +552,10 @@ async fn a_server_that_refuses_partial_responses_is_read_whole() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("partial response"));
     assert_holds(&sb, truth.range(since..));
     let st = google.state.lock().unwrap();
-    assert_eq!(st.fields_seen[0].as_deref(), Some(fitpipe::source::FIELDS));
+    assert_eq!(
+        st.fields_seen[0].as_deref(),
+        Some(fitpipe::health_api::FIELDS)
+    );
     assert!(
         st.fields_seen[1..].iter().all(Option::is_none),
         "asked once, then whole pages"

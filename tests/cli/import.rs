@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use fitpipe::demo::{self, Spec};
+use fitpipe::synth::{self, Spec};
 use predicates::prelude::*;
 
 use crate::support::{query_one, reference_hourly, stored_hourly, Sandbox};
@@ -19,9 +19,9 @@ fn spec(start: (i32, u32, u32), days: u32, trip: bool) -> Spec {
     }
 }
 
-fn truth(spec: &Spec) -> Vec<demo::Generated> {
+fn truth(spec: &Spec) -> Vec<synth::Generated> {
     let mut v = Vec::new();
-    demo::for_each_sample(spec, |g| v.push(g));
+    synth::for_each_sample(spec, |g| v.push(g));
     v
 }
 
@@ -30,7 +30,7 @@ fn takeout_twins_with_dst_and_travel_match_an_independent_computation() {
     let sb = Sandbox::new();
     // 2024-03-10 is a US spring-forward day; the trip puts a week at +05:30.
     let spec = spec((2024, 3, 1), 24, true);
-    demo::write_takeout(&spec, &sb.path("export")).unwrap();
+    synth::write_takeout(&spec, &sb.path("export")).unwrap();
     let samples = truth(&spec);
 
     sb.cmd()
@@ -148,7 +148,7 @@ fn thousands(n: usize) -> String {
 fn a_plain_csv_of_the_same_samples_gives_the_same_table() {
     let sb = Sandbox::new();
     let spec = spec((2024, 10, 30), 6, false);
-    demo::write_takeout(&spec, &sb.path("export")).unwrap();
+    synth::write_takeout(&spec, &sb.path("export")).unwrap();
     let mut csv = String::from("time,bpm\n");
     for g in truth(&spec) {
         let t = chrono::DateTime::from_timestamp(g.ts, 0).unwrap();

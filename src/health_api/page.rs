@@ -1,81 +1,16 @@
-//! The Google Health API client: one `list` request of `heart-rate` data points at a time,
-//! and what each answer means. Retrying and pacing belong to the caller (`ingest`), which
-//! alone decides to wait; this module only classifies.
-
-use std::time::Duration;
+//! The Google Health API's page format, pure: the `list` answer's data points read into
+//! samples (a fast path that converts each point as the parser streams it, and a slow path
+//! through JSON values that names what is wrong), and page fingerprints. No I/O; the saved
+//! pages `import` reads go through the same rules.
 
 use serde::Deserialize;
 
-use crate::model::{format_utc, Sample};
+use crate::formats::{google_offset, rfc3339, Text};
+use crate::model::Sample;
 
-/// The collection path (kebab-case in the path, snake_case in the filter).
-pub const LIST_PATH: &str = "/v4/users/me/dataTypes/heart-rate/dataPoints";
-/// The largest page the API serves.
-pub const PAGE_SIZE: u32 = 10_000;
 /// The parts of a data point fitpipe reads (a partial response, the standard `fields`
 /// parameter): a page of these is about a quarter of the full, pretty-printed answer.
 pub const FIELDS: &str = "dataPoints(dataSource/device/displayName,heartRate(sampleTime(physicalTime,utcOffset),beatsPerMinute)),nextPageToken";
-
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    #[error("{request}: the access token was refused (HTTP 401)")]
-    Unauthorized { request: String },
-    #[error("{request}: Google Health API refused: {message} [{reason}]")]
-    Refused {
-        request: String,
-        reason: String,
-        message: String,
-        hint: &'static str,
-    },
-    #[error("{request}: HTTP {status}: {message}")]
-    Transient {
-        request: String,
-        status: u16,
-        retry_after: Option<Duration>,
-        message: String,
-    },
-    #[error("{request}: HTTP {status}: {message}")]
-    Http {
-        request: String,
-        status: u16,
-        message: String,
-    },
-    #[error("{request}: the answer is not a valid page: {message}")]
-    Malformed { request: String, message: String },
-    #[error("{request}: {message}")]
-    Network { request: String, message: String },
-}
-
-/// A failure worth trying again (429, 5xx, the network), as the retry loop needs it.
-pub struct Retry {
-    pub request: String,
-    pub message: String,
-    pub retry_after: Option<Duration>,
-}
-
-impl ApiError {
-    /// The retryable failures as a [`Retry`]; any other error as it is.
-    pub fn into_retry(self) -> Result<Retry, ApiError> {
-        match self {
-            ApiError::Transient {
-                request,
-                status,
-                retry_after,
-                message,
-            } => Ok(Retry {
-                request,
-                message: format!("HTTP {status}: {message}"),
-                retry_after,
-            }),
-            ApiError::Network { request, message } => Ok(Retry {
-                request,
-                message,
-                retry_after: None,
-            }),
-            other => Err(other),
-        }
-    }
-}
 
 /// One page of samples.
 #[derive(Debug, Default)]
@@ -86,266 +21,24 @@ pub struct Page {
     pub next_page_token: Option<String>,
 }
 
+/// A page read whole into JSON values: the slow path, which can say what is wrong with each
+/// point. The live pull falls back to it for a page the fast path refuses; saved pages that
+/// `import` reads take it always.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WirePage {
+pub struct ValuePage {
     #[serde(default)]
-    data_points: Vec<serde_json::Value>,
+    pub data_points: Vec<serde_json::Value>,
+    /// Kept as a value: a saved page is read for its points whatever its token holds.
     #[serde(default)]
-    next_page_token: Option<String>,
+    pub next_page_token: Option<serde_json::Value>,
 }
 
-#[derive(Deserialize)]
-struct WireError {
-    error: WireErrorBody,
-}
-
-#[derive(Deserialize)]
-struct WireErrorBody {
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    details: Vec<serde_json::Value>,
-}
-
-/// What the user can do about each documented refusal.
-pub fn hint_for(reason: &str) -> &'static str {
-    match reason {
-        "ACCESS_TOKEN_SCOPE_INSUFFICIENT" | "MISSING_OAUTH_SCOPE" => {
-            "the heart-rate scope was not granted: run `fitpipe auth login` and allow access to heart rate"
-        }
-        "DISALLOWED_OAUTH_SCOPES" => {
-            "register the scope .../auth/googlehealth.health_metrics_and_measurements.readonly on your consent screen's Data Access page (Google Auth Platform), then run `fitpipe auth login`"
-        }
-        "API_PRIVATE_PREVIEW_ACCESS_DENIED" => {
-            "Google has not admitted your Cloud project to the Google Health API; this cannot be fixed on this machine: ask Google for access, and meanwhile import Takeout exports with `fitpipe import`"
-        }
-        "SERVICE_DISABLED" => {
-            "enable the Google Health API in your Cloud project (APIs & Services > Library), wait a few minutes, then sync again"
-        }
-        "ACCOUNT_NOT_LINKED" => {
-            "this Google account has no Google Health (Fitbit) profile: set one up in the Fitbit app, then sync again"
-        }
-        "RESOURCE_PERMISSION_DENIED" | "DATA_ACCESS_DENIED" => {
-            "remove fitpipe's access at myaccount.google.com/connections, then run `fitpipe auth login` again"
-        }
-        _ => "check the Google Cloud project's setup (README: creating the OAuth client), then run `fitpipe auth login`",
+impl ValuePage {
+    /// Reads a page's bytes.
+    pub fn read(body: &[u8]) -> Result<ValuePage, serde_json::Error> {
+        serde_json::from_slice(body)
     }
-}
-
-/// The client.
-pub struct HealthApi {
-    http: reqwest::Client,
-    base: String,
-    /// Whether to ask for a compact partial response (`fields`, `prettyPrint=false`); turned
-    /// off for the rest of the run if the server refuses it.
-    partial: std::sync::atomic::AtomicBool,
-}
-
-impl HealthApi {
-    pub fn new(api_base_url: &str) -> Result<HealthApi, ApiError> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(120))
-            // Google sends gzip to clients that ask for it and say so in their user agent.
-            .user_agent(concat!("fitpipe/", env!("CARGO_PKG_VERSION"), " (gzip)"))
-            .build()
-            .map_err(|e| ApiError::Network {
-                request: "client".into(),
-                message: e.to_string(),
-            })?;
-        Ok(HealthApi {
-            http,
-            base: api_base_url.trim_end_matches('/').to_string(),
-            partial: std::sync::atomic::AtomicBool::new(true),
-        })
-    }
-
-    /// The `filter` for samples in `[start, end)`.
-    pub fn filter(start: i64, end: i64) -> String {
-        format!(
-            "heart_rate.sample_time.physical_time >= \"{}\" AND heart_rate.sample_time.physical_time < \"{}\"",
-            format_utc(start),
-            format_utc(end)
-        )
-    }
-
-    /// How messages name the request for page `page` of `[start, end)`.
-    pub fn request_label(start: i64, end: i64, page: u32) -> String {
-        format!(
-            "GET {LIST_PATH} [{}, {}) page {page}",
-            format_utc(start),
-            format_utc(end)
-        )
-    }
-
-    /// Fetches one page of `[start, end)` into `body` (cleared first; its allocation is
-    /// reused from page to page). `page` numbers the request in messages.
-    pub async fn fetch_page(
-        &self,
-        access_token: &str,
-        start: i64,
-        end: i64,
-        page_token: Option<&str>,
-        page: u32,
-        body: &mut Vec<u8>,
-    ) -> Result<(), ApiError> {
-        use std::sync::atomic::Ordering;
-        let partial = self.partial.load(Ordering::Relaxed);
-        match self
-            .fetch_once(access_token, start, end, page_token, page, partial, body)
-            .await
-        {
-            Err(ApiError::Http { status: 400, .. }) if partial => {
-                // The documented standard parameters were refused: ask for the whole answer.
-                let r = self
-                    .fetch_once(access_token, start, end, page_token, page, false, body)
-                    .await;
-                if r.is_ok() {
-                    tracing::warn!("the API refused a partial response (`fields`); reading whole pages from now on");
-                    self.partial.store(false, Ordering::Relaxed);
-                }
-                r
-            }
-            r => r,
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn fetch_once(
-        &self,
-        access_token: &str,
-        start: i64,
-        end: i64,
-        page_token: Option<&str>,
-        page: u32,
-        partial: bool,
-        body: &mut Vec<u8>,
-    ) -> Result<(), ApiError> {
-        let request = Self::request_label(start, end, page);
-        let filter = Self::filter(start, end);
-        let page_size = PAGE_SIZE.to_string();
-        let mut query: Vec<(&str, &str)> = vec![("pageSize", &page_size), ("filter", &filter)];
-        if partial {
-            query.push(("fields", FIELDS));
-            query.push(("prettyPrint", "false"));
-        }
-        if let Some(t) = page_token {
-            query.push(("pageToken", t));
-        }
-        let network = |e: reqwest::Error| ApiError::Network {
-            request: request.clone(),
-            message: e.without_url().to_string(),
-        };
-        let mut resp = self
-            .http
-            .get(format!("{}{LIST_PATH}", self.base))
-            .query(&query)
-            .bearer_auth(access_token)
-            .header(reqwest::header::ACCEPT_ENCODING, "gzip")
-            .send()
-            .await
-            .map_err(network)?;
-        let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let gzipped = resp
-            .headers()
-            .get(reqwest::header::CONTENT_ENCODING)
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
-        let mut raw = Vec::new();
-        let wire: &mut Vec<u8> = if gzipped { &mut raw } else { body };
-        wire.clear();
-        if let Some(n) = resp.content_length() {
-            wire.reserve(n.min(64 << 20) as usize);
-        }
-        while let Some(chunk) = resp.chunk().await.map_err(network)? {
-            wire.extend_from_slice(&chunk);
-        }
-        if gzipped {
-            if let Err(message) = gunzip(&raw, body, MAX_PAGE_BYTES) {
-                if status == 200 {
-                    return Err(ApiError::Malformed { request, message });
-                }
-                // An error answer is classified by its status even when its body is unreadable.
-                body.clear();
-            }
-        }
-        if status == 200 {
-            return Ok(());
-        }
-        let (reason, message) = match serde_json::from_slice::<WireError>(body) {
-            Ok(w) => {
-                let reason = w
-                    .error
-                    .details
-                    .iter()
-                    .find_map(|d| d.get("reason").and_then(|r| r.as_str()).map(str::to_string))
-                    .unwrap_or(w.error.status);
-                (reason, w.error.message)
-            }
-            Err(_) => (
-                String::new(),
-                String::from_utf8_lossy(body).chars().take(200).collect(),
-            ),
-        };
-        Err(match status {
-            401 => ApiError::Unauthorized { request },
-            429 | 500 | 502 | 503 | 504 => ApiError::Transient {
-                request,
-                status,
-                retry_after,
-                message,
-            },
-            403 => ApiError::Refused {
-                hint: hint_for(&reason),
-                request,
-                reason,
-                message,
-            },
-            400 if reason == "ACCOUNT_NOT_LINKED" || reason == "FAILED_PRECONDITION" => {
-                ApiError::Refused {
-                    hint: hint_for("ACCOUNT_NOT_LINKED"),
-                    request,
-                    reason,
-                    message,
-                }
-            }
-            _ => ApiError::Http {
-                request,
-                status,
-                message,
-            },
-        })
-    }
-}
-
-/// The most a page may inflate to: a full page of 10,000 points, pretty-printed, is about
-/// 7 MB.
-const MAX_PAGE_BYTES: u64 = 256 << 20;
-
-/// Inflates a gzip body into `out` (cleared first), refusing one that inflates past `cap`.
-fn gunzip(gz: &[u8], out: &mut Vec<u8>, cap: u64) -> Result<(), String> {
-    use std::io::Read;
-    out.clear();
-    // The trailer's last four bytes give the inflated size (mod 2^32) of the last member.
-    if let Some(t) = gz.len().checked_sub(4).map(|i| &gz[i..]) {
-        let size = u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as u64;
-        out.reserve(size.min(cap) as usize + 1);
-    }
-    let mut reader = flate2::read::MultiGzDecoder::new(gz).take(cap + 1);
-    reader
-        .read_to_end(out)
-        .map_err(|e| format!("the gzip body cannot be read: {e}"))?;
-    if out.len() as u64 > cap {
-        return Err(format!("the gzip body inflates past {cap} bytes"));
-    }
-    Ok(())
 }
 
 /// What identifies a page's content: an XXH3-128 hash of its bytes with the value of a
@@ -441,7 +134,7 @@ mod typed {
     //! pages. Strings are borrowed from the page unless they carry escapes.
     use serde::Deserialize;
 
-    use crate::import::takeout_json::{LooseNumber, Text};
+    use crate::formats::{LooseNumber, Text};
 
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -501,7 +194,6 @@ impl<'de> serde::de::Visitor<'de> for PageSeed<'_> {
         f.write_str("a page of data points")
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        use crate::import::takeout_json::Text;
         while let Some(key) = map.next_key::<Text<'de>>()? {
             match &*key {
                 "dataPoints" => map.next_value_seed(PointsSeed(&mut *self.0))?,
@@ -552,28 +244,6 @@ impl<'de> serde::de::Visitor<'de> for PointsSeed<'_> {
     }
 }
 
-/// Parses a `physicalTime`: RFC 3339, with a fast path for the `...Z` form the API sends.
-fn physical_time(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() == 20 && b[10] == b'T' && b[19] == b'Z' {
-        if let Some((ts, _)) = crate::import::parse_stamp(s) {
-            return Some(ts);
-        }
-    }
-    chrono::DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|d| d.timestamp())
-}
-
-/// Parses a google-duration such as `"-18000s"` or `"19800.5s"` into whole minutes.
-pub fn parse_offset(s: &str) -> Option<i16> {
-    let secs: f64 = s.trim().strip_suffix('s')?.parse().ok()?;
-    if !secs.is_finite() || secs.abs() > 18.0 * 3600.0 {
-        return None;
-    }
-    Some((secs / 60.0).round() as i16)
-}
-
 /// Converts one data point held as a JSON value (a page that is not all well formed, or a
 /// saved page), through the same rules as the fast path; `Err` says why it is refused.
 pub fn convert_value(point: serde_json::Value) -> Result<Sample, String> {
@@ -588,10 +258,12 @@ fn convert_typed(
     let hr = p.heart_rate.ok_or("data point has no heartRate")?;
     let st = hr.sample_time.ok_or("heartRate has no sampleTime")?;
     let pt = st.physical_time.ok_or("sampleTime has no physicalTime")?;
-    let ts = physical_time(&pt).ok_or_else(|| format!("unparseable physicalTime {:?}", &*pt))?;
+    let ts = rfc3339(&pt)
+        .map(|(ts, _)| ts)
+        .ok_or_else(|| format!("unparseable physicalTime {:?}", &*pt))?;
     let utc_offset_min = match st.utc_offset.as_deref() {
         None => None,
-        Some(o) => Some(parse_offset(o).ok_or_else(|| format!("unparseable utcOffset {o:?}"))?),
+        Some(o) => Some(google_offset(o).ok_or_else(|| format!("unparseable utcOffset {o:?}"))?),
     };
     let bpm = hr
         .beats_per_minute
@@ -637,9 +309,14 @@ pub fn parse_page(body: &[u8]) -> Result<Page, String> {
 }
 
 fn parse_page_slowly(body: &[u8]) -> Result<Page, String> {
-    let wire: WirePage = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let wire = ValuePage::read(body).map_err(|e| e.to_string())?;
+    let next_page_token = match wire.next_page_token {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(t)) => Some(t).filter(|t| !t.is_empty()),
+        Some(other) => return Err(format!("nextPageToken {other} is not a string")),
+    };
     let mut page = Page {
-        next_page_token: wire.next_page_token.filter(|t| !t.is_empty()),
+        next_page_token,
         ..Page::default()
     };
     for (i, p) in wire.data_points.into_iter().enumerate() {
@@ -774,6 +451,7 @@ mod tests {
 
     mod fingerprints {
         use super::*;
+        use crate::model::format_utc;
         use proptest::prelude::*;
 
         fn page(points: &[(i64, u16)], token: &Option<String>, pretty: bool) -> Vec<u8> {
@@ -817,55 +495,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn gzip_bodies_inflate_within_a_cap() {
-        use std::io::Write;
-        let page = br#"{"dataPoints": [], "nextPageToken": "t"}"#.repeat(100);
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        e.write_all(&page).unwrap();
-        let gz = e.finish().unwrap();
-        let mut out = b"left over".to_vec();
-        gunzip(&gz, &mut out, page.len() as u64).unwrap();
-        assert_eq!(out, page);
-        let err = gunzip(&gz, &mut out, page.len() as u64 - 1).unwrap_err();
-        assert!(err.contains("inflates past"), "{err}");
-        let err = gunzip(b"\x1f\x8b\x08\x00 not gzip", &mut out, 1 << 20).unwrap_err();
-        assert!(err.contains("cannot be read"), "{err}");
-        let err = gunzip(&gz[..gz.len() / 2], &mut out, 1 << 20).unwrap_err();
-        assert!(err.contains("cannot be read"), "{err}");
-    }
-
-    #[test]
-    fn offsets_parse() {
-        assert_eq!(parse_offset("-18000s"), Some(-300));
-        assert_eq!(parse_offset("19800s"), Some(330));
-        assert_eq!(parse_offset("0s"), Some(0));
-        assert_eq!(parse_offset("3600"), None);
-    }
-
-    #[test]
-    fn physical_times_are_rfc_3339_only() {
-        assert_eq!(physical_time("2026-11-26T14:00:14Z"), Some(1_795_701_614));
-        assert_eq!(
-            physical_time("2026-11-26T14:00:14.250Z"),
-            Some(1_795_701_614)
-        );
-        assert_eq!(
-            physical_time("2026-11-26T09:00:14-05:00"),
-            Some(1_795_701_614)
-        );
-        assert_eq!(physical_time("2026-11-26T14:00:14"), None);
-        assert_eq!(physical_time("1795701614"), None);
-        assert_eq!(physical_time("2026-13-26T14:00:14Z"), None);
-    }
-
-    #[test]
-    fn the_filter_is_the_documented_one() {
-        assert_eq!(
-            HealthApi::filter(1_795_701_600, 1_795_705_200),
-            "heart_rate.sample_time.physical_time >= \"2026-11-26T14:00:00Z\" AND heart_rate.sample_time.physical_time < \"2026-11-26T15:00:00Z\""
-        );
     }
 }

@@ -10,15 +10,15 @@ use rand::{Rng, SeedableRng};
 
 use crate::auth::{AuthError, OAuth, TokenSet, TokenStore};
 use crate::config::GoogleSettings;
+use crate::health_api::{fingerprint, parse_page, ApiError, HealthApi};
 use crate::model::{Sample, DAY};
-use crate::source::{fingerprint, parse_page, ApiError, HealthApi};
 use crate::store::{AccountId, InsertOutcome, KnownPage, Store, StoreError};
 
 /// Watches upload late: every pull looks this far behind its cursor again.
 pub const OVERLAP: i64 = 48 * 3600;
 /// Windows are pulled (and committed) in chunks aligned to these UTC boundaries (00, 06, 12
 /// and 18 h), so that an hourly sync asks for the same chunks of the overlap as the last
-/// one and can recognise their unchanged pages (`source::fingerprint`).
+/// one and can recognise their unchanged pages (`health_api::fingerprint`).
 pub const CHUNK: i64 = 6 * 3600;
 
 #[derive(Debug, thiserror::Error)]

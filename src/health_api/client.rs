@@ -1,0 +1,360 @@
+//! The Google Health API's HTTP client: one `list` request of `heart-rate` data points at a
+//! time, and what each answer means. Retrying and pacing belong to the caller (`pull`),
+//! which alone decides to wait; this module only classifies.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::page::FIELDS;
+use crate::model::format_utc;
+
+/// The collection path (kebab-case in the path, snake_case in the filter).
+pub const LIST_PATH: &str = "/v4/users/me/dataTypes/heart-rate/dataPoints";
+/// The largest page the API serves.
+pub const PAGE_SIZE: u32 = 10_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{request}: the access token was refused (HTTP 401)")]
+    Unauthorized { request: String },
+    #[error("{request}: Google Health API refused: {message} [{reason}]")]
+    Refused {
+        request: String,
+        reason: String,
+        message: String,
+        hint: &'static str,
+    },
+    #[error("{request}: HTTP {status}: {message}")]
+    Transient {
+        request: String,
+        status: u16,
+        retry_after: Option<Duration>,
+        message: String,
+    },
+    #[error("{request}: HTTP {status}: {message}")]
+    Http {
+        request: String,
+        status: u16,
+        message: String,
+    },
+    #[error("{request}: the answer is not a valid page: {message}")]
+    Malformed { request: String, message: String },
+    #[error("{request}: {message}")]
+    Network { request: String, message: String },
+}
+
+/// A failure worth trying again (429, 5xx, the network), as the retry loop needs it.
+pub struct Retry {
+    pub request: String,
+    pub message: String,
+    pub retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    /// The retryable failures as a [`Retry`]; any other error as it is.
+    pub fn into_retry(self) -> Result<Retry, ApiError> {
+        match self {
+            ApiError::Transient {
+                request,
+                status,
+                retry_after,
+                message,
+            } => Ok(Retry {
+                request,
+                message: format!("HTTP {status}: {message}"),
+                retry_after,
+            }),
+            ApiError::Network { request, message } => Ok(Retry {
+                request,
+                message,
+                retry_after: None,
+            }),
+            other => Err(other),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct WireError {
+    error: WireErrorBody,
+}
+
+#[derive(Deserialize)]
+struct WireErrorBody {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    details: Vec<serde_json::Value>,
+}
+
+/// What the user can do about each documented refusal.
+pub fn hint_for(reason: &str) -> &'static str {
+    match reason {
+        "ACCESS_TOKEN_SCOPE_INSUFFICIENT" | "MISSING_OAUTH_SCOPE" => {
+            "the heart-rate scope was not granted: run `fitpipe auth login` and allow access to heart rate"
+        }
+        "DISALLOWED_OAUTH_SCOPES" => {
+            "register the scope .../auth/googlehealth.health_metrics_and_measurements.readonly on your consent screen's Data Access page (Google Auth Platform), then run `fitpipe auth login`"
+        }
+        "API_PRIVATE_PREVIEW_ACCESS_DENIED" => {
+            "Google has not admitted your Cloud project to the Google Health API; this cannot be fixed on this machine: ask Google for access, and meanwhile import Takeout exports with `fitpipe import`"
+        }
+        "SERVICE_DISABLED" => {
+            "enable the Google Health API in your Cloud project (APIs & Services > Library), wait a few minutes, then sync again"
+        }
+        "ACCOUNT_NOT_LINKED" => {
+            "this Google account has no Google Health (Fitbit) profile: set one up in the Fitbit app, then sync again"
+        }
+        "RESOURCE_PERMISSION_DENIED" | "DATA_ACCESS_DENIED" => {
+            "remove fitpipe's access at myaccount.google.com/connections, then run `fitpipe auth login` again"
+        }
+        _ => "check the Google Cloud project's setup (README: creating the OAuth client), then run `fitpipe auth login`",
+    }
+}
+
+/// The client.
+pub struct HealthApi {
+    http: reqwest::Client,
+    base: String,
+    /// Whether to ask for a compact partial response (`fields`, `prettyPrint=false`); turned
+    /// off for the rest of the run if the server refuses it.
+    partial: std::sync::atomic::AtomicBool,
+}
+
+impl HealthApi {
+    pub fn new(api_base_url: &str) -> Result<HealthApi, ApiError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            // Google sends gzip to clients that ask for it and say so in their user agent.
+            .user_agent(concat!("fitpipe/", env!("CARGO_PKG_VERSION"), " (gzip)"))
+            .build()
+            .map_err(|e| ApiError::Network {
+                request: "client".into(),
+                message: e.to_string(),
+            })?;
+        Ok(HealthApi {
+            http,
+            base: api_base_url.trim_end_matches('/').to_string(),
+            partial: std::sync::atomic::AtomicBool::new(true),
+        })
+    }
+
+    /// The `filter` for samples in `[start, end)`.
+    pub fn filter(start: i64, end: i64) -> String {
+        format!(
+            "heart_rate.sample_time.physical_time >= \"{}\" AND heart_rate.sample_time.physical_time < \"{}\"",
+            format_utc(start),
+            format_utc(end)
+        )
+    }
+
+    /// How messages name the request for page `page` of `[start, end)`.
+    pub fn request_label(start: i64, end: i64, page: u32) -> String {
+        format!(
+            "GET {LIST_PATH} [{}, {}) page {page}",
+            format_utc(start),
+            format_utc(end)
+        )
+    }
+
+    /// Fetches one page of `[start, end)` into `body` (cleared first; its allocation is
+    /// reused from page to page). `page` numbers the request in messages.
+    pub async fn fetch_page(
+        &self,
+        access_token: &str,
+        start: i64,
+        end: i64,
+        page_token: Option<&str>,
+        page: u32,
+        body: &mut Vec<u8>,
+    ) -> Result<(), ApiError> {
+        use std::sync::atomic::Ordering;
+        let partial = self.partial.load(Ordering::Relaxed);
+        match self
+            .fetch_once(access_token, start, end, page_token, page, partial, body)
+            .await
+        {
+            Err(ApiError::Http { status: 400, .. }) if partial => {
+                // The documented standard parameters were refused: ask for the whole answer.
+                let r = self
+                    .fetch_once(access_token, start, end, page_token, page, false, body)
+                    .await;
+                if r.is_ok() {
+                    tracing::warn!("the API refused a partial response (`fields`); reading whole pages from now on");
+                    self.partial.store(false, Ordering::Relaxed);
+                }
+                r
+            }
+            r => r,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn fetch_once(
+        &self,
+        access_token: &str,
+        start: i64,
+        end: i64,
+        page_token: Option<&str>,
+        page: u32,
+        partial: bool,
+        body: &mut Vec<u8>,
+    ) -> Result<(), ApiError> {
+        let request = Self::request_label(start, end, page);
+        let filter = Self::filter(start, end);
+        let page_size = PAGE_SIZE.to_string();
+        let mut query: Vec<(&str, &str)> = vec![("pageSize", &page_size), ("filter", &filter)];
+        if partial {
+            query.push(("fields", FIELDS));
+            query.push(("prettyPrint", "false"));
+        }
+        if let Some(t) = page_token {
+            query.push(("pageToken", t));
+        }
+        let network = |e: reqwest::Error| ApiError::Network {
+            request: request.clone(),
+            message: e.without_url().to_string(),
+        };
+        let mut resp = self
+            .http
+            .get(format!("{}{LIST_PATH}", self.base))
+            .query(&query)
+            .bearer_auth(access_token)
+            .header(reqwest::header::ACCEPT_ENCODING, "gzip")
+            .send()
+            .await
+            .map_err(network)?;
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let gzipped = resp
+            .headers()
+            .get(reqwest::header::CONTENT_ENCODING)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
+        let mut raw = Vec::new();
+        let wire: &mut Vec<u8> = if gzipped { &mut raw } else { body };
+        wire.clear();
+        if let Some(n) = resp.content_length() {
+            wire.reserve(n.min(64 << 20) as usize);
+        }
+        while let Some(chunk) = resp.chunk().await.map_err(network)? {
+            wire.extend_from_slice(&chunk);
+        }
+        if gzipped {
+            if let Err(message) = gunzip(&raw, body, MAX_PAGE_BYTES) {
+                if status == 200 {
+                    return Err(ApiError::Malformed { request, message });
+                }
+                // An error answer is classified by its status even when its body is unreadable.
+                body.clear();
+            }
+        }
+        if status == 200 {
+            return Ok(());
+        }
+        let (reason, message) = match serde_json::from_slice::<WireError>(body) {
+            Ok(w) => {
+                let reason = w
+                    .error
+                    .details
+                    .iter()
+                    .find_map(|d| d.get("reason").and_then(|r| r.as_str()).map(str::to_string))
+                    .unwrap_or(w.error.status);
+                (reason, w.error.message)
+            }
+            Err(_) => (
+                String::new(),
+                String::from_utf8_lossy(body).chars().take(200).collect(),
+            ),
+        };
+        Err(match status {
+            401 => ApiError::Unauthorized { request },
+            429 | 500 | 502 | 503 | 504 => ApiError::Transient {
+                request,
+                status,
+                retry_after,
+                message,
+            },
+            403 => ApiError::Refused {
+                hint: hint_for(&reason),
+                request,
+                reason,
+                message,
+            },
+            400 if reason == "ACCOUNT_NOT_LINKED" || reason == "FAILED_PRECONDITION" => {
+                ApiError::Refused {
+                    hint: hint_for("ACCOUNT_NOT_LINKED"),
+                    request,
+                    reason,
+                    message,
+                }
+            }
+            _ => ApiError::Http {
+                request,
+                status,
+                message,
+            },
+        })
+    }
+}
+
+/// The most a page may inflate to: a full page of 10,000 points, pretty-printed, is about
+/// 7 MB.
+const MAX_PAGE_BYTES: u64 = 256 << 20;
+
+/// Inflates a gzip body into `out` (cleared first), refusing one that inflates past `cap`.
+fn gunzip(gz: &[u8], out: &mut Vec<u8>, cap: u64) -> Result<(), String> {
+    use std::io::Read;
+    out.clear();
+    // The trailer's last four bytes give the inflated size (mod 2^32) of the last member.
+    if let Some(t) = gz.len().checked_sub(4).map(|i| &gz[i..]) {
+        let size = u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as u64;
+        out.reserve(size.min(cap) as usize + 1);
+    }
+    let mut reader = flate2::read::MultiGzDecoder::new(gz).take(cap + 1);
+    reader
+        .read_to_end(out)
+        .map_err(|e| format!("the gzip body cannot be read: {e}"))?;
+    if out.len() as u64 > cap {
+        return Err(format!("the gzip body inflates past {cap} bytes"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_bodies_inflate_within_a_cap() {
+        use std::io::Write;
+        let page = br#"{"dataPoints": [], "nextPageToken": "t"}"#.repeat(100);
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&page).unwrap();
+        let gz = e.finish().unwrap();
+        let mut out = b"left over".to_vec();
+        gunzip(&gz, &mut out, page.len() as u64).unwrap();
+        assert_eq!(out, page);
+        let err = gunzip(&gz, &mut out, page.len() as u64 - 1).unwrap_err();
+        assert!(err.contains("inflates past"), "{err}");
+        let err = gunzip(b"\x1f\x8b\x08\x00 not gzip", &mut out, 1 << 20).unwrap_err();
+        assert!(err.contains("cannot be read"), "{err}");
+        let err = gunzip(&gz[..gz.len() / 2], &mut out, 1 << 20).unwrap_err();
+        assert!(err.contains("cannot be read"), "{err}");
+    }
+
+    #[test]
+    fn the_filter_is_the_documented_one() {
+        assert_eq!(
+            HealthApi::filter(1_795_701_600, 1_795_705_200),
+            "heart_rate.sample_time.physical_time >= \"2026-11-26T14:00:00Z\" AND heart_rate.sample_time.physical_time < \"2026-11-26T15:00:00Z\""
+        );
+    }
+}
