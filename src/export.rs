@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::model::{format_hour_local, format_utc, Hour};
 use crate::store::{Store, StoreError};
 
 /// The export's columns, in order.
@@ -28,6 +29,20 @@ pub enum ExportError {
     Store(#[from] StoreError),
 }
 
+/// One hour as a row of [`COLUMNS`]: the UTC hour start, the local one when the offset is
+/// known (else empty), the max and the sample count.
+pub fn row(account: &str, h: &Hour) -> [String; 5] {
+    [
+        account.to_string(),
+        format_utc(h.hour),
+        h.utc_offset_min
+            .map(|o| format_hour_local(h.hour, o as i64))
+            .unwrap_or_default(),
+        h.max_bpm.to_string(),
+        h.sample_count.to_string(),
+    ]
+}
+
 /// Writes the master table (or one account of it) as CSV to `w`; returns the row count.
 pub fn write_csv<W: Write>(store: &Store, account: Option<&str>, w: W) -> Result<u64, ExportError> {
     let io = |source: std::io::Error| ExportError::Io {
@@ -40,18 +55,9 @@ pub fn write_csv<W: Write>(store: &Store, account: Option<&str>, w: W) -> Result
     out.write_record(COLUMNS).map_err(|e| io(e.into()))?;
     let mut n = 0u64;
     store
-        .for_each_export_row(account, |r| {
+        .for_each_hour(account, |name, h| {
             n += 1;
-            let max = r.max_bpm.to_string();
-            let count = r.sample_count.to_string();
-            out.write_record([
-                r.account.as_str(),
-                r.hour_start_utc.as_str(),
-                r.hour_start_local.as_deref().unwrap_or(""),
-                max.as_str(),
-                count.as_str(),
-            ])
-            .map_err(std::io::Error::from)
+            out.write_record(row(name, h)).map_err(std::io::Error::from)
         })?
         .map_err(io)?;
     out.flush().map_err(io)?;

@@ -38,6 +38,18 @@ impl Sample {
     }
 }
 
+/// One hour of the master table: the UTC hour, the highest bpm and the number of samples in
+/// it, and the user's UTC offset in it when known. Store, sync, export and report all speak
+/// of hours in this one type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hour {
+    /// UTC epoch seconds of the hour start.
+    pub hour: i64,
+    pub max_bpm: i64,
+    pub sample_count: i64,
+    pub utc_offset_min: Option<i16>,
+}
+
 /// Why a heart-rate value was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BpmError {

@@ -192,7 +192,7 @@ pub fn run(settings: &Settings, args: DemoArgs) -> Result<(), Error> {
     let report_path = dir.join("report.html");
     let data = crate::report::compute(
         &settings.account,
-        store.hour_points(&settings.account, None, None)?,
+        store.hours(&settings.account, None, None)?,
     );
     let html = crate::report::render::html(&data, &crate::clock::now_rfc3339())
         .map_err(Error::Internal)?;

@@ -48,7 +48,7 @@ pub(crate) fn last_day_line(store: &Store, account: &str) -> Result<Option<Strin
         return Ok(None);
     };
     let first = last - 23 * HOUR;
-    let points = store.hour_points(account, Some(first), Some(last + HOUR))?;
+    let points = store.hours(account, Some(first), Some(last + HOUR))?;
     let mut values = vec![None; 24];
     for p in &points {
         values[((p.hour - first) / HOUR) as usize] = Some(p.max_bpm);
@@ -119,7 +119,7 @@ pub fn run(settings: &Settings, args: ReportArgs) -> Result<(), Error> {
     }
     let since = args.since.map(day_start);
     let until = args.until.map(|d| day_start(d) + DAY);
-    let hours = store.hour_points(&settings.account, since, until)?;
+    let hours = store.hours(&settings.account, since, until)?;
     let data = report::compute(&settings.account, hours);
     let mut out = std::io::stdout().lock();
     if args.terminal {

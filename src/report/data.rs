@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
+use crate::model::Hour;
 use crate::model::HOUR;
-use crate::store::HourPoint;
 
 /// A value and the hour it belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -72,7 +72,7 @@ pub struct HeatColumn {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportData {
     pub account: String,
-    pub hours: Vec<HourPoint>,
+    pub hours: Vec<Hour>,
     pub headline: Headline,
     pub days: Vec<DayStat>,
     pub weeks: Vec<WeekStat>,
@@ -86,7 +86,7 @@ pub struct ReportData {
 pub const GAPS_SHOWN: usize = 5;
 
 /// The local date and hour of day of an hour (UTC when its offset is unknown).
-pub fn local_day_hour(p: &HourPoint) -> (NaiveDate, u32) {
+pub fn local_day_hour(p: &Hour) -> (NaiveDate, u32) {
     let local = p.hour + p.utc_offset_min.unwrap_or(0) as i64 * 60;
     let dt = chrono::DateTime::from_timestamp(local, 0).expect("hours are in range");
     (dt.date_naive(), chrono::Timelike::hour(&dt))
@@ -98,7 +98,7 @@ fn mean(v: impl Iterator<Item = i64>) -> Option<f64> {
 }
 
 /// Computes the report from `hours` (oldest first).
-pub fn compute(account: &str, hours: Vec<HourPoint>) -> ReportData {
+pub fn compute(account: &str, hours: Vec<Hour>) -> ReportData {
     let headline = Headline {
         current_max: hours.last().map(|p| AtHour {
             hour: p.hour,
@@ -107,7 +107,7 @@ pub fn compute(account: &str, hours: Vec<HourPoint>) -> ReportData {
         mean_hourly_max: mean(hours.iter().map(|p| p.max_bpm)),
         highest_max: hours
             .iter()
-            .fold(None::<&HourPoint>, |best, p| match best {
+            .fold(None::<&Hour>, |best, p| match best {
                 Some(b) if b.max_bpm >= p.max_bpm => Some(b),
                 _ => Some(p),
             })
@@ -221,8 +221,8 @@ pub fn sparkline(values: &[Option<i64>]) -> String {
 mod tests {
     use super::*;
 
-    fn p(hour: i64, max: i64, off: Option<i16>) -> HourPoint {
-        HourPoint {
+    fn p(hour: i64, max: i64, off: Option<i16>) -> Hour {
+        Hour {
             hour: hour * HOUR,
             max_bpm: max,
             sample_count: 10,

@@ -1,30 +1,11 @@
-//! Local state for syncing with the remote: dirty days, merged parts, a day's samples, and
-//! merging the remote master table into the local one.
+//! Local state for syncing with the remote lake: dirty days, merged parts, a day's samples.
 
 use std::collections::HashSet;
 
 use rusqlite::params;
 
 use super::{AccountId, Result, Store, ACCOUNT_FACTOR};
-use crate::model::DAY;
-
-/// A stored sample with its device name, as the lake holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LakeSample {
-    pub ts: i64,
-    pub bpm: u16,
-    pub utc_offset_min: Option<i16>,
-    pub device: Option<String>,
-}
-
-/// One hour of the master table as the remote copy states it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MasterHour {
-    pub hour: i64,
-    pub max_bpm: i64,
-    pub sample_count: i64,
-    pub utc_offset_min: Option<i16>,
-}
+use crate::model::{Sample, DAY};
 
 impl Store {
     /// Days (epoch day numbers) of `account` whose samples may not all be in the lake.
@@ -80,7 +61,7 @@ impl Store {
     }
 
     /// The samples of one UTC day, by time.
-    pub fn day_samples(&self, account: AccountId, day: i64) -> Result<Vec<LakeSample>> {
+    pub fn day_samples(&self, account: AccountId, day: i64) -> Result<Vec<Sample>> {
         let base = account.key_base();
         let mut stmt = self.conn.prepare_cached(
             "SELECT s.key - ?1, s.bpm, s.utc_offset_min, d.name
@@ -90,51 +71,15 @@ impl Store {
         )?;
         let rows = stmt
             .query_map(params![base, day * DAY, (day + 1) * DAY], |r| {
-                Ok(LakeSample {
+                Ok(Sample {
                     ts: r.get(0)?,
                     bpm: r.get(1)?,
                     utc_offset_min: r.get(2)?,
-                    device: r.get(3)?,
+                    device: r.get::<_, Option<String>>(3)?.map(Into::into),
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
-    }
-
-    /// Merges hours from the remote master into the local one: the larger max and count
-    /// win, and a stated offset replaces the local one. Returns how many hours changed.
-    pub fn merge_master_hours(
-        &mut self,
-        account: AccountId,
-        hours: &[MasterHour],
-    ) -> Result<usize> {
-        let tx = self.begin()?;
-        let mut changed = 0;
-        {
-            let mut stmt = tx.prepare(
-                "INSERT INTO hour_max (account_id, hour, max_bpm, sample_count, utc_offset_min)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (account_id, hour) DO UPDATE
-                    SET max_bpm = max(hour_max.max_bpm, excluded.max_bpm),
-                        sample_count = max(hour_max.sample_count, excluded.sample_count),
-                        utc_offset_min = coalesce(excluded.utc_offset_min, hour_max.utc_offset_min)
-                  WHERE hour_max.max_bpm < excluded.max_bpm
-                     OR hour_max.sample_count < excluded.sample_count
-                     OR (excluded.utc_offset_min IS NOT NULL
-                         AND hour_max.utc_offset_min IS NOT excluded.utc_offset_min)",
-            )?;
-            for h in hours {
-                changed += stmt.execute(params![
-                    account.0,
-                    h.hour,
-                    h.max_bpm,
-                    h.sample_count,
-                    h.utc_offset_min
-                ])?;
-            }
-        }
-        tx.commit()?;
-        Ok(changed)
     }
 }
 

@@ -2,18 +2,19 @@
 //! rest of fitpipe uses. rusqlite lives here and nowhere else; nothing here prints.
 
 mod accounts;
-mod info;
 mod lake;
+mod master;
 mod pull;
 mod query;
 mod samples;
+mod status;
 
 pub use accounts::AccountId;
-pub use info::{AccountStatus, ExportRow, HourPoint, StoreStatus};
-pub use lake::{storable, LakeSample, MasterHour};
+pub use lake::storable;
 pub use pull::{KnownPage, Login};
 pub use query::{QueryResult, Value};
 pub use samples::{DayFile, HourRanges, InsertOutcome, SampleWriter};
+pub use status::{AccountStatus, StoreStatus};
 
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};

@@ -318,7 +318,7 @@ impl SampleWriter<'_> {
 
     /// Recomputes the touched hours, commits, and returns the hours touched.
     pub fn commit(mut self) -> Result<HourRanges> {
-        recompute_hours(&self.tx, self.account, self.touched.ranges())?;
+        super::master::recompute_hours(&self.tx, self.account, self.touched.ranges())?;
         if !self.from_remote {
             let mut mark = self.tx.prepare_cached(
                 "INSERT OR IGNORE INTO lake_dirty (account_id, day) VALUES (?1, ?2)",
@@ -368,32 +368,6 @@ fn device_id(tx: &Transaction<'_>, cache: &mut HashMap<String, i64>, name: &str)
     };
     cache.insert(name.to_string(), id);
     Ok(id)
-}
-
-/// Recomputes `hour_max` for the given hour ranges of one account, in SQL.
-///
-/// The hour's offset is one its samples carry (they agree but for the rare hour in which
-/// the user changed zone; then the larger one). Samples without an offset do not count.
-///
-/// The master table only grows: an hour already holding a larger max or count (merged from
-/// another machine's copy) keeps it, and an offset already set stays. Samples are never
-/// deleted, so a recompute from them can only raise an hour's figures.
-fn recompute_hours(tx: &Transaction<'_>, account: AccountId, ranges: &[(i64, i64)]) -> Result<()> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO hour_max (account_id, hour, max_bpm, sample_count, utc_offset_min)
-         SELECT ?1, (key - ?2) / 3600 * 3600 AS hour, max(bpm), count(*), max(utc_offset_min)
-           FROM sample
-          WHERE key >= ?2 + ?3 AND key < ?2 + ?4
-          GROUP BY hour
-          ON CONFLICT (account_id, hour) DO UPDATE
-             SET max_bpm = max(hour_max.max_bpm, excluded.max_bpm),
-                 sample_count = max(hour_max.sample_count, excluded.sample_count),
-                 utc_offset_min = coalesce(hour_max.utc_offset_min, excluded.utc_offset_min)",
-    )?;
-    for &(start, end) in ranges {
-        stmt.execute(params![account.0, account.key_base(), start, end])?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

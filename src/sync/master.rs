@@ -2,27 +2,18 @@
 //! is refused, never overwritten), merging, and writing. All pure.
 //!
 //! The merge keeps, for every (account, hour) on either side, the larger max and the larger
-//! sample count, and of the two local times the non-empty one, or the larger when both are
-//! set. Each of these is a maximum over a total order, so the merge is commutative,
-//! associative and idempotent, and any number of machines converge.
+//! sample count, and of the two UTC offsets (the local times) the known one, or the larger
+//! when both are known. Each of these is a maximum over a total order, so the merge is
+//! commutative, associative and idempotent, and any number of machines converge.
 
 use std::collections::BTreeMap;
 
 use crate::export::COLUMNS;
 use crate::formats;
-use crate::model::{validate_account_name, MAX_BPM, MIN_BPM};
+use crate::model::{validate_account_name, Hour, MAX_BPM, MIN_BPM};
 
-/// One hour's figures.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    pub max_bpm: i64,
-    pub sample_count: i64,
-    /// RFC 3339 local hour start, or empty when unknown.
-    pub local: String,
-}
-
-/// (account, hour_start_utc) -> figures, in export order.
-pub type Master = BTreeMap<(String, String), Entry>;
+/// (account, UTC hour start) -> the hour, in export order.
+pub type Master = BTreeMap<(String, i64), Hour>;
 
 /// Parses the master CSV. Any deviation from the format fitpipe writes is an error naming
 /// the line.
@@ -31,16 +22,22 @@ pub fn parse(bytes: &[u8]) -> Result<Master, String> {
     super::strict_csv(bytes, &COLUMNS, |line, rec| {
         let (account, hour, local) = (&rec[0], &rec[1], &rec[2]);
         validate_account_name(account).map_err(|e| format!("line {line}: {e}"))?;
-        if formats::utc_hour(hour).is_none() {
+        let Some(hour_epoch) = formats::utc_hour(hour) else {
             return Err(format!(
                 "line {line}: hour_start_utc {hour:?} is not YYYY-MM-DDTHH:00:00Z"
             ));
-        }
-        if !local.is_empty() && formats::rfc3339(local).is_none() {
-            return Err(format!(
-                "line {line}: hour_start_local {local:?} is not RFC 3339"
-            ));
-        }
+        };
+        let utc_offset_min = match local {
+            "" => None,
+            local => match formats::rfc3339(local) {
+                Some((_, off)) => Some(off),
+                None => {
+                    return Err(format!(
+                        "line {line}: hour_start_local {local:?} is not RFC 3339"
+                    ))
+                }
+            },
+        };
         let max: i64 = rec[3]
             .parse()
             .map_err(|_| format!("line {line}: max_bpm {:?} is not an integer", &rec[3]))?;
@@ -55,7 +52,7 @@ pub fn parse(bytes: &[u8]) -> Result<Master, String> {
         if count < 1 {
             return Err(format!("line {line}: sample_count {count} is below 1"));
         }
-        let key = (account.to_string(), hour.to_string());
+        let key = (account.to_string(), hour_epoch);
         if out.contains_key(&key) {
             return Err(format!(
                 "line {line}: hour {hour} of account {account} appears twice"
@@ -63,10 +60,11 @@ pub fn parse(bytes: &[u8]) -> Result<Master, String> {
         }
         out.insert(
             key,
-            Entry {
+            Hour {
+                hour: hour_epoch,
                 max_bpm: max,
                 sample_count: count,
-                local: local.to_string(),
+                utc_offset_min,
             },
         );
         Ok(())
@@ -80,24 +78,20 @@ pub fn write(m: &Master) -> Vec<u8> {
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
     w.write_record(COLUMNS).expect("writing to memory");
-    for ((account, hour), e) in m {
-        w.write_record([
-            account.as_str(),
-            hour,
-            &e.local,
-            &e.max_bpm.to_string(),
-            &e.sample_count.to_string(),
-        ])
-        .expect("writing to memory");
+    for ((account, _), h) in m {
+        w.write_record(crate::export::row(account, h))
+            .expect("writing to memory");
     }
     w.into_inner().expect("writing to memory")
 }
 
-fn merge_entry(a: &Entry, b: &Entry) -> Entry {
-    Entry {
+fn merge_hour(a: &Hour, b: &Hour) -> Hour {
+    Hour {
+        hour: a.hour,
         max_bpm: a.max_bpm.max(b.max_bpm),
         sample_count: a.sample_count.max(b.sample_count),
-        local: a.local.clone().max(b.local.clone()),
+        // `None` orders below every offset.
+        utc_offset_min: a.utc_offset_min.max(b.utc_offset_min),
     }
 }
 
@@ -115,16 +109,16 @@ pub fn merge(a: &Master, b: &Master) -> Master {
         out.push(match order {
             std::cmp::Ordering::Less => ia
                 .next()
-                .map(|(k, e)| (k.clone(), e.clone()))
+                .map(|(k, e)| (k.clone(), *e))
                 .expect("peeked"),
             std::cmp::Ordering::Greater => ib
                 .next()
-                .map(|(k, e)| (k.clone(), e.clone()))
+                .map(|(k, e)| (k.clone(), *e))
                 .expect("peeked"),
             std::cmp::Ordering::Equal => {
                 let (k, ea) = ia.next().expect("peeked");
                 let (_, eb) = ib.next().expect("peeked");
-                (k.clone(), merge_entry(ea, eb))
+                (k.clone(), merge_hour(ea, eb))
             }
         });
     }
@@ -136,15 +130,19 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// Hours of 2025-01-01 given as they are written: (account, hour of day, max, count,
+    /// local start or "").
     fn m(rows: &[(&str, u32, i64, i64, &str)]) -> Master {
         rows.iter()
             .map(|(a, h, mx, c, l)| {
+                let hour = formats::utc_hour(&format!("2025-01-01T{h:02}:00:00Z")).unwrap();
                 (
-                    (a.to_string(), format!("2025-01-01T{h:02}:00:00Z")),
-                    Entry {
+                    (a.to_string(), hour),
+                    Hour {
+                        hour,
                         max_bpm: *mx,
                         sample_count: *c,
-                        local: l.to_string(),
+                        utc_offset_min: formats::rfc3339(l).map(|(_, off)| off),
                     },
                 )
             })
@@ -194,18 +192,17 @@ mod tests {
     fn arb_master() -> impl Strategy<Value = Master> {
         proptest::collection::vec((0..2usize, 0..6u32, 40..200i64, 1..50i64, 0..3usize), 0..12)
             .prop_map(|v| {
-                let locals = ["", "2025-01-01T00:00:00+01:00", "2025-01-01T00:00:00+02:00"];
+                let offsets = [None, Some(60), Some(120)];
                 v.into_iter()
                     .map(|(a, h, mx, c, l)| {
+                        let hour = 1_735_689_600 + h as i64 * 3600;
                         (
-                            (
-                                ["a", "b"][a].to_string(),
-                                format!("2025-01-01T{h:02}:00:00Z"),
-                            ),
-                            Entry {
+                            (["a", "b"][a].to_string(), hour),
+                            Hour {
+                                hour,
                                 max_bpm: mx,
                                 sample_count: c,
-                                local: locals[l].to_string(),
+                                utc_offset_min: offsets[l],
                             },
                         )
                     })

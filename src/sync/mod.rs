@@ -15,9 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use remote::{Concurrency, Remote};
 
-use crate::formats;
-use crate::model::{validate_account_name, HOUR};
-use crate::store::{AccountId, LakeSample, MasterHour, Store, StoreError};
+use crate::model::{validate_account_name, Hour, Sample};
+use crate::store::{AccountId, Store, StoreError};
 
 /// Why the remote refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,18 +120,11 @@ const STALE_LOCK_MINUTES: i64 = 10;
 pub fn local_master(store: &Store) -> Result<master::Master, StoreError> {
     let mut m = master::Master::new();
     store
-        .for_each_export_row(None, |r| {
-            m.insert(
-                (r.account, r.hour_start_utc),
-                master::Entry {
-                    max_bpm: r.max_bpm,
-                    sample_count: r.sample_count,
-                    local: r.hour_start_local.unwrap_or_default(),
-                },
-            );
-            Ok(())
+        .for_each_hour(None, |account, h| {
+            m.insert((account.to_string(), h.hour), *h);
+            Ok::<_, std::convert::Infallible>(())
         })?
-        .map_err(|e| StoreError::Query(e.to_string()))?;
+        .unwrap_or_else(|never| match never {});
     Ok(m)
 }
 
@@ -189,7 +181,7 @@ async fn sync_lake(
         None => Default::default(),
     };
     let fetch = plan::parts_to_fetch(listing, &known, &dirty);
-    let mut fetched: BTreeMap<String, Vec<LakeSample>> = BTreeMap::new();
+    let mut fetched: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
     for name in &fetch {
         let bytes = remote.get(name).await?;
         let samples = plan::parse_part(&bytes).map_err(|message| SyncError::Corrupt {
@@ -211,16 +203,7 @@ async fn sync_lake(
         if let (Some(id), false) = (id, opts.dry_run) {
             let mut w = store.sample_writer_from_remote(id)?;
             for p in &new_parts {
-                let samples: Vec<crate::model::Sample> = fetched[*p]
-                    .iter()
-                    .map(|s| crate::model::Sample {
-                        ts: s.ts,
-                        bpm: s.bpm,
-                        utc_offset_min: s.utc_offset_min,
-                        device: s.device.as_deref().map(Into::into),
-                    })
-                    .collect();
-                w.insert_many(&samples, |_, o| {
+                w.insert_many(&fetched[*p], |_, o| {
                     if o? == crate::store::InsertOutcome::New {
                         report.samples_from_remote += 1;
                     }
@@ -238,7 +221,7 @@ async fn sync_lake(
     };
     let by_day = plan::parts_by_day(&fetch);
     for day in dirty {
-        let remote_samples: Vec<LakeSample> = by_day
+        let remote_samples: Vec<Sample> = by_day
             .get(&day)
             .into_iter()
             .flatten()
@@ -324,23 +307,11 @@ async fn reconcile_master_locked(
         report.master_hours = merged.len();
 
         // Hours the remote adds or raises go into the local master table.
-        let mut updates: BTreeMap<String, Vec<MasterHour>> = BTreeMap::new();
-        for ((account, hour), e) in &merged {
-            if ours.get(&(account.clone(), hour.clone())) == Some(e) {
-                continue;
+        let mut updates: BTreeMap<String, Vec<Hour>> = BTreeMap::new();
+        for (key, h) in &merged {
+            if ours.get(key) != Some(h) {
+                updates.entry(key.0.clone()).or_default().push(*h);
             }
-            let Some(h) = formats::utc_hour(hour) else {
-                continue;
-            };
-            updates
-                .entry(account.clone())
-                .or_default()
-                .push(MasterHour {
-                    hour: h - h.rem_euclid(HOUR),
-                    max_bpm: e.max_bpm,
-                    sample_count: e.sample_count,
-                    utc_offset_min: formats::rfc3339(&e.local).map(|(_, off)| off),
-                });
         }
         let n: usize = updates.values().map(Vec::len).sum();
         if n > 0 && attempt == 1 {

@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
 use super::layout;
+use crate::model::Sample;
 use crate::model::DAY;
-use crate::store::LakeSample;
 
 /// The columns of a part file.
 pub const PART_COLUMNS: [&str; 5] = ["ts", "time_utc", "bpm", "utc_offset_min", "device"];
@@ -47,8 +47,8 @@ pub fn parts_to_fetch(
 }
 
 /// Writes samples as a part file, sorted by time.
-pub fn write_part(samples: &[LakeSample]) -> Vec<u8> {
-    let mut sorted: Vec<&LakeSample> = samples.iter().collect();
+pub fn write_part(samples: &[Sample]) -> Vec<u8> {
+    let mut sorted: Vec<&Sample> = samples.iter().collect();
     sorted.sort_by_key(|s| s.ts);
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
@@ -60,7 +60,7 @@ pub fn write_part(samples: &[LakeSample]) -> Vec<u8> {
             crate::model::format_utc(s.ts),
             s.bpm.to_string(),
             s.utc_offset_min.map(|o| o.to_string()).unwrap_or_default(),
-            s.device.clone().unwrap_or_default(),
+            s.device.as_deref().unwrap_or_default().to_string(),
         ])
         .expect("writing to memory");
     }
@@ -68,7 +68,7 @@ pub fn write_part(samples: &[LakeSample]) -> Vec<u8> {
 }
 
 /// Reads a part file strictly; an error names the line.
-pub fn parse_part(bytes: &[u8]) -> Result<Vec<LakeSample>, String> {
+pub fn parse_part(bytes: &[u8]) -> Result<Vec<Sample>, String> {
     let mut out = Vec::new();
     super::strict_csv(bytes, &PART_COLUMNS, |line, rec| {
         let ts: i64 = rec[0]
@@ -85,8 +85,8 @@ pub fn parse_part(bytes: &[u8]) -> Result<Vec<LakeSample>, String> {
                     .map_err(|_| format!("line {line}: utc_offset_min {o:?} is not an integer"))?,
             ),
         };
-        let device = (!rec[4].is_empty()).then(|| rec[4].to_string());
-        out.push(LakeSample {
+        let device = (!rec[4].is_empty()).then(|| rec[4].into());
+        out.push(Sample {
             ts,
             bpm,
             utc_offset_min,
@@ -102,11 +102,11 @@ pub fn parse_part(bytes: &[u8]) -> Result<Vec<LakeSample>, String> {
 pub fn day_upload(
     account: &str,
     day: i64,
-    local: &[LakeSample],
-    remote: &[LakeSample],
+    local: &[Sample],
+    remote: &[Sample],
 ) -> Option<(String, Vec<u8>)> {
     let held: HashSet<i64> = remote.iter().map(|s| s.ts).collect();
-    let missing: Vec<LakeSample> = local
+    let missing: Vec<Sample> = local
         .iter()
         .filter(|s| !held.contains(&s.ts))
         .cloned()
@@ -135,8 +135,8 @@ pub fn parts_by_day(names: &[String]) -> BTreeMap<i64, Vec<String>> {
 mod tests {
     use super::*;
 
-    fn s(ts: i64, bpm: u16) -> LakeSample {
-        LakeSample {
+    fn s(ts: i64, bpm: u16) -> Sample {
+        Sample {
             ts,
             bpm,
             utc_offset_min: None,
@@ -189,7 +189,7 @@ mod tests {
         let day = 20_000;
         let t = day * DAY;
         // (local, remote) -> instants uploaded
-        type Case = (Vec<LakeSample>, Vec<LakeSample>, Option<Vec<i64>>);
+        type Case = (Vec<Sample>, Vec<Sample>, Option<Vec<i64>>);
         let cases: Vec<Case> = vec![
             (vec![], vec![], None),
             (vec![s(t, 60)], vec![], Some(vec![t])),
@@ -226,7 +226,7 @@ mod tests {
     #[test]
     fn parts_round_trip_and_refuse_garbage() {
         let v = vec![
-            LakeSample {
+            Sample {
                 ts: 100,
                 bpm: 70,
                 utc_offset_min: Some(-300),

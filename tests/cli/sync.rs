@@ -151,7 +151,12 @@ fn reference(
 
 fn figures(m: &master::Master) -> BTreeMap<(String, String), (i64, i64)> {
     m.iter()
-        .map(|(k, e)| (k.clone(), (e.max_bpm, e.sample_count)))
+        .map(|((account, hour), e)| {
+            (
+                (account.clone(), fitpipe::model::format_utc(*hour)),
+                (e.max_bpm, e.sample_count),
+            )
+        })
         .collect()
 }
 
@@ -505,10 +510,16 @@ async fn the_wire_carries_generation_conditions() {
     );
     let m = master::parse(&st.objects["hourly_max.csv"].0).unwrap();
     assert!(
-        m.contains_key(&("other".to_string(), "2025-01-01T00:00:00Z".to_string())),
+        m.contains_key(&(
+            "other".to_string(),
+            fitpipe::formats::utc_hour("2025-01-01T00:00:00Z").unwrap()
+        )),
         "the other machine's hour survived"
     );
-    assert!(m.contains_key(&("me".to_string(), "2025-01-01T04:00:00Z".to_string())));
+    assert!(m.contains_key(&(
+        "me".to_string(),
+        fitpipe::formats::utc_hour("2025-01-01T04:00:00Z").unwrap()
+    )));
 }
 
 mod cli {
