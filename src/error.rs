@@ -24,9 +24,44 @@
 
 use std::fmt;
 
+use crate::auth::AuthError;
+use crate::config::ConfigError;
 use crate::export::ExportError;
+use crate::health_api::ApiError;
 use crate::import::ImportError;
+use crate::pull::PullError;
 use crate::store::StoreError;
+use crate::sync::{RemoteFailure, SyncError};
+
+/// The process exit codes, named (the table above).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExitCode {
+    Success = 0,
+    Internal = 1,
+    Usage = 2,
+    InputRejected = 3,
+    Input = 4,
+    Database = 5,
+    Busy = 6,
+    Query = 7,
+    Output = 8,
+    Locked = 9,
+    Remote = 10,
+    RemoteCorrupt = 11,
+    Config = 12,
+    LoginNeeded = 13,
+    ApiRefused = 14,
+    ApiFailed = 15,
+    NeedsAttention = 16,
+    Service = 17,
+    Interrupted = 130,
+}
+
+impl From<ExitCode> for i32 {
+    fn from(c: ExitCode) -> i32 {
+        c as i32
+    }
+}
 
 /// A failure reported to the user.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -71,26 +106,26 @@ pub enum Error {
 
 impl Error {
     /// The process exit code for this error.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Internal(_) => 1,
-            Error::Usage(_) => 2,
-            Error::InputRejected { .. } => 3,
-            Error::Input(_) => 4,
-            Error::Database(_) => 5,
-            Error::Busy(_) => 6,
-            Error::Query(_) => 7,
-            Error::Output(_) => 8,
-            Error::Locked(_) => 9,
-            Error::Remote(..) => 10,
-            Error::RemoteCorrupt(_) => 11,
-            Error::Config(_) => 12,
-            Error::LoginNeeded(_) => 13,
-            Error::ApiRefused(..) => 14,
-            Error::ApiFailed(_) => 15,
-            Error::NeedsAttention(_) => 16,
-            Error::Service(_) => 17,
-            Error::Interrupted(_) => 130,
+            Error::Internal(_) => ExitCode::Internal,
+            Error::Usage(_) => ExitCode::Usage,
+            Error::InputRejected { .. } => ExitCode::InputRejected,
+            Error::Input(_) => ExitCode::Input,
+            Error::Database(_) => ExitCode::Database,
+            Error::Busy(_) => ExitCode::Busy,
+            Error::Query(_) => ExitCode::Query,
+            Error::Output(_) => ExitCode::Output,
+            Error::Locked(_) => ExitCode::Locked,
+            Error::Remote(..) => ExitCode::Remote,
+            Error::RemoteCorrupt(_) => ExitCode::RemoteCorrupt,
+            Error::Config(_) => ExitCode::Config,
+            Error::LoginNeeded(_) => ExitCode::LoginNeeded,
+            Error::ApiRefused(..) => ExitCode::ApiRefused,
+            Error::ApiFailed(_) => ExitCode::ApiFailed,
+            Error::NeedsAttention(_) => ExitCode::NeedsAttention,
+            Error::Service(_) => ExitCode::Service,
+            Error::Interrupted(_) => ExitCode::Interrupted,
         }
     }
 
@@ -152,6 +187,99 @@ impl From<StoreError> for Error {
     }
 }
 
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        match e {
+            ConfigError::Usage(m) => Error::Usage(m),
+            other => Error::Config(other.to_string()),
+        }
+    }
+}
+
+impl From<AuthError> for Error {
+    fn from(e: AuthError) -> Self {
+        let m = e.to_string();
+        match e {
+            AuthError::NoClient | AuthError::BadUrl { .. } => Error::Config(m),
+            AuthError::NotLoggedIn(_) | AuthError::InvalidGrant { .. } => Error::LoginNeeded(m),
+            AuthError::Login(_) => Error::LoginNeeded(m),
+            AuthError::TokenEndpoint(_) => Error::ApiFailed(m),
+            AuthError::Keyring(_) | AuthError::TokenFile { .. } => Error::Config(m),
+        }
+    }
+}
+
+impl From<PullError> for Error {
+    fn from(e: PullError) -> Self {
+        let m = e.to_string();
+        match e {
+            PullError::Auth(a) => a.into(),
+            PullError::Api(ApiError::Refused { status, reason, .. }) => {
+                Error::ApiRefused(m, api_hint(status, &reason))
+            }
+            PullError::Api(ApiError::Unauthorized { .. }) => Error::LoginNeeded(m),
+            PullError::Api(_) | PullError::GaveUp { .. } => Error::ApiFailed(m),
+            PullError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// What the user can do about each documented refusal of the Google Health API.
+fn api_hint(status: u16, reason: &str) -> &'static str {
+    if status == 400 {
+        // A 400 refusal is the account's missing Google Health profile (see the client).
+        return api_hint(403, "ACCOUNT_NOT_LINKED");
+    }
+    match reason {
+        "ACCESS_TOKEN_SCOPE_INSUFFICIENT" | "MISSING_OAUTH_SCOPE" => {
+            "the heart-rate scope was not granted: run `fitpipe auth login` and allow access to heart rate"
+        }
+        "DISALLOWED_OAUTH_SCOPES" => {
+            "register the scope .../auth/googlehealth.health_metrics_and_measurements.readonly on your consent screen's Data Access page (Google Auth Platform), then run `fitpipe auth login`"
+        }
+        "API_PRIVATE_PREVIEW_ACCESS_DENIED" => {
+            "Google has not admitted your Cloud project to the Google Health API; this cannot be fixed on this machine: ask Google for access, and meanwhile import Takeout exports with `fitpipe import`"
+        }
+        "SERVICE_DISABLED" => {
+            "enable the Google Health API in your Cloud project (APIs & Services > Library), wait a few minutes, then sync again"
+        }
+        "ACCOUNT_NOT_LINKED" => {
+            "this Google account has no Google Health (Fitbit) profile: set one up in the Fitbit app, then sync again"
+        }
+        "RESOURCE_PERMISSION_DENIED" | "DATA_ACCESS_DENIED" => {
+            "remove fitpipe's access at myaccount.google.com/connections, then run `fitpipe auth login` again"
+        }
+        _ => "check the Google Cloud project's setup (README: creating the OAuth client), then run `fitpipe auth login`",
+    }
+}
+
+impl From<SyncError> for Error {
+    fn from(e: SyncError) -> Self {
+        let msg = e.to_string();
+        match e {
+            SyncError::Remote { kind, .. } => Error::Remote(
+                msg,
+                match kind {
+                    RemoteFailure::Permission => {
+                        "give the account fitpipe uses object access on the bucket (roles/storage.objectAdmin; terraform/ sets this up), or check the folder's permissions"
+                    }
+                    RemoteFailure::Credentials => {
+                        "set GOOGLE_APPLICATION_CREDENTIALS to a service-account key, set remote.service_account_key, or run `gcloud auth application-default login`"
+                    }
+                    RemoteFailure::Missing => {
+                        "check the bucket name in remote.url and that the bucket exists (terraform/ creates it)"
+                    }
+                    RemoteFailure::Other => "check the network and remote.url, then run the sync again; re-running is safe",
+                },
+            ),
+            SyncError::Corrupt { .. } => Error::RemoteCorrupt(msg),
+            SyncError::Contention { .. } => Error::Remote(msg, "run the sync again; re-running is safe"),
+            SyncError::LockHeld { .. } => Error::Locked(msg),
+            SyncError::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<ImportError> for Error {
     fn from(e: ImportError) -> Self {
         match e {
@@ -209,7 +337,7 @@ mod tests {
             Error::Service(String::new()),
             Error::Interrupted(String::new()),
         ];
-        let mut codes: Vec<i32> = all.iter().map(Error::exit_code).collect();
+        let mut codes: Vec<ExitCode> = all.iter().map(Error::exit_code).collect();
         codes.sort();
         codes.dedup();
         assert_eq!(codes.len(), all.len());

@@ -5,7 +5,7 @@ use std::io::Write;
 use clap::{Args, Subcommand};
 
 use super::output::io_err;
-use crate::auth::{AuthError, FileTokenStore, KeyringTokenStore, OAuth, TokenStore};
+use crate::auth::{FileTokenStore, KeyringTokenStore, OAuth, TokenStore};
 use crate::config::{Settings, TokenStoreKind};
 use crate::error::Error;
 use crate::store::Store;
@@ -32,19 +32,6 @@ pub struct StatusArgs {
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,
-}
-
-impl From<AuthError> for Error {
-    fn from(e: AuthError) -> Self {
-        let m = e.to_string();
-        match e {
-            AuthError::NoClient | AuthError::BadUrl { .. } => Error::Config(m),
-            AuthError::NotLoggedIn(_) | AuthError::InvalidGrant { .. } => Error::LoginNeeded(m),
-            AuthError::Login(_) => Error::LoginNeeded(m),
-            AuthError::TokenEndpoint(_) => Error::ApiFailed(m),
-            AuthError::Keyring(_) | AuthError::TokenFile { .. } => Error::Config(m),
-        }
-    }
 }
 
 /// The token store the settings choose.

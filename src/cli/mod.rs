@@ -120,7 +120,7 @@ pub fn main() -> i32 {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("{}", Report(&e));
-            e.exit_code()
+            e.exit_code().into()
         }
     }
 }

@@ -9,10 +9,10 @@ use crate::auth::OAuth;
 use crate::config::Settings;
 use crate::error::Error;
 use crate::formats;
-use crate::health_api::{ApiError, HealthApi};
+use crate::health_api::HealthApi;
 use crate::pull::{self, PullError, PullReport, Puller};
 use crate::store::Store;
-use crate::sync::{self, Remote, RemoteFailure, SyncError, SyncOptions, SyncReport};
+use crate::sync::{self, Remote, SyncOptions, SyncReport};
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
@@ -46,19 +46,6 @@ fn parse_since(s: &str) -> Result<i64, String> {
     formats::rfc3339(s)
         .map(|(ts, _)| ts)
         .ok_or_else(|| format!("{s:?} is neither YYYY-MM-DD nor an RFC 3339 time"))
-}
-
-impl From<PullError> for Error {
-    fn from(e: PullError) -> Self {
-        let m = e.to_string();
-        match e {
-            PullError::Auth(a) => a.into(),
-            PullError::Api(ApiError::Refused { hint, .. }) => Error::ApiRefused(m, hint),
-            PullError::Api(ApiError::Unauthorized { .. }) => Error::LoginNeeded(m),
-            PullError::Api(_) | PullError::GaveUp { .. } => Error::ApiFailed(m),
-            PullError::Store(s) => s.into(),
-        }
-    }
 }
 
 /// The pull stage: every logged-in account, from its cursor (or `since`) to now.
@@ -140,33 +127,6 @@ fn pull_stage(
         reports.push(r);
     }
     Ok(reports)
-}
-
-impl From<SyncError> for Error {
-    fn from(e: SyncError) -> Self {
-        let msg = e.to_string();
-        match e {
-            SyncError::Remote { kind, .. } => Error::Remote(
-                msg,
-                match kind {
-                    RemoteFailure::Permission => {
-                        "give the account fitpipe uses object access on the bucket (roles/storage.objectAdmin; terraform/ sets this up), or check the folder's permissions"
-                    }
-                    RemoteFailure::Credentials => {
-                        "set GOOGLE_APPLICATION_CREDENTIALS to a service-account key, set remote.service_account_key, or run `gcloud auth application-default login`"
-                    }
-                    RemoteFailure::Missing => {
-                        "check the bucket name in remote.url and that the bucket exists (terraform/ creates it)"
-                    }
-                    RemoteFailure::Other => "check the network and remote.url, then run the sync again; re-running is safe",
-                },
-            ),
-            SyncError::Corrupt { .. } => Error::RemoteCorrupt(msg),
-            SyncError::Contention { .. } => Error::Remote(msg, "run the sync again; re-running is safe"),
-            SyncError::LockHeld { .. } => Error::Locked(msg),
-            SyncError::Store(s) => s.into(),
-        }
-    }
 }
 
 /// Holds the per-database sync lock for as long as it lives.

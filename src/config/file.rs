@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::ConfigError;
+
 /// The commented example configuration (`fitpipe config default`).
 pub const EXAMPLE: &str = include_str!("../../packaging/config.toml");
 
@@ -50,13 +52,19 @@ pub struct RawRemote {
 }
 
 /// Reads `path`; a missing file is an empty configuration only when `must_exist` is false.
-pub fn load(path: &Path, must_exist: bool) -> Result<RawConfig, String> {
+pub fn load(path: &Path, must_exist: bool) -> Result<RawConfig, ConfigError> {
     match std::fs::read_to_string(path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display())),
+        Ok(text) => toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_path_buf(),
+            source,
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
             Ok(RawConfig::default())
         }
-        Err(e) => Err(format!("read {}: {e}", path.display())),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 

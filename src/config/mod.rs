@@ -11,8 +11,30 @@ pub mod file;
 
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
 use crate::model::validate_account_name;
+
+/// Why the settings cannot be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+    /// A value in the file (or the flag or variable that overrides it) is not valid.
+    #[error("{0}")]
+    Invalid(String),
+    /// What was typed on the command line is not valid.
+    #[error("{0}")]
+    Usage(String),
+}
 
 /// Where `fitpipe sync` keeps its copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,9 +157,9 @@ pub struct Env {
     pub google_client_secret: Option<String>,
 }
 
-fn project_dirs() -> Result<directories::ProjectDirs, Error> {
+fn project_dirs() -> Result<directories::ProjectDirs, ConfigError> {
     directories::ProjectDirs::from("", "", "fitpipe").ok_or_else(|| {
-        Error::Usage("no home folder found; give --db PATH and --config PATH".into())
+        ConfigError::Usage("no home folder found; give --db PATH and --config PATH".into())
     })
 }
 
@@ -147,20 +169,20 @@ fn absolute(p: &Path) -> PathBuf {
 
 impl Settings {
     /// Resolves the settings from flags, the config file and the environment.
-    pub fn resolve(flags: &Flags, env: &Env) -> Result<Settings, Error> {
-        validate_account_name(&flags.account).map_err(Error::Usage)?;
+    pub fn resolve(flags: &Flags, env: &Env) -> Result<Settings, ConfigError> {
+        validate_account_name(&flags.account).map_err(ConfigError::Usage)?;
         let dirs = project_dirs();
         let (config_file, must_exist) = match &flags.config {
             Some(p) => (absolute(p), true),
             None => (
                 dirs.as_ref()
-                    .map_err(Clone::clone)?
+                    .map_err(|e| ConfigError::Usage(e.to_string()))?
                     .config_dir()
                     .join("config.toml"),
                 false,
             ),
         };
-        let raw = file::load(&config_file, must_exist).map_err(Error::Config)?;
+        let raw = file::load(&config_file, must_exist)?;
         let config_found = config_file.exists();
 
         let (data_dir, db) = match flags.db.as_ref().or(raw.db.as_ref()) {
@@ -182,7 +204,7 @@ impl Settings {
         let remote = match flags.remote_url.as_ref().or(raw.remote.url.as_ref()) {
             None => None,
             Some(url) => {
-                let url = RemoteUrl::parse(url).map_err(Error::Config)?;
+                let url = RemoteUrl::parse(url).map_err(ConfigError::Invalid)?;
                 let emulator = env.storage_emulator_host.as_ref().map(|h| {
                     if h.starts_with("http://") || h.starts_with("https://") {
                         h.trim_end_matches('/').to_string()
@@ -211,7 +233,7 @@ impl Settings {
             None | Some("keyring") => TokenStoreKind::Keyring,
             Some("file") => TokenStoreKind::File,
             Some(other) => {
-                return Err(Error::Config(format!(
+                return Err(ConfigError::Invalid(format!(
                     "{}: google.token_store must be \"keyring\" or \"file\", not {other:?}",
                     config_file.display()
                 )))
@@ -343,7 +365,7 @@ mod tests {
         };
         assert!(matches!(
             Settings::resolve(&flags, &Env::default()),
-            Err(Error::Config(_))
+            Err(ConfigError::Read { .. })
         ));
     }
 }

@@ -21,9 +21,9 @@ pub enum ApiError {
     #[error("{request}: Google Health API refused: {message} [{reason}]")]
     Refused {
         request: String,
+        status: u16,
         reason: String,
         message: String,
-        hint: &'static str,
     },
     #[error("{request}: HTTP {status}: {message}")]
     Transient {
@@ -88,31 +88,6 @@ struct WireErrorBody {
     status: String,
     #[serde(default)]
     details: Vec<serde_json::Value>,
-}
-
-/// What the user can do about each documented refusal.
-pub fn hint_for(reason: &str) -> &'static str {
-    match reason {
-        "ACCESS_TOKEN_SCOPE_INSUFFICIENT" | "MISSING_OAUTH_SCOPE" => {
-            "the heart-rate scope was not granted: run `fitpipe auth login` and allow access to heart rate"
-        }
-        "DISALLOWED_OAUTH_SCOPES" => {
-            "register the scope .../auth/googlehealth.health_metrics_and_measurements.readonly on your consent screen's Data Access page (Google Auth Platform), then run `fitpipe auth login`"
-        }
-        "API_PRIVATE_PREVIEW_ACCESS_DENIED" => {
-            "Google has not admitted your Cloud project to the Google Health API; this cannot be fixed on this machine: ask Google for access, and meanwhile import Takeout exports with `fitpipe import`"
-        }
-        "SERVICE_DISABLED" => {
-            "enable the Google Health API in your Cloud project (APIs & Services > Library), wait a few minutes, then sync again"
-        }
-        "ACCOUNT_NOT_LINKED" => {
-            "this Google account has no Google Health (Fitbit) profile: set one up in the Fitbit app, then sync again"
-        }
-        "RESOURCE_PERMISSION_DENIED" | "DATA_ACCESS_DENIED" => {
-            "remove fitpipe's access at myaccount.google.com/connections, then run `fitpipe auth login` again"
-        }
-        _ => "check the Google Cloud project's setup (README: creating the OAuth client), then run `fitpipe auth login`",
-    }
 }
 
 /// The client.
@@ -283,15 +258,15 @@ impl HealthApi {
                 message,
             },
             403 => ApiError::Refused {
-                hint: hint_for(&reason),
                 request,
+                status,
                 reason,
                 message,
             },
             400 if reason == "ACCOUNT_NOT_LINKED" || reason == "FAILED_PRECONDITION" => {
                 ApiError::Refused {
-                    hint: hint_for("ACCOUNT_NOT_LINKED"),
                     request,
+                    status,
                     reason,
                     message,
                 }

@@ -107,14 +107,8 @@ pub fn merge(a: &Master, b: &Master) -> Master {
             (Some((ka, _)), Some((kb, _))) => ka.cmp(kb),
         };
         out.push(match order {
-            std::cmp::Ordering::Less => ia
-                .next()
-                .map(|(k, e)| (k.clone(), *e))
-                .expect("peeked"),
-            std::cmp::Ordering::Greater => ib
-                .next()
-                .map(|(k, e)| (k.clone(), *e))
-                .expect("peeked"),
+            std::cmp::Ordering::Less => ia.next().map(|(k, e)| (k.clone(), *e)).expect("peeked"),
+            std::cmp::Ordering::Greater => ib.next().map(|(k, e)| (k.clone(), *e)).expect("peeked"),
             std::cmp::Ordering::Equal => {
                 let (k, ea) = ia.next().expect("peeked");
                 let (_, eb) = ib.next().expect("peeked");

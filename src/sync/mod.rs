@@ -29,12 +29,13 @@ pub enum RemoteFailure {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
-    #[error("could not {op} {object}: {message}")]
+    #[error("could not {op} {object}: {source}")]
     Remote {
         op: String,
         object: String,
-        message: String,
         kind: RemoteFailure,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     #[error("remote object {object} is not valid: {message}")]
     Corrupt { object: String, message: String },

@@ -10,7 +10,7 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 
 use super::layout;
-use super::SyncError;
+use super::{RemoteFailure, SyncError};
 use crate::config::{RemoteSettings, RemoteUrl};
 
 /// How the master table is updated without losing a concurrent writer's hours.
@@ -42,27 +42,36 @@ fn remote_err(op: &str, what: &str, e: object_store::Error) -> SyncError {
     SyncError::Remote {
         op: op.to_string(),
         object: what.to_string(),
-        message: e.to_string(),
-        kind: match &e {
-            object_store::Error::PermissionDenied { .. } => super::RemoteFailure::Permission,
-            object_store::Error::Unauthenticated { .. } => super::RemoteFailure::Credentials,
-            object_store::Error::NotFound { .. } => super::RemoteFailure::Missing,
-            _ => {
-                let m = e.to_string();
-                if m.contains("403") {
-                    super::RemoteFailure::Permission
-                } else if m.contains("401") || m.to_lowercase().contains("credential") {
-                    super::RemoteFailure::Credentials
-                } else if m.contains("404")
-                    || m.contains("NoSuchBucket")
-                    || m.contains("no bucket named")
-                {
-                    super::RemoteFailure::Missing
-                } else {
-                    super::RemoteFailure::Other
-                }
-            }
-        },
+        kind: failure_of(&e),
+        source: Box::new(e),
+    }
+}
+
+/// Why object_store failed, from its error kinds.
+fn failure_of(e: &object_store::Error) -> RemoteFailure {
+    match e {
+        object_store::Error::PermissionDenied { .. } => RemoteFailure::Permission,
+        object_store::Error::Unauthenticated { .. } => RemoteFailure::Credentials,
+        object_store::Error::NotFound { .. } => RemoteFailure::Missing,
+        object_store::Error::Generic { source, .. } => generic_failure(source.as_ref()),
+        _ => RemoteFailure::Other,
+    }
+}
+
+/// object_store gives its kinds to the answers of get requests only: a list or put request
+/// that GCS refuses, and a credential that cannot be loaded, arrive as `Generic`, with the
+/// HTTP status only in the text of the cause (object_store's retry error is not public).
+/// That text is read here, and nowhere else.
+fn generic_failure(source: &(dyn std::error::Error + Send + Sync + 'static)) -> RemoteFailure {
+    let m = source.to_string();
+    if m.contains("403") {
+        RemoteFailure::Permission
+    } else if m.contains("401") || m.to_lowercase().contains("credential") {
+        RemoteFailure::Credentials
+    } else if m.contains("404") || m.contains("NoSuchBucket") || m.contains("no bucket named") {
+        RemoteFailure::Missing
+    } else {
+        RemoteFailure::Other
     }
 }
 
@@ -93,8 +102,8 @@ impl Remote {
                 std::fs::create_dir_all(root).map_err(|e| SyncError::Remote {
                     op: "create".into(),
                     object: root.display().to_string(),
-                    message: e.to_string(),
-                    kind: super::RemoteFailure::Permission,
+                    kind: RemoteFailure::Permission,
+                    source: Box::new(e),
                 })?;
                 let fs = object_store::local::LocalFileSystem::new_with_prefix(root)
                     .map_err(|e| remote_err("open", &root.display().to_string(), e))?;
@@ -124,16 +133,16 @@ impl Remote {
                         return Err(SyncError::Remote {
                             op: "connect to".into(),
                             object: s.url.to_string(),
-                            message: "no Google credentials found (remote.service_account_key, GOOGLE_APPLICATION_CREDENTIALS, application-default credentials)".into(),
-                            kind: super::RemoteFailure::Credentials,
+                            kind: RemoteFailure::Credentials,
+                            source: "no Google credentials found (remote.service_account_key, GOOGLE_APPLICATION_CREDENTIALS, application-default credentials)".into(),
                         })
                     }
                 };
                 let gcs = b.build().map_err(|e| SyncError::Remote {
                     op: "connect to".into(),
                     object: s.url.to_string(),
-                    message: e.to_string(),
-                    kind: super::RemoteFailure::Credentials,
+                    kind: RemoteFailure::Credentials,
+                    source: Box::new(e),
                 })?;
                 Ok(Remote::new(
                     Arc::new(gcs),
