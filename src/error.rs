@@ -30,6 +30,7 @@ use crate::export::ExportError;
 use crate::health_api::ApiError;
 use crate::import::ImportError;
 use crate::pull::PullError;
+use crate::service::ServiceError;
 use crate::store::StoreError;
 use crate::sync::{RemoteFailure, SyncError};
 
@@ -276,6 +277,19 @@ impl From<SyncError> for Error {
             SyncError::Contention { .. } => Error::Remote(msg, "run the sync again; re-running is safe"),
             SyncError::LockHeld { .. } => Error::Locked(msg),
             SyncError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<ServiceError> for Error {
+    fn from(e: ServiceError) -> Self {
+        let m = e.to_string();
+        match e {
+            ServiceError::NoHome => Error::Usage(m),
+            ServiceError::Command { .. } => Error::Service(m),
+            ServiceError::File { .. } => Error::Output(m),
+            ServiceError::LockFile { .. } => Error::Database(m),
+            ServiceError::Locked(_) => Error::Locked(m),
         }
     }
 }

@@ -352,6 +352,38 @@ pub fn write_takeout(spec: &Spec, root: &Path) -> std::io::Result<Written> {
     })
 }
 
+/// Packs the folder `src` into the zip archive `dest`, entries sorted by name, as Takeout
+/// delivers an export.
+pub fn zip_folder(src: &Path, dest: &Path) -> std::io::Result<()> {
+    let file = std::fs::File::create(dest)?;
+    let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut stack = vec![src.to_path_buf()];
+    let mut files = Vec::new();
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d)? {
+            let p = e?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    for p in files {
+        let name = p
+            .strip_prefix(src)
+            .expect("below src")
+            .to_string_lossy()
+            .replace('\\', "/");
+        zip.start_file(name, opts).map_err(std::io::Error::other)?;
+        std::io::copy(&mut std::fs::File::open(&p)?, &mut zip)?;
+    }
+    zip.finish().map_err(std::io::Error::other)?.flush()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

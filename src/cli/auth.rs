@@ -42,30 +42,6 @@ pub(crate) fn token_store(settings: &Settings) -> Box<dyn TokenStore> {
     }
 }
 
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Internal(format!("start the async runtime: {e}")))
-}
-
-/// Runs `work` to its end, unless Ctrl-C comes first: then `work` is dropped where it
-/// waits (an open transaction rolls back; commits are not await points) and `what` is
-/// reported as interrupted.
-pub(crate) fn interruptible<F: std::future::Future>(
-    rt: &tokio::runtime::Runtime,
-    what: &str,
-    work: F,
-) -> Result<F::Output, Error> {
-    rt.block_on(async {
-        tokio::select! {
-            biased;
-            r = work => Ok(r),
-            Ok(()) = tokio::signal::ctrl_c() => Err(Error::Interrupted(format!("{what} interrupted (Ctrl-C)"))),
-        }
-    })
-}
-
 fn expiry_line(now: i64, at: i64) -> String {
     let left = at - now;
     if left <= 0 {
@@ -117,7 +93,7 @@ pub fn run(settings: &Settings, cmd: AuthCommand) -> Result<(), Error> {
             if !args.no_browser {
                 open_browser(&req.url);
             }
-            let set = runtime()?.block_on(oauth.finish_login(req, now()))?;
+            let set = super::runtime::runtime()?.block_on(oauth.finish_login(req, now()))?;
             tokens.save(&settings.account, &set)?;
             let mut store = Store::open(&settings.db)?;
             let id = store.ensure_account(&settings.account, &crate::clock::now_rfc3339())?;
@@ -180,7 +156,7 @@ pub fn run(settings: &Settings, cmd: AuthCommand) -> Result<(), Error> {
             let set = tokens.load(&settings.account)?;
             if let Some(set) = &set {
                 if let Ok(oauth) = OAuth::new(&settings.google) {
-                    if let Err(e) = runtime()?.block_on(oauth.revoke(set)) {
+                    if let Err(e) = super::runtime::runtime()?.block_on(oauth.revoke(set)) {
                         writeln!(out, "warning: could not revoke at Google ({e}); remove fitpipe at myaccount.google.com/connections").map_err(io_err)?;
                     }
                 }

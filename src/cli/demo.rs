@@ -80,36 +80,6 @@ fn fresh_dir(dir: &Path) -> Result<(), Error> {
     std::fs::write(dir.join(MARKER), "made by fitpipe demo; safe to delete\n").map_err(io)
 }
 
-fn zip_folder(src: &Path, dest: &Path) -> std::io::Result<()> {
-    let file = std::fs::File::create(dest)?;
-    let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    let mut stack = vec![src.to_path_buf()];
-    let mut files = Vec::new();
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d)? {
-            let p = e?.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    for p in files {
-        let name = p
-            .strip_prefix(src)
-            .expect("below src")
-            .to_string_lossy()
-            .replace('\\', "/");
-        zip.start_file(name, opts).map_err(std::io::Error::other)?;
-        std::io::copy(&mut std::fs::File::open(&p)?, &mut zip)?;
-    }
-    zip.finish().map_err(std::io::Error::other)?.flush()
-}
-
 pub fn run(settings: &Settings, args: DemoArgs) -> Result<(), Error> {
     let dir = args
         .dir
@@ -161,7 +131,7 @@ pub fn run(settings: &Settings, args: DemoArgs) -> Result<(), Error> {
     let mut source = takeout.clone();
     if args.zip {
         let z = dir.join("takeout.zip");
-        zip_folder(&takeout, &z)
+        synth::zip_folder(&takeout, &z)
             .map_err(|e| Error::Output(format!("write {}: {e}", z.display())))?;
         writeln!(out, "  packed it as {}", z.display()).map_err(io_err)?;
         source = z;

@@ -89,7 +89,7 @@ pub fn run(settings: &Settings, args: DoctorArgs) -> Result<(), Error> {
             let probe = crate::sync::Remote::open(rs)
                 .map_err(|e| e.to_string())
                 .and_then(|r| {
-                    let rt = super::auth::runtime().map_err(|e| e.to_string())?;
+                    let rt = super::runtime::runtime().map_err(|e| e.to_string())?;
                     rt.block_on(async {
                         tokio::time::timeout(std::time::Duration::from_secs(20), r.list("samples/"))
                             .await
@@ -104,8 +104,13 @@ pub fn run(settings: &Settings, args: DoctorArgs) -> Result<(), Error> {
         }
     };
 
-    let (platform, dirs) = super::service::current_dirs()?;
-    let timer = super::service::status_json(settings, platform, &dirs);
+    let dirs = crate::service::UserDirs::current()?;
+    let timer = serde_json::to_value(super::service::status(
+        settings,
+        crate::service::Platform::current(),
+        &dirs,
+    ))
+    .map_err(|e| Error::Internal(format!("service status as JSON: {e}")))?;
 
     let last_sync = store.as_ref().and_then(|s| s.last_sync().ok().flatten());
     let sync_ago_h = last_sync

@@ -10,6 +10,7 @@ mod import;
 mod output;
 mod query;
 mod report;
+mod runtime;
 mod service;
 mod status;
 mod sync;

@@ -78,7 +78,7 @@ fn pull_stage(
         settings: &settings.google,
         now: &now,
     };
-    let rt = super::auth::runtime()?;
+    let rt = super::runtime::runtime()?;
     let mut reports = Vec::new();
     for login in logins {
         let Some(id) = store.account(&login.account)? else {
@@ -95,7 +95,7 @@ fn pull_stage(
             b.set_message(login.account.clone());
             b
         });
-        let r = super::auth::interruptible(
+        let r = super::runtime::interruptible(
             &rt,
             &format!("the pull of account {}", login.account),
             pull::pull(
@@ -129,39 +129,6 @@ fn pull_stage(
     Ok(reports)
 }
 
-/// Holds the per-database sync lock for as long as it lives.
-pub(crate) struct SyncLock(#[allow(dead_code)] std::fs::File);
-
-/// Takes the lock that keeps two syncs of one database from running at once.
-pub(crate) fn lock(settings: &Settings, wait: bool) -> Result<SyncLock, Error> {
-    let path = settings.db.with_extension("sync.lock");
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::Database(format!("create {}: {e}", dir.display())))?;
-    }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::Database(format!("open {}: {e}", path.display())))?;
-    match file.try_lock() {
-        Ok(()) => Ok(SyncLock(file)),
-        Err(std::fs::TryLockError::WouldBlock) if wait => {
-            file.lock()
-                .map_err(|e| Error::Database(format!("lock {}: {e}", path.display())))?;
-            Ok(SyncLock(file))
-        }
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked(format!(
-            "another fitpipe sync is running on {}",
-            settings.db.display()
-        ))),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(Error::Database(format!("lock {}: {e}", path.display())))
-        }
-    }
-}
-
 fn holder() -> String {
     format!(
         "pid {} at {}",
@@ -186,10 +153,10 @@ pub(crate) fn run_remote(
         dry_run,
         holder: holder(),
     };
-    let rt = super::auth::runtime()?;
+    let rt = super::runtime::runtime()?;
     let now = crate::clock::now_rfc3339();
     let what = if push { "the push" } else { "the restore" };
-    Ok(Some(super::auth::interruptible(
+    Ok(Some(super::runtime::interruptible(
         &rt,
         what,
         sync::run(store, &remote, &opts, &now),
@@ -223,7 +190,7 @@ pub(crate) fn print_report(
 }
 
 pub fn run(settings: &Settings, args: SyncArgs) -> Result<(), Error> {
-    let _lock = lock(settings, args.wait)?;
+    let _lock = crate::service::lock(&settings.db, args.wait)?;
     let mut store = Store::open(&settings.db)?;
     let since = args.since;
     // A failed pull does not hold back the push of what the store already has; its error is
@@ -285,7 +252,7 @@ pub struct RestoreArgs {
 }
 
 pub fn restore(settings: &Settings, args: RestoreArgs) -> Result<(), Error> {
-    let _lock = lock(settings, false)?;
+    let _lock = crate::service::lock(&settings.db, false)?;
     let mut store = Store::open(&settings.db)?;
     let mut out = std::io::stdout().lock();
     match run_remote(settings, &mut store, false, args.dry_run)? {

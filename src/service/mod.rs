@@ -1,9 +1,41 @@
 //! Running `fitpipe sync` on a timer: a systemd user service and timer on Linux, a launchd
 //! agent on macOS. The unit files are the templates in `packaging/`, compiled in, so what a
 //! package ships and what `fitpipe service install` writes are the same text. Planning (what
-//! files, what commands) is pure; `cli::service` performs it.
+//! files, what commands) is pure and lives here; `apply` performs a plan and reads the
+//! timer's state; `lock` keeps two syncs of one database apart.
+
+mod apply;
+mod lock;
 
 use std::path::{Path, PathBuf};
+
+pub use apply::{install, status, uninstall, Installed, ServiceStatus, UserDirs};
+pub use lock::{lock, SyncLock};
+
+/// What can go wrong installing, reading or locking.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("no home folder found")]
+    NoHome,
+    #[error("`{command}` failed{outcome}")]
+    Command { command: String, outcome: String },
+    #[error("{op} {path}: {source}")]
+    File {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{op} {path}: {source}")]
+    LockFile {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("another fitpipe sync is running on {}", .0.display())]
+    Locked(PathBuf),
+}
 
 pub const SERVICE_TEMPLATE: &str = include_str!("../../packaging/systemd/fitpipe-sync.service");
 pub const TIMER_TEMPLATE: &str = include_str!("../../packaging/systemd/fitpipe-sync.timer");
