@@ -1,13 +1,14 @@
 //! Syncing the local store with a remote: the raw-sample lake and the master table.
 //!
-//! Plan apart from apply: [`plan`] decides, with no I/O, which parts to read and what each
-//! dirty day uploads; [`run`] reads the remote, applies the plan and reconciles the master
-//! table. The remote is the truth for replication state: after a failed upload fitpipe
+//! Plan apart from apply: [`plan`] decides, with no I/O, which parts to read and which
+//! [`plan::Operation`]s follow from what was read; [`run`] reads the remote, records each
+//! operation in the report and performs it in [`apply`], the one place a dry run stops. The remote is the truth for replication state: after a failed upload fitpipe
 //! forgets which remote parts it had merged, and the next run recomputes that from a listing.
 //! Sync never deletes a remote object (but for a folder remote's own lock object).
 
 pub mod layout;
 pub mod master;
+pub mod parts;
 pub mod plan;
 pub mod remote;
 
@@ -15,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use remote::{Concurrency, Remote};
 
-use crate::model::{validate_account_name, Hour, Sample};
+use crate::model::{validate_account_name, Sample};
 use crate::store::{AccountId, Store, StoreError};
 
 /// Why the remote refused.
@@ -72,8 +73,10 @@ pub struct SyncReport {
     pub master_hours: usize,
     pub master_written: bool,
     pub master_attempts: u32,
-    /// One line per planned operation, for --dry-run.
+    /// One line per operation, for --dry-run.
     pub plan: Vec<String>,
+    #[serde(skip)]
+    pub operations: Vec<plan::Operation>,
 }
 
 /// Reads a CSV object fitpipe wrote, strictly: the header must be `columns`, every record
@@ -137,6 +140,7 @@ pub async fn run(
     now: &str,
 ) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
+    let ctx = Ctx { remote, opts, now };
     let listing = remote.list("samples/").await?;
     let mut accounts: BTreeSet<String> = store.account_names()?.into_iter().collect();
     for name in &listing {
@@ -156,7 +160,7 @@ pub async fn run(
             None if opts.dry_run => None,
             None => Some(store.ensure_account(account, now)?),
         };
-        if let Err(e) = sync_lake(store, remote, opts, account, id, &parts, &mut report).await {
+        if let Err(e) = sync_lake(store, &ctx, account, id, &parts, &mut report).await {
             if let (Some(id), false) = (id, opts.dry_run) {
                 store.forget_parts(id)?;
             }
@@ -164,14 +168,13 @@ pub async fn run(
         }
     }
     report.accounts = accounts.into_iter().collect();
-    reconcile_master(store, remote, opts, now, &mut report).await?;
+    reconcile_master(store, &ctx, &mut report).await?;
     Ok(report)
 }
 
 async fn sync_lake(
     store: &mut Store,
-    remote: &Remote,
-    opts: &SyncOptions,
+    ctx: &Ctx<'_>,
     account: &str,
     id: Option<AccountId>,
     listing: &[String],
@@ -184,9 +187,9 @@ async fn sync_lake(
     let fetch = plan::parts_to_fetch(listing, &known, &dirty);
     let mut fetched: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
     for name in &fetch {
-        let bytes = remote.get(name).await?;
-        let samples = plan::parse_part(&bytes).map_err(|message| SyncError::Corrupt {
-            object: remote.name(name),
+        let bytes = ctx.remote.get(name).await?;
+        let samples = parts::parse_part(&bytes).map_err(|message| SyncError::Corrupt {
+            object: ctx.remote.name(name),
             message,
         })?;
         fetched.insert(name.clone(), samples);
@@ -194,33 +197,15 @@ async fn sync_lake(
     report.parts_read += fetched.len();
 
     // Parts from other machines (or an earlier life of this one) go into the local store.
-    let new_parts: Vec<&String> = fetch.iter().filter(|n| !known.contains(*n)).collect();
-    if !new_parts.is_empty() {
-        let n: usize = new_parts.iter().map(|p| fetched[*p].len()).sum();
-        report.plan.push(format!(
-            "merge {n} samples from {} remote part(s) of account {account} into the local store",
-            new_parts.len()
-        ));
-        if let (Some(id), false) = (id, opts.dry_run) {
-            let mut w = store.sample_writer_from_remote(id)?;
-            for p in &new_parts {
-                w.insert_many(&fetched[*p], |_, o| {
-                    if o? == crate::store::InsertOutcome::New {
-                        report.samples_from_remote += 1;
-                    }
-                    Ok(())
-                })?;
-            }
-            w.commit()?;
-            let names: Vec<String> = new_parts.iter().map(|s| s.to_string()).collect();
-            store.record_parts(id, &names)?;
-        }
+    if let Some(op) = plan::merge_parts(account, &known, &fetched) {
+        record(ctx, &op, report);
+        apply(store, ctx, id, op, &fetched, report).await?;
     }
 
     let Some(id) = id else {
         return Ok(());
     };
-    let by_day = plan::parts_by_day(&fetch);
+    let by_day = parts::parts_by_day(&fetch);
     for day in dirty {
         let remote_samples: Vec<Sample> = by_day
             .get(&day)
@@ -229,35 +214,98 @@ async fn sync_lake(
             .flat_map(|p| fetched[p].iter().cloned())
             .collect();
         let local = store.day_samples(id, day)?;
-        let upload = plan::day_upload(account, day, &local, &remote_samples);
-        match (&upload, opts.push) {
-            (Some((name, bytes)), true) => {
-                let n = bytes.iter().filter(|b| **b == b'\n').count() - 1;
-                report
-                    .plan
-                    .push(format!("upload {} ({n} samples)", remote.name(name)));
-                if !opts.dry_run {
-                    remote.put_new(name, bytes.clone()).await?;
-                    store.record_parts(id, std::slice::from_ref(name))?;
-                    store.mark_day_clean(id, day)?;
-                }
-                report.parts_uploaded.push(name.clone());
-                report.samples_uploaded += n;
-            }
-            (None, true) if !opts.dry_run => store.mark_day_clean(id, day)?,
-            _ => {}
+        if let Some(op) = plan::day(account, day, &local, &remote_samples, ctx.opts.push) {
+            record(ctx, &op, report);
+            apply(store, ctx, Some(id), op, &fetched, report).await?;
         }
     }
     Ok(())
 }
 
-async fn reconcile_master(
+/// What every operation of one sync shares.
+struct Ctx<'a> {
+    remote: &'a Remote,
+    opts: &'a SyncOptions,
+    now: &'a str,
+}
+
+/// Lists `op` in the report's plan and counts what it uploads.
+fn record(ctx: &Ctx<'_>, op: &plan::Operation, report: &mut SyncReport) {
+    if let Some(line) = op.describe(|o| ctx.remote.name(o)) {
+        report.plan.push(line);
+    }
+    if let plan::Operation::Upload {
+        object, samples, ..
+    } = op
+    {
+        report.parts_uploaded.push(object.clone());
+        report.samples_uploaded += samples;
+    }
+}
+
+/// Performs `op`, unless this is a dry run: the one place a dry run stops. `id` is the
+/// account's id when the store has the account; `fetched` holds the parts read.
+async fn apply(
     store: &mut Store,
-    remote: &Remote,
-    opts: &SyncOptions,
-    now: &str,
+    ctx: &Ctx<'_>,
+    id: Option<AccountId>,
+    op: plan::Operation,
+    fetched: &BTreeMap<String, Vec<Sample>>,
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
+    use plan::Operation;
+    if ctx.opts.dry_run {
+        report.operations.push(op);
+        return Ok(());
+    }
+    match &op {
+        Operation::MergeParts { parts, .. } => {
+            let id = id.expect("a store that applies has the account");
+            let mut w = store.sample_writer_from_remote(id)?;
+            for p in parts {
+                w.insert_many(&fetched[p], |_, o| {
+                    if o? == crate::store::InsertOutcome::New {
+                        report.samples_from_remote += 1;
+                    }
+                    Ok(())
+                })?;
+            }
+            w.commit()?;
+            store.record_parts(id, parts)?;
+        }
+        Operation::Upload {
+            object, day, bytes, ..
+        } => {
+            let id = id.expect("a store that applies has the account");
+            ctx.remote.put_new(object, bytes.clone()).await?;
+            store.record_parts(id, std::slice::from_ref(object))?;
+            store.mark_day_clean(id, *day)?;
+        }
+        Operation::MarkClean { day, .. } => {
+            store.mark_day_clean(id.expect("a store that applies has the account"), *day)?
+        }
+        Operation::MergeHours { hours } => {
+            for (account, hours) in hours {
+                if validate_account_name(account).is_err() {
+                    continue;
+                }
+                let id = store.ensure_account(account, ctx.now)?;
+                report.hours_merged_locally += store.merge_master_hours(id, hours)?;
+            }
+        }
+        // The conditional write needs the copy read, so the master's loop performs it.
+        Operation::WriteMaster { .. } | Operation::MasterUpToDate { .. } => {}
+    }
+    report.operations.push(op);
+    Ok(())
+}
+
+async fn reconcile_master(
+    store: &mut Store,
+    ctx: &Ctx<'_>,
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    let (remote, opts) = (ctx.remote, ctx.opts);
     let locked = opts.push && !opts.dry_run && remote.concurrency() == Concurrency::LockObject;
     if locked && !remote.try_lock(&opts.holder).await? {
         let age = remote.lock_age().await?.unwrap_or_default();
@@ -279,7 +327,7 @@ async fn reconcile_master(
             });
         }
     }
-    let result = reconcile_master_locked(store, remote, opts, now, report).await;
+    let result = reconcile_master_locked(store, ctx, report).await;
     if locked {
         remote.unlock().await?;
     }
@@ -288,13 +336,12 @@ async fn reconcile_master(
 
 async fn reconcile_master_locked(
     store: &mut Store,
-    remote: &Remote,
-    opts: &SyncOptions,
-    now: &str,
+    ctx: &Ctx<'_>,
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
     for attempt in 1..=MAX_ATTEMPTS {
         report.master_attempts = attempt;
+        let remote = ctx.remote;
         let copy = remote.get_master().await?;
         let theirs = match &copy {
             Some(c) => master::parse(&c.bytes).map_err(|message| SyncError::Corrupt {
@@ -304,57 +351,27 @@ async fn reconcile_master_locked(
             None => master::Master::new(),
         };
         let ours = local_master(store)?;
-        let merged = master::merge(&ours, &theirs);
-        report.master_hours = merged.len();
-
-        // Hours the remote adds or raises go into the local master table.
-        let mut updates: BTreeMap<String, Vec<Hour>> = BTreeMap::new();
-        for (key, h) in &merged {
-            if ours.get(key) != Some(h) {
-                updates.entry(key.0.clone()).or_default().push(*h);
+        let ops = plan::master(
+            &ours,
+            &theirs,
+            copy.as_ref().map(|c| c.bytes.as_ref()),
+            ctx.opts.push,
+        );
+        report.master_hours = master::merge(&ours, &theirs).len();
+        let mut write = None;
+        for op in ops {
+            // A retry after a concurrent write lists only what it writes.
+            if let plan::Operation::WriteMaster { bytes, .. } = &op {
+                write = Some(bytes.clone());
+                record(ctx, &op, report);
+            } else if attempt == 1 {
+                record(ctx, &op, report);
             }
+            apply(store, ctx, None, op, &BTreeMap::new(), report).await?;
         }
-        let n: usize = updates.values().map(Vec::len).sum();
-        if n > 0 && attempt == 1 {
-            report.plan.push(format!(
-                "merge {n} hour(s) from the remote master table into the local one"
-            ));
-        }
-        if !opts.dry_run {
-            for (account, hours) in &updates {
-                if validate_account_name(account).is_err() {
-                    continue;
-                }
-                let id = store.ensure_account(account, now)?;
-                report.hours_merged_locally += store.merge_master_hours(id, hours)?;
-            }
-        }
-
-        let bytes = master::write(&merged);
-        if copy
-            .as_ref()
-            .is_some_and(|c| c.bytes.as_ref() == bytes.as_slice())
-        {
-            if attempt == 1 {
-                report.plan.push(format!(
-                    "{} is up to date ({} hours)",
-                    remote.name(layout::MASTER),
-                    merged.len()
-                ));
-            }
+        let (Some(bytes), false) = (write, ctx.opts.dry_run) else {
             return Ok(());
-        }
-        if !opts.push {
-            return Ok(());
-        }
-        report.plan.push(format!(
-            "write {} ({} hours)",
-            remote.name(layout::MASTER),
-            merged.len()
-        ));
-        if opts.dry_run {
-            return Ok(());
-        }
+        };
         if remote.put_master(bytes, copy.as_ref()).await? {
             report.master_written = true;
             return Ok(());

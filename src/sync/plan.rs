@@ -1,29 +1,71 @@
-//! Deciding what to move, with no I/O: which remote parts to read, and what a dirty day
-//! must upload. The apply step (`sync::run`) performs the result.
+//! Deciding what a sync does, with no I/O: from local state (parts merged, dirty days, the
+//! local master table) and what the remote holds (its listing, the parts read, its master
+//! table), the [`Operation`]s to perform. `sync::run` reads what the plan needs, asks these
+//! functions, records every operation in the report (which `--dry-run` prints) and applies
+//! them in one place, where a dry run stops.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use chrono::NaiveDate;
-use sha2::{Digest, Sha256};
+use super::master::{self, Master};
+use super::{layout, parts};
+use crate::model::{Hour, Sample};
 
-use super::layout;
-use crate::model::Sample;
-use crate::model::DAY;
-
-/// The columns of a part file.
-pub const PART_COLUMNS: [&str; 5] = ["ts", "time_utc", "bpm", "utc_offset_min", "device"];
-
-/// A day number's date.
-pub fn date_of(day: i64) -> NaiveDate {
-    chrono::DateTime::from_timestamp(day * DAY, 0)
-        .expect("in range")
-        .date_naive()
+/// One change a sync makes to the local store or the remote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    /// Merge the samples of remote parts this store has not merged yet into the local store.
+    MergeParts {
+        account: String,
+        parts: Vec<String>,
+        samples: usize,
+    },
+    /// Write the local samples of a day that no remote part holds, as a new part.
+    Upload {
+        account: String,
+        day: i64,
+        object: String,
+        samples: usize,
+        bytes: Vec<u8>,
+    },
+    /// The remote holds every local sample of the day: it is clean.
+    MarkClean { account: String, day: i64 },
+    /// Add or raise hours of the local master table from the remote's.
+    MergeHours { hours: BTreeMap<String, Vec<Hour>> },
+    /// Write the merged master table, conditional on the copy read.
+    WriteMaster { hours: usize, bytes: Vec<u8> },
+    /// The remote master table is the merged one already.
+    MasterUpToDate { hours: usize },
 }
 
-/// A date's day number.
-pub fn day_of(date: NaiveDate) -> i64 {
-    use chrono::Datelike;
-    crate::model::days_from_civil(date.year() as i64, date.month(), date.day())
+impl Operation {
+    /// The line `--dry-run` prints for it (`name` gives an object's full name), or `None`
+    /// for bookkeeping that changes no data.
+    pub fn describe(&self, name: impl Fn(&str) -> String) -> Option<String> {
+        Some(match self {
+            Operation::MergeParts {
+                account,
+                parts,
+                samples,
+            } => format!(
+                "merge {samples} samples from {} remote part(s) of account {account} into the local store",
+                parts.len()
+            ),
+            Operation::Upload {
+                object, samples, ..
+            } => format!("upload {} ({samples} samples)", name(object)),
+            Operation::MarkClean { .. } => return None,
+            Operation::MergeHours { hours } => format!(
+                "merge {} hour(s) from the remote master table into the local one",
+                hours.values().map(Vec::len).sum::<usize>()
+            ),
+            Operation::WriteMaster { hours, .. } => {
+                format!("write {} ({hours} hours)", name(layout::MASTER))
+            }
+            Operation::MasterUpToDate { hours } => {
+                format!("{} is up to date ({hours} hours)", name(layout::MASTER))
+            }
+        })
+    }
 }
 
 /// Parts to read for one account: those not merged locally yet, and every part of a dirty
@@ -39,72 +81,40 @@ pub fn parts_to_fetch(
         let Some((_, date)) = layout::parse_part(name) else {
             continue;
         };
-        if !known.contains(name) || dirty.contains(&day_of(date)) {
+        if !known.contains(name) || dirty.contains(&parts::day_of(date)) {
             out.insert(name.clone());
         }
     }
     out.into_iter().collect()
 }
 
-/// Writes samples as a part file, sorted by time.
-pub fn write_part(samples: &[Sample]) -> Vec<u8> {
-    let mut sorted: Vec<&Sample> = samples.iter().collect();
-    sorted.sort_by_key(|s| s.ts);
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    w.write_record(PART_COLUMNS).expect("writing to memory");
-    for s in sorted {
-        w.write_record([
-            s.ts.to_string(),
-            crate::model::format_utc(s.ts),
-            s.bpm.to_string(),
-            s.utc_offset_min.map(|o| o.to_string()).unwrap_or_default(),
-            s.device.as_deref().unwrap_or_default().to_string(),
-        ])
-        .expect("writing to memory");
-    }
-    w.into_inner().expect("writing to memory")
+/// The parts read that this store has not merged yet, as one operation.
+pub fn merge_parts(
+    account: &str,
+    known: &HashSet<String>,
+    fetched: &BTreeMap<String, Vec<Sample>>,
+) -> Option<Operation> {
+    let new: Vec<&String> = fetched.keys().filter(|n| !known.contains(*n)).collect();
+    (!new.is_empty()).then(|| Operation::MergeParts {
+        account: account.to_string(),
+        samples: new.iter().map(|p| fetched[*p].len()).sum(),
+        parts: new.into_iter().cloned().collect(),
+    })
 }
 
-/// Reads a part file strictly; an error names the line.
-pub fn parse_part(bytes: &[u8]) -> Result<Vec<Sample>, String> {
-    let mut out = Vec::new();
-    super::strict_csv(bytes, &PART_COLUMNS, |line, rec| {
-        let ts: i64 = rec[0]
-            .parse()
-            .map_err(|_| format!("line {line}: ts {:?} is not an integer", &rec[0]))?;
-        if !crate::store::storable(ts) {
-            return Err(format!("line {line}: ts {ts} is out of range"));
-        }
-        let bpm = crate::model::parse_bpm(&rec[2]).map_err(|e| format!("line {line}: {e}"))?;
-        let utc_offset_min = match &rec[3] {
-            "" => None,
-            o => Some(
-                o.parse::<i16>()
-                    .map_err(|_| format!("line {line}: utc_offset_min {o:?} is not an integer"))?,
-            ),
-        };
-        let device = (!rec[4].is_empty()).then(|| rec[4].into());
-        out.push(Sample {
-            ts,
-            bpm,
-            utc_offset_min,
-            device,
-        });
-        Ok(())
-    })?;
-    Ok(out)
-}
-
-/// The part a dirty day still has to upload: the local samples whose instants no remote
-/// part holds, named by the hash of their content; `None` when the remote has them all.
-pub fn day_upload(
+/// What a dirty day needs when pushing: an upload of the local samples whose instants no
+/// remote part holds, or, when the remote has them all, to be marked clean. A restore
+/// (`push` false) leaves dirty days as they are.
+pub fn day(
     account: &str,
     day: i64,
     local: &[Sample],
     remote: &[Sample],
-) -> Option<(String, Vec<u8>)> {
+    push: bool,
+) -> Option<Operation> {
+    if !push {
+        return None;
+    }
     let held: HashSet<i64> = remote.iter().map(|s| s.ts).collect();
     let missing: Vec<Sample> = local
         .iter()
@@ -112,28 +122,61 @@ pub fn day_upload(
         .cloned()
         .collect();
     if missing.is_empty() {
-        return None;
+        return Some(Operation::MarkClean {
+            account: account.to_string(),
+            day,
+        });
     }
-    let bytes = write_part(&missing);
-    let hash = Sha256::digest(&bytes);
-    let hex: String = hash.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    Some((layout::part(account, date_of(day), &hex), bytes))
+    let (object, bytes) = parts::part_object(account, day, &missing);
+    Some(Operation::Upload {
+        account: account.to_string(),
+        day,
+        object,
+        samples: missing.len(),
+        bytes,
+    })
 }
 
-/// Groups part names by day number.
-pub fn parts_by_day(names: &[String]) -> BTreeMap<i64, Vec<String>> {
-    let mut out: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-    for n in names {
-        if let Some((_, date)) = layout::parse_part(n) {
-            out.entry(day_of(date)).or_default().push(n.clone());
+/// The master table's operations: hours the remote adds or raises go into the local table;
+/// then the merged table is written, unless the remote copy (`theirs_bytes`, as read) is
+/// byte for byte the merged one or this is a restore.
+pub fn master(
+    ours: &Master,
+    theirs: &Master,
+    theirs_bytes: Option<&[u8]>,
+    push: bool,
+) -> Vec<Operation> {
+    let merged = master::merge(ours, theirs);
+    let mut ops = Vec::new();
+    let mut hours: BTreeMap<String, Vec<Hour>> = BTreeMap::new();
+    for (key, h) in &merged {
+        if ours.get(key) != Some(h) {
+            hours.entry(key.0.clone()).or_default().push(*h);
         }
     }
-    out
+    if !hours.is_empty() {
+        ops.push(Operation::MergeHours { hours });
+    }
+    let bytes = master::write(&merged);
+    if theirs_bytes == Some(bytes.as_slice()) {
+        ops.push(Operation::MasterUpToDate {
+            hours: merged.len(),
+        });
+    } else if push {
+        ops.push(Operation::WriteMaster {
+            hours: merged.len(),
+            bytes,
+        });
+    }
+    ops
 }
 
 #[cfg(test)]
 mod tests {
+    use chrono::NaiveDate;
+
     use super::*;
+    use crate::model::DAY;
 
     fn s(ts: i64, bpm: u16) -> Sample {
         Sample {
@@ -150,7 +193,7 @@ mod tests {
 
     #[test]
     fn fetch_table() {
-        let d1 = day_of(NaiveDate::from_ymd_opt(2025, 1, 1).unwrap());
+        let d1 = parts::day_of(NaiveDate::from_ymd_opt(2025, 1, 1).unwrap());
         let listing = vec![
             p("2025-01-01", "x"),
             p("2025-01-01", "y"),
@@ -185,59 +228,179 @@ mod tests {
     }
 
     #[test]
-    fn upload_table() {
-        let day = 20_000;
-        let t = day * DAY;
-        // (local, remote) -> instants uploaded
-        type Case = (Vec<Sample>, Vec<Sample>, Option<Vec<i64>>);
+    fn merge_table() {
+        let fetched: BTreeMap<String, Vec<Sample>> = [
+            (p("2025-01-01", "x"), vec![s(1, 60), s(2, 61)]),
+            (p("2025-01-01", "y"), vec![s(3, 62)]),
+        ]
+        .into_iter()
+        .collect();
+        // known parts -> the merge operation
+        type Case = (Vec<String>, Option<(Vec<String>, usize)>);
         let cases: Vec<Case> = vec![
-            (vec![], vec![], None),
-            (vec![s(t, 60)], vec![], Some(vec![t])),
+            (
+                vec![],
+                Some((vec![p("2025-01-01", "x"), p("2025-01-01", "y")], 3)),
+            ),
+            (
+                vec![p("2025-01-01", "x")],
+                Some((vec![p("2025-01-01", "y")], 1)),
+            ),
+            (vec![p("2025-01-01", "x"), p("2025-01-01", "y")], None),
+        ];
+        for (known, want) in cases {
+            let known: HashSet<String> = known.into_iter().collect();
+            let want = want.map(|(parts, samples)| Operation::MergeParts {
+                account: "a".into(),
+                parts,
+                samples,
+            });
+            assert_eq!(merge_parts("a", &known, &fetched), want);
+        }
+    }
+
+    #[test]
+    fn day_table() {
+        let d = 20_000;
+        let t = d * DAY;
+        // (local, remote, push) -> instants uploaded, or marked clean, or nothing
+        #[derive(Debug)]
+        enum Want {
+            Upload(Vec<i64>),
+            Clean,
+            Nothing,
+        }
+        let cases: Vec<(Vec<Sample>, Vec<Sample>, bool, Want)> = vec![
+            (vec![], vec![], true, Want::Clean),
+            (vec![s(t, 60)], vec![], true, Want::Upload(vec![t])),
             (
                 vec![s(t, 60), s(t + 5, 61)],
                 vec![s(t, 60)],
-                Some(vec![t + 5]),
+                true,
+                Want::Upload(vec![t + 5]),
             ),
-            (vec![s(t, 60)], vec![s(t, 60), s(t + 9, 70)], None),
-            (vec![s(t + 5, 61), s(t, 60)], vec![], Some(vec![t, t + 5])),
+            (
+                vec![s(t, 60)],
+                vec![s(t, 60), s(t + 9, 70)],
+                true,
+                Want::Clean,
+            ),
+            (
+                vec![s(t + 5, 61), s(t, 60)],
+                vec![],
+                true,
+                Want::Upload(vec![t, t + 5]),
+            ),
+            (vec![s(t, 60)], vec![], false, Want::Nothing),
         ];
-        for (local, remote, want) in cases {
-            let got = day_upload("a", day, &local, &remote);
-            match (got, want) {
-                (None, None) => {}
-                (Some((name, bytes)), Some(ts)) => {
+        for (local, remote, push, want) in cases {
+            match (day("a", d, &local, &remote, push), &want) {
+                (None, Want::Nothing) => {}
+                (Some(Operation::MarkClean { day: got, .. }), Want::Clean) => assert_eq!(got, d),
+                (
+                    Some(Operation::Upload {
+                        object,
+                        bytes,
+                        samples,
+                        ..
+                    }),
+                    Want::Upload(ts),
+                ) => {
                     assert!(
-                        name.starts_with("samples/account=a/date=2024-10-04/part-"),
-                        "{name}"
+                        object.starts_with("samples/account=a/date=2024-10-04/part-"),
+                        "{object}"
                     );
-                    let parsed = parse_part(&bytes).unwrap();
-                    assert_eq!(parsed.iter().map(|x| x.ts).collect::<Vec<_>>(), ts);
+                    let parsed = parts::parse_part(&bytes).unwrap();
+                    assert_eq!(parsed.iter().map(|x| x.ts).collect::<Vec<_>>(), *ts);
+                    assert_eq!(samples, ts.len());
                 }
                 (g, w) => panic!("got {g:?}, want {w:?}"),
             }
         }
         // The name is the content's: the same samples give the same object.
-        let a = day_upload("a", day, &[s(t, 60)], &[]).unwrap();
-        let b = day_upload("a", day, &[s(t, 60)], &[]).unwrap();
+        let a = day("a", d, &[s(t, 60)], &[], true).unwrap();
+        let b = day("a", d, &[s(t, 60)], &[], true).unwrap();
         assert_eq!(a, b);
-        assert_ne!(a.0, day_upload("a", day, &[s(t, 61)], &[]).unwrap().0);
+        assert_ne!(a, day("a", d, &[s(t, 61)], &[], true).unwrap());
     }
 
     #[test]
-    fn parts_round_trip_and_refuse_garbage() {
-        let v = vec![
-            Sample {
-                ts: 100,
-                bpm: 70,
-                utc_offset_min: Some(-300),
-                device: Some("Pixel Watch 3".into()),
-            },
-            s(90, 65),
+    fn master_table() {
+        let hour = |h: i64, max: i64, count: i64, off: Option<i16>| Hour {
+            hour: 1_735_689_600 + h * 3600,
+            max_bpm: max,
+            sample_count: count,
+            utc_offset_min: off,
+        };
+        let m = |rows: &[(&str, Hour)]| -> Master {
+            rows.iter()
+                .map(|(a, h)| ((a.to_string(), h.hour), *h))
+                .collect()
+        };
+        let ours = m(&[
+            ("a", hour(0, 80, 10, None)),
+            ("a", hour(1, 90, 5, Some(60))),
+        ]);
+        let theirs = m(&[("a", hour(0, 85, 7, Some(60))), ("b", hour(0, 60, 3, None))]);
+        let merged = master::merge(&ours, &theirs);
+        let merged_bytes = master::write(&merged);
+        let ours_bytes = master::write(&ours);
+
+        // The remote raises a's hour 0 and adds b's: both go into the local table, and the
+        // merged table is written.
+        let ops = master(&ours, &theirs, Some(&master::write(&theirs)), true);
+        assert_eq!(
+            ops,
+            vec![
+                Operation::MergeHours {
+                    hours: [
+                        ("a".to_string(), vec![hour(0, 85, 10, Some(60))]),
+                        ("b".to_string(), vec![hour(0, 60, 3, None)]),
+                    ]
+                    .into_iter()
+                    .collect()
+                },
+                Operation::WriteMaster {
+                    hours: 3,
+                    bytes: merged_bytes.clone()
+                },
+            ]
+        );
+        // (theirs, bytes read, push) -> the operations' kinds
+        type Case = (Master, Option<Vec<u8>>, bool, Vec<&'static str>);
+        let cases: Vec<Case> = vec![
+            // No remote copy yet: write ours.
+            (Master::new(), None, true, vec!["write"]),
+            // The remote copy is ours byte for byte.
+            (
+                ours.clone(),
+                Some(ours_bytes.clone()),
+                true,
+                vec!["up to date"],
+            ),
+            // Same hours, written differently (a hand-edited form): rewritten.
+            (ours.clone(), Some(b"x".to_vec()), true, vec!["write"]),
+            // A restore merges hours in but never writes.
+            (
+                theirs.clone(),
+                Some(master::write(&theirs)),
+                false,
+                vec!["merge"],
+            ),
+            (Master::new(), None, false, vec![]),
         ];
-        let back = parse_part(&write_part(&v)).unwrap();
-        assert_eq!(back, vec![s(90, 65), v[0].clone()]);
-        assert!(parse_part(b"ts,bpm\n1,2\n").is_err());
-        let err = parse_part(b"ts,time_utc,bpm,utc_offset_min,device\n1,x,abc,,\n").unwrap_err();
-        assert!(err.starts_with("line 2"), "{err}");
+        for (theirs, bytes, push, want) in cases {
+            let ops = master(&ours, &theirs, bytes.as_deref(), push);
+            let kinds: Vec<&str> = ops
+                .iter()
+                .map(|o| match o {
+                    Operation::MergeHours { .. } => "merge",
+                    Operation::WriteMaster { .. } => "write",
+                    Operation::MasterUpToDate { .. } => "up to date",
+                    _ => "other",
+                })
+                .collect();
+            assert_eq!(kinds, want, "theirs {theirs:?}, push {push}");
+        }
     }
 }
