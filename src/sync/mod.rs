@@ -73,10 +73,9 @@ pub struct SyncReport {
     pub master_hours: usize,
     pub master_written: bool,
     pub master_attempts: u32,
-    /// One line per operation, for --dry-run.
+    /// One line per operation, for --dry-run (the operations themselves, which may hold a
+    /// part's bytes, are dropped once performed).
     pub plan: Vec<String>,
-    #[serde(skip)]
-    pub operations: Vec<plan::Operation>,
 }
 
 /// Reads a CSV object fitpipe wrote, strictly: the header must be `columns`, every record
@@ -255,7 +254,6 @@ async fn apply(
 ) -> Result<(), SyncError> {
     use plan::Operation;
     if ctx.opts.dry_run {
-        report.operations.push(op);
         return Ok(());
     }
     match &op {
@@ -296,7 +294,6 @@ async fn apply(
         // The conditional write needs the copy read, so the master's loop performs it.
         Operation::WriteMaster { .. } | Operation::MasterUpToDate { .. } => {}
     }
-    report.operations.push(op);
     Ok(())
 }
 
