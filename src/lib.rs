@@ -1,14 +1,8 @@
 //! fitpipe keeps a person's heart-rate history in a local SQLite database and maintains an
 //! hourly-max master table that other tools read.
 //!
-//! Layers, with arrows pointing down only:
-//!
-//! ```text
-//! cli ─┬─> import ──> store ──> model
-//!      ├─> export ──> store
-//!      ├─> demo   ──> model
-//!      └─> config, error
-//! ```
+//! The modules form layers, each using only the ones below it; docs/ARCHITECTURE.md draws
+//! them, says what each owns, and follows one import, one pull and one sync through them.
 
 pub mod auth;
 pub mod cli;

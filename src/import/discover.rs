@@ -1,15 +1,13 @@
-//! Finding heart-rate files in what the user named, and reading them on the parse thread.
+//! Finding heart-rate files in what the user named: folders, zip archives (their central
+//! directory only), the kind of each file and the order they are read in.
 
-use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::SyncSender;
 
 use chrono::NaiveDate;
 
-use super::{csv_file, health_page, takeout_json, ImportError, Item, Msg, Reject, BATCH};
-use crate::store::DayFile;
+use super::ImportError;
 
 /// The kinds of file fitpipe reads. The order is the read order within one date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -24,8 +22,9 @@ pub enum Kind {
     HealthPage,
 }
 
+/// Where a unit's bytes are.
 #[derive(Debug, Clone)]
-enum Location {
+pub(super) enum Location {
     File(PathBuf),
     Zip { archive: PathBuf, index: usize },
 }
@@ -38,7 +37,7 @@ pub struct Unit {
     pub date: Option<NaiveDate>,
     /// How the file is named in reports.
     pub display: String,
-    location: Location,
+    pub(super) location: Location,
 }
 
 /// Everything found under the paths the user named.
@@ -48,9 +47,6 @@ pub struct Discovery {
     /// Files in folders and archives that hold no heart rate (steps, sleep...).
     pub skipped: u64,
 }
-
-/// Largest single file read whole into memory (one Takeout day is a few MB).
-const MAX_FILE: u64 = 1 << 30;
 
 fn classify_name(name: &str) -> Option<(Kind, NaiveDate)> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
@@ -148,7 +144,7 @@ fn walk(dir: &Path, found: &mut Discovery) -> Result<(), ImportError> {
     Ok(())
 }
 
-fn open_zip(path: &Path) -> Result<zip::ZipArchive<BufReader<File>>, ImportError> {
+pub(super) fn open_zip(path: &Path) -> Result<zip::ZipArchive<BufReader<File>>, ImportError> {
     let file = File::open(path).map_err(|e| ImportError::Unreadable {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -182,134 +178,6 @@ fn list_zip(path: &Path, found: &mut Discovery) -> Result<(), ImportError> {
         }
     }
     Ok(())
-}
-
-/// Sends items in batches; remembers whether the writer has gone away.
-struct Sender<'a> {
-    tx: &'a SyncSender<Msg>,
-    batch: Vec<Item>,
-    closed: bool,
-    bounds: Option<(i64, i64)>,
-}
-
-impl Sender<'_> {
-    fn push(&mut self, item: Item) {
-        if let Item::Sample(s) = &item {
-            self.bounds = Some(match self.bounds {
-                None => (s.ts, s.ts),
-                Some((lo, hi)) => (lo.min(s.ts), hi.max(s.ts)),
-            });
-        }
-        self.batch.push(item);
-        if self.batch.len() >= BATCH {
-            self.send_batch();
-        }
-    }
-
-    fn send_batch(&mut self) {
-        if !self.batch.is_empty() && !self.closed {
-            let b = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-            self.closed = self.tx.send(Msg::Items(b)).is_err();
-        }
-    }
-}
-
-fn read_bytes(mut r: impl Read, size_hint: u64) -> std::io::Result<Vec<u8>> {
-    if size_hint > MAX_FILE {
-        return Err(std::io::Error::other(format!(
-            "file is larger than {MAX_FILE} bytes"
-        )));
-    }
-    let mut buf = Vec::with_capacity(size_hint as usize);
-    r.by_ref().take(MAX_FILE + 1).read_to_end(&mut buf)?;
-    if buf.len() as u64 > MAX_FILE {
-        return Err(std::io::Error::other(format!(
-            "file is larger than {MAX_FILE} bytes"
-        )));
-    }
-    Ok(buf)
-}
-
-fn parse_reader(
-    kind: Kind,
-    r: impl Read,
-    size: u64,
-    name: &str,
-    out: &mut dyn FnMut(Item),
-) -> std::io::Result<()> {
-    match kind {
-        Kind::TakeoutCsv => csv_file::parse(r, name, false, out),
-        Kind::Csv => csv_file::parse(r, name, true, out),
-        Kind::TakeoutJson => takeout_json::parse(&read_bytes(r, size)?, name, out),
-        Kind::HealthPage => health_page::parse(&read_bytes(r, size)?, name, out),
-    }
-    Ok(())
-}
-
-/// The parse thread: reads every unit in order and sends what it finds.
-pub(super) fn read_all(units: &[Unit], tx: &SyncSender<Msg>) {
-    let mut archives: HashMap<PathBuf, zip::ZipArchive<BufReader<File>>> = HashMap::new();
-    for (i, unit) in units.iter().enumerate() {
-        let mut s = Sender {
-            tx,
-            batch: Vec::with_capacity(BATCH),
-            closed: false,
-            bounds: None,
-        };
-        let name = unit.display.as_str();
-        let result: Result<(), String> = match &unit.location {
-            Location::File(p) => File::open(p)
-                .and_then(|f| {
-                    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-                    parse_reader(unit.kind, BufReader::new(f), size, name, &mut |it| {
-                        s.push(it)
-                    })
-                })
-                .map_err(|e| e.to_string()),
-            Location::Zip { archive, index } => {
-                if !archives.contains_key(archive) {
-                    match open_zip(archive) {
-                        Ok(a) => {
-                            archives.insert(archive.clone(), a);
-                        }
-                        Err(e) => {
-                            s.push(Item::Reject(Reject::new(name, None, e.to_string())));
-                        }
-                    }
-                }
-                match archives.get_mut(archive) {
-                    None => Ok(()),
-                    Some(a) => match a.by_index(*index) {
-                        Ok(entry) => {
-                            let size = entry.size();
-                            parse_reader(unit.kind, entry, size, name, &mut |it| s.push(it))
-                                .map_err(|e| e.to_string())
-                        }
-                        Err(e) => Err(e.to_string()),
-                    },
-                }
-            }
-        };
-        if let Err(message) = result {
-            s.push(Item::Reject(Reject::new(
-                name,
-                None,
-                format!("could not read: {message}"),
-            )));
-        }
-        s.send_batch();
-        let day = match (unit.kind, unit.date, s.bounds) {
-            (Kind::TakeoutJson, Some(local_date), Some((first_ts, last_ts))) => Some(DayFile {
-                local_date,
-                first_ts,
-                last_ts,
-            }),
-            _ => None,
-        };
-        if s.closed || tx.send(Msg::Done { unit: i, day }).is_err() {
-            return;
-        }
-    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ mod csv_file;
 mod discover;
 pub(crate) mod health_page;
 pub mod offsets;
+mod read;
 pub(crate) mod takeout_json;
 
 use std::fmt;
@@ -149,7 +150,7 @@ pub fn run(
 
     std::thread::scope(|scope| -> Result<(), ImportError> {
         let (tx, rx) = mpsc::sync_channel::<Msg>(8);
-        scope.spawn(move || discover::read_all(units, &tx));
+        scope.spawn(move || read::read_all(units, &tx));
         for msg in rx {
             match msg {
                 Msg::Items(items) => {

@@ -1,0 +1,212 @@
+//! The structure docs/ARCHITECTURE.md describes, read from the source: which of fitpipe's
+//! modules each module uses, where each outside library is used, and that the document
+//! names every module.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Each top-level module and the modules it may use: the layers, bottom first. A module
+/// uses only modules of lower layers.
+const LAYERS: &[(&str, &[&str])] = &[
+    ("model", &[]),
+    ("formats", &["model"]),
+    ("clock", &["model"]),
+    ("config", &["model"]),
+    ("service", &[]),
+    ("store", &["formats", "model"]),
+    ("health_api", &["formats", "model"]),
+    ("report", &["model"]),
+    ("synth", &["model"]),
+    ("auth", &["config"]),
+    ("export", &["model", "store"]),
+    (
+        "import",
+        &["clock", "formats", "health_api", "model", "store"],
+    ),
+    (
+        "pull",
+        &["auth", "clock", "config", "health_api", "model", "store"],
+    ),
+    (
+        "sync",
+        &["clock", "config", "export", "formats", "model", "store"],
+    ),
+    (
+        "error",
+        &[
+            "auth",
+            "config",
+            "export",
+            "health_api",
+            "import",
+            "pull",
+            "service",
+            "store",
+            "sync",
+        ],
+    ),
+    (
+        "cli",
+        &[
+            "auth",
+            "clock",
+            "config",
+            "error",
+            "export",
+            "formats",
+            "health_api",
+            "import",
+            "model",
+            "pull",
+            "report",
+            "service",
+            "store",
+            "sync",
+            "synth",
+        ],
+    ),
+];
+
+/// Outside libraries with a home: the only modules that may name them.
+const HOMES: &[(&str, &[&str])] = &[
+    ("rusqlite", &["store"]),
+    ("refinery", &["store"]),
+    ("object_store", &["sync"]),
+    ("reqwest", &["health_api", "auth"]),
+    ("oauth2", &["auth"]),
+    ("keyring", &["auth"]),
+    ("clap", &["cli"]),
+    ("clap_complete", &["cli"]),
+    ("clap_mangen", &["cli"]),
+    ("indicatif", &["cli"]),
+    ("comfy_table", &["cli"]),
+    ("plotters", &["report"]),
+    ("xxhash_rust", &["health_api"]),
+    ("flate2", &["health_api"]),
+    ("toml", &["config"]),
+    ("sha2", &["sync"]),
+    // The readers and the writers.
+    ("zip", &["import", "synth"]),
+];
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// Top-level module -> the text of its files, comments left out.
+fn modules() -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    for f in files {
+        let rel = f.strip_prefix(src()).unwrap();
+        let top = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy();
+        let top = top.trim_end_matches(".rs").to_string();
+        if top == "lib" || top == "main" {
+            continue;
+        }
+        let code: String = std::fs::read_to_string(&f)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        out.entry(top).or_default().push_str(&code);
+    }
+    out
+}
+
+/// The names `word::` is followed by, preceded by `prefix` (e.g. `crate::`), in `code`.
+fn uses(code: &str, prefix: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut rest = code;
+    while let Some(i) = rest.find(prefix) {
+        let before = rest[..i].chars().last();
+        rest = &rest[i + prefix.len()..];
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        out.insert(name);
+    }
+    out
+}
+
+#[test]
+fn no_module_uses_one_above_it() {
+    let layers: BTreeMap<&str, &[&str]> = LAYERS.iter().copied().collect();
+    let mods = modules();
+    for (m, code) in &mods {
+        let allowed = layers
+            .get(m.as_str())
+            .unwrap_or_else(|| panic!("module {m} has no layer in tests/cli/architecture.rs"));
+        for used in uses(code, "crate::") {
+            assert!(
+                used == *m || allowed.contains(&used.as_str()),
+                "module {m} uses crate::{used}, which is not below it"
+            );
+        }
+    }
+    // The table itself is a strict order: a module only lists modules listed before it.
+    for (i, (m, allowed)) in LAYERS.iter().enumerate() {
+        for a in *allowed {
+            assert!(
+                LAYERS[..i].iter().any(|(n, _)| n == a),
+                "{m} may use {a}, which is not in a lower layer"
+            );
+        }
+    }
+}
+
+#[test]
+fn each_outside_library_lives_in_its_module() {
+    for (m, code) in modules() {
+        for (lib, homes) in HOMES {
+            let named = !uses(&code, &format!("{lib}::")).is_empty()
+                || code.contains(&format!("use {lib};"));
+            assert!(
+                !named || homes.contains(&m.as_str()),
+                "{lib} is used in module {m}; it belongs to {homes:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_architecture_document_names_every_module() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/ARCHITECTURE.md"))
+            .unwrap();
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    for f in files {
+        let rel = f.strip_prefix(src()).unwrap().to_string_lossy().to_string();
+        if rel == "lib.rs" || rel == "main.rs" || rel.ends_with("/mod.rs") {
+            continue;
+        }
+        let name = rel.trim_end_matches(".rs");
+        assert!(
+            doc.contains(&format!("`{name}`")) || doc.contains(&format!("`{name}.rs`")),
+            "docs/ARCHITECTURE.md does not name src/{rel} (as `{name}`)"
+        );
+    }
+}
