@@ -331,30 +331,94 @@ mod tests {
 
     #[test]
     fn every_variant_has_a_distinct_code() {
+        let m = |s: &str| s.to_string();
         let all = [
-            Error::Internal(String::new()),
-            Error::Usage(String::new()),
+            Error::Internal(m("start the async runtime: no threads")),
+            Error::Usage(m("unknown account \"x\"")),
             Error::InputRejected { rejected: 1 },
-            Error::Input(String::new()),
-            Error::Database(String::new()),
-            Error::Busy(String::new()),
-            Error::Query(String::new()),
-            Error::Output(String::new()),
-            Error::Locked(String::new()),
-            Error::Remote(String::new(), "x"),
-            Error::RemoteCorrupt(String::new()),
-            Error::Config(String::new()),
-            Error::LoginNeeded(String::new()),
-            Error::ApiRefused(String::new(), "x"),
-            Error::ApiFailed(String::new()),
-            Error::NeedsAttention(String::new()),
-            Error::Service(String::new()),
-            Error::Interrupted(String::new()),
+            Error::Input(m("no heart-rate file in /tmp/x")),
+            Error::Database(m("database: disk I/O error")),
+            Error::Busy(m("the database is locked by another fitpipe process")),
+            Error::Query(m("no such table: x")),
+            Error::Output(m("write out.csv: No space left on device")),
+            Error::Locked(m("another fitpipe sync is running on /tmp/fitpipe.db")),
+            Error::Remote(m("could not list gs://b/samples/: 403"), "check the remote"),
+            Error::RemoteCorrupt(m(
+                "remote object gs://b/hourly_max.csv is not valid: line 2",
+            )),
+            Error::Config(m("/tmp/c.toml: expected `]`")),
+            Error::LoginNeeded(m("no Google login for account default")),
+            Error::ApiRefused(
+                m("GET ...: Google Health API refused: denied [SERVICE_DISABLED]"),
+                "enable the API",
+            ),
+            Error::ApiFailed(m("GET ... still failed after 10 tries: HTTP 503")),
+            Error::NeedsAttention(m("1 item(s) need attention")),
+            Error::Service(m(
+                "`systemctl --user daemon-reload` failed (exit status: 1)",
+            )),
+            Error::Interrupted(m("the pull interrupted (Ctrl-C)")),
         ];
+        // What the terminal shows for each, with its exit code.
+        let shown: String = all
+            .iter()
+            .map(|e| format!("[exit {}]\n{}\n", e.exit_code() as i32, Report(e)))
+            .collect();
+        insta::assert_snapshot!("every_error_with_its_hint", shown);
         let mut codes: Vec<ExitCode> = all.iter().map(Error::exit_code).collect();
         codes.sort();
         codes.dedup();
         assert_eq!(codes.len(), all.len());
         assert!(all.iter().filter(|e| e.hint().is_none()).count() == 1);
+    }
+
+    #[test]
+    fn every_remote_and_api_hint() {
+        let mut shown = String::new();
+        for kind in [
+            RemoteFailure::Permission,
+            RemoteFailure::Credentials,
+            RemoteFailure::Missing,
+            RemoteFailure::Other,
+        ] {
+            let e: Error = SyncError::Remote {
+                op: "list".into(),
+                object: "gs://b/samples/".into(),
+                kind,
+                source: "the cause".into(),
+            }
+            .into();
+            shown.push_str(&format!(
+                "[{kind:?} -> exit {}]\n{}\n",
+                e.exit_code() as i32,
+                Report(&e)
+            ));
+        }
+        for (status, reason) in [
+            (403, "ACCESS_TOKEN_SCOPE_INSUFFICIENT"),
+            (403, "MISSING_OAUTH_SCOPE"),
+            (403, "DISALLOWED_OAUTH_SCOPES"),
+            (403, "API_PRIVATE_PREVIEW_ACCESS_DENIED"),
+            (403, "SERVICE_DISABLED"),
+            (403, "ACCOUNT_NOT_LINKED"),
+            (403, "RESOURCE_PERMISSION_DENIED"),
+            (403, "DATA_ACCESS_DENIED"),
+            (403, "SOMETHING_NEW"),
+            (400, "FAILED_PRECONDITION"),
+        ] {
+            let e: Error = PullError::Api(ApiError::Refused {
+                request: "GET /v4/users/me/dataTypes/heart-rate/dataPoints".into(),
+                status,
+                reason: reason.into(),
+                message: "refused".into(),
+            })
+            .into();
+            shown.push_str(&format!(
+                "[{status} {reason} -> exit {}]\n{}\n",
+                e.exit_code() as i32,
+                Report(&e)
+            ));
+        }
+        insta::assert_snapshot!("every_remote_and_api_hint", shown);
     }
 }

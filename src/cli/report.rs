@@ -25,16 +25,20 @@ pub struct ReportArgs {
     pub open: bool,
 
     /// First UTC day to include (YYYY-MM-DD).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_date, value_name = "DATE")]
     pub since: Option<NaiveDate>,
 
     /// Last UTC day to include (YYYY-MM-DD).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_date, value_name = "DATE")]
     pub until: Option<NaiveDate>,
 
     /// Print the last 24 hours and the headline numbers instead of writing HTML.
     #[arg(long)]
     pub terminal: bool,
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    crate::formats::date(s).ok_or_else(|| format!("{s:?} is not a date (YYYY-MM-DD)"))
 }
 
 fn day_start(d: NaiveDate) -> i64 {

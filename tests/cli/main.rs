@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `fitpipe` binary, a real SQLite file, in a temporary HOME.
 
 mod api;
+mod architecture;
 mod demo;
 mod fake_gcs;
 mod gcs_standin;
@@ -9,5 +10,6 @@ mod import;
 mod packaging;
 mod query;
 mod report;
+mod snapshots;
 mod support;
 mod sync;
