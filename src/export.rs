@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::model::{format_hour_local, format_utc, Hour};
+use crate::model::{push_hour_local, push_utc, Hour};
 use crate::store::{Store, StoreError};
 
 /// The export's columns, in order.
@@ -29,18 +29,43 @@ pub enum ExportError {
     Store(#[from] StoreError),
 }
 
-/// One hour as a row of [`COLUMNS`]: the UTC hour start, the local one when the offset is
-/// known (else empty), the max and the sample count.
-pub fn row(account: &str, h: &Hour) -> [String; 5] {
-    [
-        account.to_string(),
-        format_utc(h.hour),
-        h.utc_offset_min
-            .map(|o| format_hour_local(h.hour, o as i64))
-            .unwrap_or_default(),
-        h.max_bpm.to_string(),
-        h.sample_count.to_string(),
-    ]
+/// Writes hours as rows of [`COLUMNS`] (the UTC hour start, the local one when the offset
+/// is known, else empty, the max and the sample count), reusing its buffers from row to row.
+/// The one row format of the master table: the export and the remote's copy.
+#[derive(Default)]
+pub struct RowWriter {
+    utc: String,
+    local: String,
+    max: String,
+    count: String,
+}
+
+impl RowWriter {
+    pub fn write<W: Write>(
+        &mut self,
+        out: &mut csv::Writer<W>,
+        account: &str,
+        h: &Hour,
+    ) -> csv::Result<()> {
+        use std::fmt::Write as _;
+        self.utc.clear();
+        push_utc(&mut self.utc, h.hour);
+        self.local.clear();
+        if let Some(o) = h.utc_offset_min {
+            push_hour_local(&mut self.local, h.hour, o as i64);
+        }
+        self.max.clear();
+        let _ = write!(self.max, "{}", h.max_bpm);
+        self.count.clear();
+        let _ = write!(self.count, "{}", h.sample_count);
+        out.write_record([
+            account,
+            self.utc.as_str(),
+            self.local.as_str(),
+            self.max.as_str(),
+            self.count.as_str(),
+        ])
+    }
 }
 
 /// Writes the master table (or one account of it) as CSV to `w`; returns the row count.
@@ -54,10 +79,11 @@ pub fn write_csv<W: Write>(store: &Store, account: Option<&str>, w: W) -> Result
         .from_writer(w);
     out.write_record(COLUMNS).map_err(|e| io(e.into()))?;
     let mut n = 0u64;
+    let mut rows = RowWriter::default();
     store
         .for_each_hour(account, |name, h| {
             n += 1;
-            out.write_record(row(name, h)).map_err(std::io::Error::from)
+            rows.write(&mut out, name, h).map_err(std::io::Error::from)
         })?
         .map_err(io)?;
     out.flush().map_err(io)?;

@@ -184,28 +184,42 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 fn push_civil(out: &mut String, ts: i64) {
-    use std::fmt::Write;
     let (y, m, d) = civil_from_days(ts.div_euclid(DAY));
     let s = ts.rem_euclid(DAY);
-    let _ = write!(
-        out,
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    );
+    let (h, mi, se) = (s / 3600, s / 60 % 60, s % 60);
+    if (0..=9999).contains(&y) {
+        // Digit by digit: this runs for every hour of every master-table write.
+        let two = |v: i64| [b'0' + (v / 10) as u8, b'0' + (v % 10) as u8];
+        let (yh, yl) = (two(y / 100), two(y % 100));
+        let (m, d, h, mi, se) = (two(m as i64), two(d as i64), two(h), two(mi), two(se));
+        let b = [
+            yh[0], yh[1], yl[0], yl[1], b'-', m[0], m[1], b'-', d[0], d[1], b'T', h[0], h[1], b':',
+            mi[0], mi[1], b':', se[0], se[1],
+        ];
+        out.push_str(std::str::from_utf8(&b).expect("ASCII digits"));
+    } else {
+        use std::fmt::Write;
+        let _ = write!(out, "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{se:02}");
+    }
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for UTC epoch seconds; outside years 0000–9999, the number itself.
 pub fn format_utc(ts: i64) -> String {
+    let mut out = String::with_capacity(20);
+    push_utc(&mut out, ts);
+    out
+}
+
+/// [`format_utc`], appended to `out`.
+pub fn push_utc(out: &mut String, ts: i64) {
     // 0000-01-01T00:00:00Z ..= 9999-12-31T23:59:59Z
     if !(-62_167_219_200..=253_402_300_799).contains(&ts) {
-        return ts.to_string();
+        use std::fmt::Write;
+        let _ = write!(out, "{ts}");
+        return;
     }
-    let mut out = String::with_capacity(20);
-    push_civil(&mut out, ts);
+    push_civil(out, ts);
     out.push('Z');
-    out
 }
 
 /// `YYYY-MM-DD`, the UTC date of epoch seconds `ts`; outside years 0000–9999, the number.
@@ -220,9 +234,17 @@ pub fn format_date(ts: i64) -> String {
 /// RFC 3339 local time of the hour start at `hour`, with an offset in minutes.
 pub fn format_hour_local(hour: i64, offset_min: i64) -> String {
     let mut out = String::with_capacity(25);
-    push_civil(&mut out, hour + offset_min * 60);
-    out.push_str(&format_offset(offset_min as i16));
+    push_hour_local(&mut out, hour, offset_min);
     out
+}
+
+/// [`format_hour_local`], appended to `out`.
+pub fn push_hour_local(out: &mut String, hour: i64, offset_min: i64) {
+    use std::fmt::Write;
+    push_civil(out, hour + offset_min * 60);
+    let sign = if offset_min < 0 { '-' } else { '+' };
+    let a = offset_min.unsigned_abs();
+    let _ = write!(out, "{sign}{:02}:{:02}", a / 60, a % 60);
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).

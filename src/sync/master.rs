@@ -78,9 +78,9 @@ pub fn write(m: &Master) -> Vec<u8> {
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
     w.write_record(COLUMNS).expect("writing to memory");
+    let mut rows = crate::export::RowWriter::default();
     for ((account, _), h) in m {
-        w.write_record(crate::export::row(account, h))
-            .expect("writing to memory");
+        rows.write(&mut w, account, h).expect("writing to memory");
     }
     w.into_inner().expect("writing to memory")
 }
