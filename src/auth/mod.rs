@@ -11,6 +11,16 @@ pub mod tokens;
 pub use oauth::{LoginRequest, OAuth, SCOPE};
 pub use tokens::{FileTokenStore, KeyringTokenStore, MemoryTokenStore, TokenSet, TokenStore};
 
+/// The token store the settings choose: the OS keyring, or the 0600 files in the data folder.
+pub fn token_store(settings: &crate::config::Settings) -> Box<dyn TokenStore> {
+    match settings.google.token_store {
+        crate::config::TokenStoreKind::Keyring => Box::new(KeyringTokenStore::new()),
+        crate::config::TokenStoreKind::File => {
+            Box::new(FileTokenStore::new(settings.data_dir.join("tokens")))
+        }
+    }
+}
+
 /// What can go wrong with logins and tokens.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {

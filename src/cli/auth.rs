@@ -5,8 +5,8 @@ use std::io::Write;
 use clap::{Args, Subcommand};
 
 use super::output::io_err;
-use crate::auth::{FileTokenStore, KeyringTokenStore, OAuth, TokenStore};
-use crate::config::{Settings, TokenStoreKind};
+use crate::auth::OAuth;
+use crate::config::Settings;
 use crate::error::Error;
 use crate::store::Store;
 
@@ -32,14 +32,6 @@ pub struct StatusArgs {
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,
-}
-
-/// The token store the settings choose.
-pub(crate) fn token_store(settings: &Settings) -> Box<dyn TokenStore> {
-    match settings.google.token_store {
-        TokenStoreKind::Keyring => Box::new(KeyringTokenStore::new()),
-        TokenStoreKind::File => Box::new(FileTokenStore::new(settings.data_dir.join("tokens"))),
-    }
 }
 
 fn expiry_line(now: i64, at: i64) -> String {
@@ -71,7 +63,7 @@ fn open_browser(url: &str) {
 
 pub fn run(settings: &Settings, cmd: AuthCommand) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
-    let tokens = token_store(settings);
+    let tokens = crate::auth::token_store(settings);
     let now = || crate::clock::now().timestamp();
     match cmd {
         AuthCommand::Login(args) => {

@@ -69,7 +69,7 @@ fn pull_stage(
     }
     let oauth = OAuth::new(&settings.google)?;
     let api = HealthApi::new(&settings.google.api_base_url).map_err(PullError::from)?;
-    let tokens = super::auth::token_store(settings);
+    let tokens = crate::auth::token_store(settings);
     let now = || crate::clock::now().timestamp();
     let puller = Puller {
         api: &api,

@@ -32,6 +32,12 @@ const LAYERS: &[(&str, &[&str])] = &[
         &["clock", "config", "export", "formats", "model", "store"],
     ),
     (
+        "doctor",
+        &[
+            "auth", "clock", "config", "formats", "model", "service", "store", "sync",
+        ],
+    ),
+    (
         "error",
         &[
             "auth",
@@ -51,6 +57,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "auth",
             "clock",
             "config",
+            "doctor",
             "error",
             "export",
             "formats",

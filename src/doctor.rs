@@ -1,0 +1,257 @@
+//! `fitpipe doctor`'s checks: is everything in place (database, config, keyring, tokens,
+//! remote, timer), and is every series still growing? Only reads: it opens the database
+//! read-only, probes the keyring with a name no login uses, and lists the remote.
+//! The result is data ([`Doctor`], whose JSON keys are stable); `cli` renders it.
+
+use serde::Serialize;
+
+use crate::auth::{KeyringTokenStore, TokenStore};
+use crate::config::{Settings, TokenStoreKind};
+use crate::service::{Platform, ServiceError, ServiceStatus, UserDirs};
+use crate::store::Store;
+
+/// A series that got no new sample for this long has stopped.
+pub const STALE_AFTER_HOURS: i64 = 24;
+/// A timer whose last finished sync is older than this has stopped running.
+const TIMER_SILENT_HOURS: i64 = 25;
+
+/// Everything `doctor` found.
+#[derive(Debug, Serialize)]
+pub struct Doctor {
+    pub ok: bool,
+    pub paths: Paths,
+    pub config: ConfigCheck,
+    pub database: DatabaseCheck,
+    pub keyring: KeyringCheck,
+    pub tokens: Vec<TokenCheck>,
+    pub remote: RemoteCheck,
+    pub timer: ServiceStatus,
+    pub last_sync: LastSync,
+    pub series: Vec<Series>,
+    /// What needs the user's attention, one sentence each with what to do.
+    pub attention: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Paths {
+    pub data_dir: String,
+    pub database: String,
+    pub config_file: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConfigCheck {
+    pub found: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DatabaseCheck {
+    pub exists: bool,
+    pub schema_version: Option<i64>,
+    pub latest_schema_version: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct KeyringCheck {
+    pub used: bool,
+    pub reachable: Option<bool>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TokenCheck {
+    pub account: String,
+    pub token_store: String,
+    pub tokens_found: bool,
+    pub access_token_expires_at: Option<String>,
+    pub refresh_token_expires_at: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RemoteCheck {
+    pub configured: bool,
+    pub url: Option<String>,
+    pub reachable: Option<bool>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LastSync {
+    pub at: Option<String>,
+    pub hours_ago: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Series {
+    pub account: String,
+    pub last_sample_utc: Option<String>,
+    pub hours_since_last_sample: Option<i64>,
+    pub stale: bool,
+}
+
+/// Runs every check at `now` (epoch seconds). `list_remote` lists the remote once, with
+/// whatever time limit the caller sets, and says why it failed.
+pub async fn check<F>(settings: &Settings, now: i64, list_remote: F) -> Result<Doctor, ServiceError>
+where
+    F: AsyncFnOnce(&crate::sync::Remote) -> Result<(), String>,
+{
+    let mut attention: Vec<String> = Vec::new();
+
+    let store = if settings.db.exists() {
+        Store::open_read_only(&settings.db).ok()
+    } else {
+        None
+    };
+    let schema_version = store.as_ref().and_then(|s| s.schema_version().ok());
+    if store.is_none() {
+        attention.push(format!(
+            "no database at {}: run `fitpipe import` or `fitpipe sync`",
+            settings.db.display()
+        ));
+    }
+
+    let keyring = match settings.google.token_store {
+        TokenStoreKind::File => KeyringCheck {
+            used: false,
+            reachable: None,
+            detail: Some("google.token_store = \"file\"".into()),
+        },
+        TokenStoreKind::Keyring => match KeyringTokenStore::new().load("doctor-probe") {
+            Ok(_) => KeyringCheck {
+                used: true,
+                reachable: Some(true),
+                detail: None,
+            },
+            Err(e) => {
+                attention.push(format!("keyring: {e}"));
+                KeyringCheck {
+                    used: true,
+                    reachable: Some(false),
+                    detail: Some(e.to_string()),
+                }
+            }
+        },
+    };
+
+    let tokens = crate::auth::token_store(settings);
+    let mut token_checks = Vec::new();
+    for l in store
+        .as_ref()
+        .map(|s| s.logins().unwrap_or_default())
+        .unwrap_or_default()
+    {
+        let set = tokens.load(&l.account).ok().flatten();
+        if set.is_none() {
+            attention.push(format!("account {}: logged in, but its tokens are missing from the {}: run `fitpipe auth login`", l.account, l.token_store));
+        }
+        let refresh_left_h = set
+            .as_ref()
+            .and_then(|t| t.refresh_expires_at)
+            .map(|at| (at - now) / 3600);
+        if let Some(h) = refresh_left_h.filter(|h| *h < 48) {
+            attention.push(format!(
+                "account {}: the Google login expires in {h} h: run `fitpipe auth login`",
+                l.account
+            ));
+        }
+        token_checks.push(TokenCheck {
+            account: l.account,
+            token_store: l.token_store,
+            tokens_found: set.is_some(),
+            access_token_expires_at: set
+                .as_ref()
+                .map(|t| crate::model::format_utc(t.access_expires_at)),
+            refresh_token_expires_at: set
+                .as_ref()
+                .and_then(|t| t.refresh_expires_at)
+                .map(crate::model::format_utc),
+        });
+    }
+
+    let remote = match &settings.remote {
+        None => RemoteCheck {
+            configured: false,
+            url: None,
+            reachable: None,
+            detail: None,
+        },
+        Some(rs) => {
+            let probe = match crate::sync::Remote::open(rs) {
+                Ok(r) => list_remote(&r).await,
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = &probe {
+                attention.push(format!("remote {}: {e}", rs.url));
+            }
+            RemoteCheck {
+                configured: true,
+                url: Some(rs.url.to_string()),
+                reachable: Some(probe.is_ok()),
+                detail: probe.err(),
+            }
+        }
+    };
+
+    let last_sync = store.as_ref().and_then(|s| s.last_sync().ok().flatten());
+    let timer = crate::service::status(
+        Platform::current(),
+        &UserDirs::current()?,
+        last_sync.clone(),
+    );
+    let hours_ago = last_sync
+        .as_deref()
+        .and_then(crate::formats::rfc3339)
+        .map(|(t, _)| (now - t) / 3600);
+    if timer.installed && hours_ago.is_none_or(|h| h > TIMER_SILENT_HOURS) {
+        attention.push(format!("the timer is installed but no sync finished in the last {TIMER_SILENT_HOURS} h: see `fitpipe service status` and the journal"));
+    }
+
+    let mut series = Vec::new();
+    for (account, last) in store
+        .as_ref()
+        .map(|s| s.last_samples().unwrap_or_default())
+        .unwrap_or_default()
+    {
+        let hours = last.map(|l| (now - l) / 3600);
+        let stale = hours.is_none_or(|h| h >= STALE_AFTER_HOURS);
+        if stale {
+            attention.push(format!(
+                "account {account}: no new samples for {}: is the watch syncing, and is the pull running?",
+                hours.map_or("ever".to_string(), |h| format!("{h} h"))
+            ));
+        }
+        series.push(Series {
+            account,
+            last_sample_utc: last.map(crate::model::format_utc),
+            hours_since_last_sample: hours,
+            stale,
+        });
+    }
+
+    Ok(Doctor {
+        ok: attention.is_empty(),
+        paths: Paths {
+            data_dir: settings.data_dir.display().to_string(),
+            database: settings.db.display().to_string(),
+            config_file: settings.config_file.display().to_string(),
+        },
+        config: ConfigCheck {
+            found: settings.config_found,
+        },
+        database: DatabaseCheck {
+            exists: store.is_some(),
+            schema_version,
+            latest_schema_version: Store::latest_schema_version(),
+        },
+        keyring,
+        tokens: token_checks,
+        remote,
+        timer,
+        last_sync: LastSync {
+            at: last_sync,
+            hours_ago,
+        },
+        series,
+        attention,
+    })
+}
