@@ -26,6 +26,16 @@ pub struct Sample {
 }
 
 impl Sample {
+    /// A reading of `bpm` at `ts` with no offset or device.
+    pub fn new(ts: i64, bpm: u16) -> Sample {
+        Sample {
+            ts,
+            bpm,
+            utc_offset_min: None,
+            device: None,
+        }
+    }
+
     /// Combines two readings of the same instant: `self` wins on bpm, the other fills in what
     /// `self` lacks. The result does not depend on which twin was read first except for bpm.
     pub fn absorb(&mut self, other: Sample) {

@@ -375,12 +375,7 @@ mod tests {
     use super::*;
 
     fn sample(ts: i64, bpm: u16) -> Sample {
-        Sample {
-            ts,
-            bpm,
-            utc_offset_min: None,
-            device: None,
-        }
+        Sample::new(ts, bpm)
     }
 
     #[test]

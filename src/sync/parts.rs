@@ -102,12 +102,7 @@ mod tests {
     use super::*;
 
     fn s(ts: i64, bpm: u16) -> Sample {
-        Sample {
-            ts,
-            bpm,
-            utc_offset_min: None,
-            device: None,
-        }
+        Sample::new(ts, bpm)
     }
 
     #[test]

@@ -179,12 +179,7 @@ mod tests {
     use crate::model::DAY;
 
     fn s(ts: i64, bpm: u16) -> Sample {
-        Sample {
-            ts,
-            bpm,
-            utc_offset_min: None,
-            device: None,
-        }
+        Sample::new(ts, bpm)
     }
 
     fn p(date: &str, h: &str) -> String {
