@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::auth::{AuthError, OAuth, TokenSet, TokenStore};
 use crate::config::GoogleSettings;
-use crate::health_api::{fingerprint, parse_page, ApiError, HealthApi};
+use crate::health_api::{fingerprint, parse_page, ApiError, HealthApi, PageRequest};
 use crate::model::{Sample, DAY};
 use crate::store::{AccountId, InsertOutcome, KnownPage, Store, StoreError};
 
@@ -170,7 +170,16 @@ pub async fn pull(
                     .unwrap_or_default();
                 match p
                     .api
-                    .fetch_page(&access, cs, ce, page_token.as_deref(), page_no, &mut body)
+                    .fetch_page(
+                        &access,
+                        &PageRequest {
+                            start: cs,
+                            end: ce,
+                            page_token: page_token.as_deref(),
+                            page: page_no,
+                        },
+                        &mut body,
+                    )
                     .await
                 {
                     Ok(()) => break,

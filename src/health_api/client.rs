@@ -90,6 +90,16 @@ struct WireErrorBody {
     details: Vec<serde_json::Value>,
 }
 
+/// One page of the samples in `[start, end)`: the first (`page_token` `None`) or the one a
+/// `nextPageToken` names; `page` numbers it in messages.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest<'a> {
+    pub start: i64,
+    pub end: i64,
+    pub page_token: Option<&'a str>,
+    pub page: u32,
+}
+
 /// The client.
 pub struct HealthApi {
     http: reqwest::Client,
@@ -135,28 +145,20 @@ impl HealthApi {
         )
     }
 
-    /// Fetches one page of `[start, end)` into `body` (cleared first; its allocation is
-    /// reused from page to page). `page` numbers the request in messages.
+    /// Fetches one page into `body` (cleared first; its allocation is reused from page to
+    /// page).
     pub async fn fetch_page(
         &self,
         access_token: &str,
-        start: i64,
-        end: i64,
-        page_token: Option<&str>,
-        page: u32,
+        req: &PageRequest<'_>,
         body: &mut Vec<u8>,
     ) -> Result<(), ApiError> {
         use std::sync::atomic::Ordering;
         let partial = self.partial.load(Ordering::Relaxed);
-        match self
-            .fetch_once(access_token, start, end, page_token, page, partial, body)
-            .await
-        {
+        match self.fetch_once(access_token, req, partial, body).await {
             Err(ApiError::Http { status: 400, .. }) if partial => {
                 // The documented standard parameters were refused: ask for the whole answer.
-                let r = self
-                    .fetch_once(access_token, start, end, page_token, page, false, body)
-                    .await;
+                let r = self.fetch_once(access_token, req, false, body).await;
                 if r.is_ok() {
                     tracing::warn!("the API refused a partial response (`fields`); reading whole pages from now on");
                     self.partial.store(false, Ordering::Relaxed);
@@ -167,26 +169,22 @@ impl HealthApi {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn fetch_once(
         &self,
         access_token: &str,
-        start: i64,
-        end: i64,
-        page_token: Option<&str>,
-        page: u32,
+        req: &PageRequest<'_>,
         partial: bool,
         body: &mut Vec<u8>,
     ) -> Result<(), ApiError> {
-        let request = Self::request_label(start, end, page);
-        let filter = Self::filter(start, end);
+        let request = Self::request_label(req.start, req.end, req.page);
+        let filter = Self::filter(req.start, req.end);
         let page_size = PAGE_SIZE.to_string();
         let mut query: Vec<(&str, &str)> = vec![("pageSize", &page_size), ("filter", &filter)];
         if partial {
             query.push(("fields", FIELDS));
             query.push(("prettyPrint", "false"));
         }
-        if let Some(t) = page_token {
+        if let Some(t) = req.page_token {
             query.push(("pageToken", t));
         }
         let network = |e: reqwest::Error| ApiError::Network {

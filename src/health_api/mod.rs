@@ -5,5 +5,5 @@
 pub mod client;
 pub mod page;
 
-pub use client::{ApiError, HealthApi, Retry, LIST_PATH, PAGE_SIZE};
+pub use client::{ApiError, HealthApi, PageRequest, Retry, LIST_PATH, PAGE_SIZE};
 pub use page::{convert_value, fingerprint, parse_page, Fingerprint, Page, ValuePage, FIELDS};
