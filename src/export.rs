@@ -1,6 +1,8 @@
-//! The master table as CSV: stable columns, sorted rows, written atomically (temp file in
-//! the same folder, fsync, rename), so identical data gives byte-identical files and a
-//! reader never sees half a file.
+//! fitpipe's own CSV: the master table (stable columns, sorted rows, written atomically:
+//! temp file in the same folder, fsync, rename, so identical data gives byte-identical
+//! files and a reader never sees half a file), the one writer configuration every CSV
+//! fitpipe writes uses, and the strict reader of what fitpipe wrote (the remote's objects).
+//! People's CSV files are read by `import`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -27,6 +29,49 @@ pub enum ExportError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// A CSV writer as fitpipe writes every CSV: `\n` line ends, quotes only where needed.
+pub fn csv_writer<W: Write>(w: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(w)
+}
+
+/// Reads a CSV object fitpipe wrote, strictly: the header must be `columns`, every record
+/// must have that many fields, and `row` sees each record with its 1-based line. Any
+/// deviation is an error naming the line.
+pub fn read_strict(
+    bytes: &[u8],
+    columns: &[&str],
+    mut row: impl FnMut(usize, &csv::StringRecord) -> Result<(), String>,
+) -> Result<(), String> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut rows = rdr.records();
+    match rows.next() {
+        None => return Err("empty file (expected a header line)".into()),
+        Some(Err(e)) => return Err(format!("line 1: {e}")),
+        Some(Ok(h)) if h.iter().ne(columns.iter().copied()) => {
+            return Err(format!("line 1: header is not {}", columns.join(",")));
+        }
+        Some(Ok(_)) => {}
+    }
+    for (i, rec) in rows.enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| format!("line {line}: {e}"))?;
+        if rec.len() != columns.len() {
+            return Err(format!(
+                "line {line}: expected {} fields, found {}",
+                columns.len(),
+                rec.len()
+            ));
+        }
+        row(line, &rec)?;
+    }
+    Ok(())
 }
 
 /// Writes hours as rows of [`COLUMNS`] (the UTC hour start, the local one when the offset
@@ -74,9 +119,7 @@ pub fn write_csv<W: Write>(store: &Store, account: Option<&str>, w: W) -> Result
         path: PathBuf::from("-"),
         source,
     };
-    let mut out = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(w);
+    let mut out = csv_writer(w);
     out.write_record(COLUMNS).map_err(|e| io(e.into()))?;
     let mut n = 0u64;
     let mut rows = RowWriter::default();

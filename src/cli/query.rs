@@ -68,9 +68,7 @@ pub fn write_result(out: &mut impl Write, r: &QueryResult, format: Format) -> st
             )
         }
         Format::Csv => {
-            let mut w = csv::WriterBuilder::new()
-                .terminator(csv::Terminator::Any(b'\n'))
-                .from_writer(out);
+            let mut w = crate::export::csv_writer(out);
             w.write_record(&r.columns)?;
             for row in &r.rows {
                 w.write_record(row.iter().map(text))?;

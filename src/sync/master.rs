@@ -19,7 +19,7 @@ pub type Master = BTreeMap<(String, i64), Hour>;
 /// the line.
 pub fn parse(bytes: &[u8]) -> Result<Master, String> {
     let mut out = Master::new();
-    super::strict_csv(bytes, &COLUMNS, |line, rec| {
+    crate::export::read_strict(bytes, &COLUMNS, |line, rec| {
         let (account, hour, local) = (&rec[0], &rec[1], &rec[2]);
         validate_account_name(account).map_err(|e| format!("line {line}: {e}"))?;
         let Some(hour_epoch) = formats::utc_hour(hour) else {
@@ -74,9 +74,7 @@ pub fn parse(bytes: &[u8]) -> Result<Master, String> {
 
 /// Writes the master CSV, byte for byte as `fitpipe export` does.
 pub fn write(m: &Master) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
+    let mut w = crate::export::csv_writer(Vec::new());
     w.write_record(COLUMNS).expect("writing to memory");
     let mut rows = crate::export::RowWriter::default();
     for ((account, _), h) in m {

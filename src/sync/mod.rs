@@ -78,42 +78,6 @@ pub struct SyncReport {
     pub plan: Vec<String>,
 }
 
-/// Reads a CSV object fitpipe wrote, strictly: the header must be `columns`, every record
-/// must have that many fields, and `row` sees each record with its 1-based line. Any
-/// deviation is an error naming the line.
-pub(crate) fn strict_csv(
-    bytes: &[u8],
-    columns: &[&str],
-    mut row: impl FnMut(usize, &csv::StringRecord) -> Result<(), String>,
-) -> Result<(), String> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut rows = rdr.records();
-    match rows.next() {
-        None => return Err("empty file (expected a header line)".into()),
-        Some(Err(e)) => return Err(format!("line 1: {e}")),
-        Some(Ok(h)) if h.iter().ne(columns.iter().copied()) => {
-            return Err(format!("line 1: header is not {}", columns.join(",")));
-        }
-        Some(Ok(_)) => {}
-    }
-    for (i, rec) in rows.enumerate() {
-        let line = i + 2;
-        let rec = rec.map_err(|e| format!("line {line}: {e}"))?;
-        if rec.len() != columns.len() {
-            return Err(format!(
-                "line {line}: expected {} fields, found {}",
-                columns.len(),
-                rec.len()
-            ));
-        }
-        row(line, &rec)?;
-    }
-    Ok(())
-}
-
 /// Attempts at a conditional master write before giving up.
 const MAX_ATTEMPTS: u32 = 8;
 /// A folder remote's lock older than this is left by a crashed run and may be broken.

@@ -30,9 +30,7 @@ pub fn day_of(date: NaiveDate) -> i64 {
 pub fn write_part(samples: &[Sample]) -> Vec<u8> {
     let mut sorted: Vec<&Sample> = samples.iter().collect();
     sorted.sort_by_key(|s| s.ts);
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
+    let mut w = crate::export::csv_writer(Vec::new());
     w.write_record(PART_COLUMNS).expect("writing to memory");
     for s in sorted {
         w.write_record([
@@ -50,7 +48,7 @@ pub fn write_part(samples: &[Sample]) -> Vec<u8> {
 /// Reads a part file strictly; an error names the line.
 pub fn parse_part(bytes: &[u8]) -> Result<Vec<Sample>, String> {
     let mut out = Vec::new();
-    super::strict_csv(bytes, &PART_COLUMNS, |line, rec| {
+    crate::export::read_strict(bytes, &PART_COLUMNS, |line, rec| {
         let ts: i64 = rec[0]
             .parse()
             .map_err(|_| format!("line {line}: ts {:?} is not an integer", &rec[0]))?;

@@ -94,6 +94,7 @@ const HOMES: &[(&str, &[&str])] = &[
     ("sha2", &["sync"]),
     // The readers and the writers.
     ("zip", &["import", "synth"]),
+    ("csv", &["import", "export"]),
 ];
 
 fn src() -> PathBuf {
