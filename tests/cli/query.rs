@@ -109,3 +109,48 @@ fn the_database_file_is_private() {
     let mode = std::fs::metadata(sb.db()).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 }
+
+/// A database whose columns hold every SQLite type and the CSV and JSON edge cases.
+fn typed() -> Sandbox {
+    let sb = seeded();
+    std::fs::write(
+        sb.path("d.csv"),
+        "timestamp,beats per minute,data source\n2024-01-02T00:00:00Z,61,\"Watch, \"\"Pro\"\"\"\n2024-01-02T00:00:05Z,62,Montre é\n2024-01-02T00:00:10Z,63,\n",
+    )
+    .unwrap();
+    sb.cmd()
+        .args(["import"])
+        .arg(sb.path("d.csv"))
+        .assert()
+        .success();
+    sb
+}
+
+/// Queries whose CSV and JSON output is pinned byte for byte.
+const PINNED: &[&str] = &[
+    "SELECT * FROM samples ORDER BY ts_utc",
+    "SELECT * FROM hourly_max ORDER BY hour_epoch",
+    "SELECT * FROM daily_summary",
+    "SELECT 1 AS i, 2.5 AS r, 1e300 * 1e300 AS inf, 0.1 + 0.2 AS f, NULL AS n, x'00ff10' AS b, 'a\nb' AS nl, '' AS e, 'x' AS i",
+    "SELECT * FROM samples WHERE bpm > 1000",
+];
+
+#[test]
+fn csv_and_json_output_is_pinned() {
+    let sb = typed();
+    let mut text = String::new();
+    for sql in PINNED {
+        for format in ["csv", "json"] {
+            let out = sb
+                .cmd()
+                .args(["query", "--format", format, sql])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{sql}: {out:?}");
+            text.push_str(&format!("$ query --format {format} {sql:?}\n"));
+            text.push_str(&String::from_utf8(out.stdout).unwrap());
+            text.push_str("$ end\n");
+        }
+    }
+    insta::assert_snapshot!("query_formats", text);
+}
