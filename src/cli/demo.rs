@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::import::{import_paths, print_rejects, print_summary};
 use super::output::{io_err, thousands};
-use super::query::{write_result, Format};
+use super::query::{write_query, Format};
 use crate::config::Settings;
 use crate::error::Error;
 use crate::export;
@@ -151,12 +151,14 @@ pub fn run(settings: &Settings, args: DemoArgs) -> Result<(), Error> {
     print_rejects(&summary);
 
     let mut store = Store::open(&demo_settings.db)?;
-    let recent = store.query(
+    writeln!(out, "\nthe last 7 days (daily_summary):").map_err(io_err)?;
+    write_query(
+        &store,
         "SELECT local_date, max_bpm, mean_hourly_max, hours_covered FROM daily_summary
           ORDER BY local_date DESC LIMIT 7",
+        Format::Table,
+        &mut out,
     )?;
-    writeln!(out, "\nthe last 7 days (daily_summary):").map_err(io_err)?;
-    write_result(&mut out, &recent, Format::Table).map_err(io_err)?;
     let csv = dir.join("hourly_max.csv");
     let n = export::export_to_file(&store, None, &csv)?;
     let report_path = dir.join("report.html");

@@ -12,7 +12,7 @@ mod status;
 pub use accounts::AccountId;
 pub use lake::storable;
 pub use pull::{KnownPage, Login};
-pub use query::{QueryResult, Value};
+pub use query::{Cell, Row, Rows};
 pub use samples::{DayFile, HourRanges, InsertOutcome, SampleWriter};
 pub use status::{AccountStatus, StoreStatus};
 

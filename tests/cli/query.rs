@@ -154,3 +154,164 @@ fn csv_and_json_output_is_pinned() {
     }
     insta::assert_snapshot!("query_formats", text);
 }
+
+#[test]
+fn ndjson_holds_the_json_arrays_objects_one_a_line() {
+    let sb = typed();
+    for sql in PINNED {
+        let json = sb
+            .cmd()
+            .args(["query", "--format", "json", sql])
+            .output()
+            .unwrap();
+        let nd = sb
+            .cmd()
+            .args(["query", "--format", "ndjson", sql])
+            .output()
+            .unwrap();
+        assert!(nd.status.success());
+        let array: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).unwrap();
+        let text = String::from_utf8(nd.stdout).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines, array, "{sql}");
+        assert_eq!(text.lines().count(), array.len());
+    }
+    // Integers stay integers, NULL is null, text is text.
+    let nd = sb
+        .cmd()
+        .args([
+            "query",
+            "--format",
+            "ndjson",
+            "SELECT 7 AS i, NULL AS n, '7' AS t, 0.5 AS r",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(nd.stdout).unwrap(),
+        "{\"i\":7,\"n\":null,\"t\":\"7\",\"r\":0.5}\n"
+    );
+}
+
+/// `n` rows of one column, 1 to n, made by SQLite itself.
+fn counting(n: u64) -> String {
+    format!(
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT {n}) SELECT x FROM c"
+    )
+}
+
+#[test]
+fn a_long_table_shows_its_first_rows_and_says_how_many_more() {
+    let sb = seeded();
+    let out = sb.cmd().args(["query", &counting(1234)]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.ends_with(
+            "(the first 500 of 1234 rows; use --format csv, json or ndjson for all of them)\n"
+        ),
+        "{}",
+        &text[text.len().saturating_sub(300)..]
+    );
+    let shown: Vec<u64> = text
+        .lines()
+        .filter_map(|l| l.trim_matches(|c: char| !c.is_ascii_digit()).parse().ok())
+        .collect();
+    assert_eq!(shown, (1..=500).collect::<Vec<u64>>());
+    // A short result is shown whole, as before; one that just fills the table, once.
+    let out = sb.cmd().args(["query", &counting(3)]).output().unwrap();
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .ends_with("(3 rows)\n"));
+    let out = sb.cmd().args(["query", &counting(500)]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.ends_with("(500 rows)\n"), "{text}");
+    assert_eq!(text.matches("│ 500 │").count(), 1, "{text}");
+    assert_eq!(text.matches("│ x ").count(), 1, "the header once");
+}
+
+/// Starts a query of a hundred million rows, reads its first lines, and returns the child.
+fn endless(sb: &Sandbox, format: &str) -> (std::process::Child, Vec<String>) {
+    use std::io::BufRead;
+    let mut child = sb
+        .std_cmd()
+        .args(["query", "--format", format, &counting(100_000_000)])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    let mut r = std::io::BufReader::new(child.stdout.take().unwrap());
+    for _ in 0..2 {
+        let mut l = String::new();
+        r.read_line(&mut l).unwrap();
+        lines.push(l);
+    }
+    // The reader goes away, as `head` does.
+    drop(r);
+    (child, lines)
+}
+
+/// Waits for `child`, failing the test if it has not ended within a minute (it should end
+/// at once; the limit only keeps a broken build from hanging the suite).
+fn wait(mut child: std::process::Child) -> std::process::ExitStatus {
+    for _ in 0..600 {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    panic!("the query did not end after its reader went away");
+}
+
+#[test]
+fn a_closed_pipe_ends_the_query_with_success() {
+    let sb = seeded();
+    for format in ["csv", "ndjson", "json"] {
+        let (child, lines) = endless(&sb, format);
+        match format {
+            "csv" => assert_eq!(lines, ["x\n", "1\n"]),
+            "ndjson" => assert_eq!(lines, ["{\"x\":1}\n", "{\"x\":2}\n"]),
+            _ => assert_eq!(lines, ["[\n", "  {\n"]),
+        }
+        let mut stderr = String::new();
+        let mut child = child;
+        let err = child.stderr.take().unwrap();
+        let status = wait(child);
+        std::io::Read::read_to_string(&mut { err }, &mut stderr).unwrap();
+        assert_eq!(status.code(), Some(0), "{format}: {stderr}");
+        assert!(stderr.is_empty(), "{format}: {stderr}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_a_query() {
+    let sb = seeded();
+    use std::io::BufRead;
+    // The reader stays, so the query is still writing (into a full pipe) when interrupted.
+    let mut child = sb
+        .std_cmd()
+        .args(["query", "--format", "csv", &counting(100_000_000)])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut r = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut l = String::new();
+    r.read_line(&mut l).unwrap();
+    let pid = child.id() as i32;
+    std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    let status = wait(child);
+    use std::os::unix::process::ExitStatusExt;
+    assert!(
+        status.signal() == Some(2) || status.code() == Some(130),
+        "{status:?}"
+    );
+}

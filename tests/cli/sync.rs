@@ -357,10 +357,19 @@ async fn two_machines_converge_over_twenty_rounds_on_every_backend() {
             "{name}: restored"
         );
         let n: usize = truth.values().map(BTreeMap::len).sum();
-        let restored = fresh.query("SELECT count(*) FROM sample").unwrap();
+        let mut restored = None;
+        fresh
+            .prepare_query("SELECT count(*) FROM sample")
+            .unwrap()
+            .for_each(|r| {
+                restored = Some(format!("{:?}", r.cell(0)));
+                Ok::<_, ()>(())
+            })
+            .unwrap()
+            .unwrap();
         assert_eq!(
-            restored.rows[0][0],
-            fitpipe::store::Value::Integer(n as i64),
+            restored,
+            Some(format!("{:?}", fitpipe::store::Cell::Integer(n as i64))),
             "{name}: restored samples"
         );
     }
