@@ -1116,7 +1116,7 @@ _fitpipe() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table csv json ndjson" -- "${cur}"))
                     return 0
                     ;;
                 --db)

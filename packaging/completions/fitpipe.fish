@@ -55,13 +55,14 @@ complete -c fitpipe -n "__fish_fitpipe_using_subcommand import" -s v -l verbose 
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand import" -s h -l help -d 'Print help'
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand query" -l format -d 'Output format' -r -f -a "table\t''
 csv\t''
-json\t''"
+json\t'One JSON array of objects'
+ndjson\t'One JSON object per line'"
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand query" -l db -d 'The database file [default: $XDG_DATA_HOME/fitpipe/fitpipe.db]' -r -F
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand query" -l config -d 'The configuration file [default: $XDG_CONFIG_HOME/fitpipe/config.toml]' -r -F
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand query" -l remote -d 'The remote for sync: gs://BUCKET/PREFIX or file:///PATH (overrides remote.url)' -r
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand query" -l account -d 'The account the command works on' -r
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand query" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
-complete -c fitpipe -n "__fish_fitpipe_using_subcommand query" -s h -l help -d 'Print help'
+complete -c fitpipe -n "__fish_fitpipe_using_subcommand query" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand export" -l out -d 'Where to write the CSV ("-" for stdout) [default: DATA_DIR/hourly_max.csv]' -r -F
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand export" -l db -d 'The database file [default: $XDG_DATA_HOME/fitpipe/fitpipe.db]' -r -F
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand export" -l config -d 'The configuration file [default: $XDG_CONFIG_HOME/fitpipe/config.toml]' -r -F

@@ -125,12 +125,6 @@ impl From<std::io::Error> for Stop {
     }
 }
 
-impl From<csv::Error> for Stop {
-    fn from(e: csv::Error) -> Stop {
-        std::io::Error::from(e).into()
-    }
-}
-
 impl From<serde_json::Error> for Stop {
     fn from(e: serde_json::Error) -> Stop {
         std::io::Error::from(e).into()
@@ -160,17 +154,18 @@ pub fn write_query(
 fn write_csv(rows: &mut Rows<'_>, out: &mut impl Write) -> Result<Result<(), Stop>, Error> {
     let mut w = crate::export::csv_writer(&mut *out);
     if let Err(e) = w.write_record(rows.columns()) {
-        return Ok(Err(e.into()));
+        return Ok(Err(std::io::Error::from(e).into()));
     }
     let mut cell = String::new();
     let r = rows.for_each(|row| {
         for i in 0..row.len() {
             cell.clear();
             push_text(&mut cell, &row.cell(i));
-            w.write_field(&cell)?;
+            w.write_field(&cell).map_err(std::io::Error::from)?;
         }
-        w.write_record(None::<&[u8]>)?;
-        Ok(())
+        w.write_record(None::<&[u8]>)
+            .map_err(std::io::Error::from)?;
+        Ok::<_, Stop>(())
     })?;
     Ok(r.and_then(|()| w.flush().map_err(Stop::from)))
 }
