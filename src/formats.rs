@@ -176,7 +176,16 @@ pub enum LooseNumber {
     Int(i64),
     Float(f64),
     Text(Result<u16, String>),
+    /// No reading: `null`, an empty string or `NaN`, as exports write for a sensor that had
+    /// none. Not a malformed value.
+    Missing,
     Other(&'static str),
+}
+
+/// Whether a cell says "no reading": empty, or not-a-number (`NaN`, `nan`).
+pub fn is_no_reading(cell: &str) -> bool {
+    let t = cell.trim();
+    t.is_empty() || t.eq_ignore_ascii_case("nan")
 }
 
 impl LooseNumber {
@@ -186,6 +195,7 @@ impl LooseNumber {
             LooseNumber::Int(v) => check_bpm_int(*v, &v.to_string()).map_err(|e| e.to_string()),
             LooseNumber::Float(v) => check_bpm_float(*v, &v.to_string()).map_err(|e| e.to_string()),
             LooseNumber::Text(parsed) => parsed.clone(),
+            LooseNumber::Missing => Err("no reading (the bpm is empty or not a number)".into()),
             LooseNumber::Other(kind) => Err(format!("bpm is {kind}, not a number")),
         }
     }
@@ -209,13 +219,19 @@ impl<'de> Deserialize<'de> for LooseNumber {
                 Ok(LooseNumber::Float(v))
             }
             fn visit_str<E>(self, v: &str) -> Result<LooseNumber, E> {
+                if is_no_reading(v) {
+                    return Ok(LooseNumber::Missing);
+                }
                 Ok(LooseNumber::Text(parse_bpm(v).map_err(|e| e.to_string())))
             }
             fn visit_bool<E>(self, _: bool) -> Result<LooseNumber, E> {
                 Ok(LooseNumber::Other("a boolean"))
             }
             fn visit_unit<E>(self) -> Result<LooseNumber, E> {
-                Ok(LooseNumber::Other("null"))
+                Ok(LooseNumber::Missing)
+            }
+            fn visit_none<E>(self) -> Result<LooseNumber, E> {
+                Ok(LooseNumber::Missing)
             }
             fn visit_map<A: de::MapAccess<'de>>(self, mut m: A) -> Result<LooseNumber, A::Error> {
                 while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}

@@ -75,6 +75,26 @@ pub(crate) fn print_summary(out: &mut impl Write, s: &ImportSummary) -> std::io:
     )
 }
 
+/// Says how many measurements had no value, and where (normal; not an error).
+pub(crate) fn print_no_readings(out: &mut impl Write, s: &ImportSummary) -> std::io::Result<()> {
+    if s.no_readings == 0 {
+        return Ok(());
+    }
+    let files: Vec<String> = s
+        .no_reading_files
+        .iter()
+        .map(|f| format!("{} ({})", f.file, thousands(f.count)))
+        .collect();
+    let listed: u64 = s.no_reading_files.iter().map(|f| f.count).sum();
+    writeln!(
+        out,
+        "no reading: {} measurement(s) with an empty or not-a-number value, which exports write when the sensor had none: {}{}",
+        thousands(s.no_readings),
+        files.join(", "),
+        if listed < s.no_readings { ", and more" } else { "" }
+    )
+}
+
 /// Lists the rejects on stderr.
 pub(crate) fn print_rejects(s: &ImportSummary) {
     if s.rejected == 0 {
@@ -97,6 +117,7 @@ pub fn run(settings: &Settings, args: ImportArgs) -> Result<(), Error> {
         super::output::print_json(&mut out, &summary)?;
     } else {
         print_summary(&mut out, &summary).map_err(io_err)?;
+        print_no_readings(&mut out, &summary).map_err(io_err)?;
     }
     print_rejects(&summary);
     if summary.rejected > 0 {

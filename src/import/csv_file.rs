@@ -7,7 +7,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use super::{Item, Reject};
-use crate::formats::loose_stamp;
+use crate::formats::{is_no_reading, loose_stamp};
 use crate::model::{parse_bpm, Sample};
 
 const TIME_NAMES: &[&str] = &[
@@ -111,6 +111,11 @@ pub fn parse(reader: impl Read, file: &str, stamp_offsets: bool, out: &mut dyn F
         let result = match (rec.get(c.time).map(text), rec.get(c.bpm).map(text)) {
             (Some(t), Some(b)) => match loose_stamp(&t) {
                 None => Err(format!("unparseable time stamp {:?}", t.trim())),
+                // The sensor had no reading: a normal cell, not malformed input.
+                Some(_) if is_no_reading(&b) => {
+                    out(Item::NoReading);
+                    continue;
+                }
                 Some((ts, off)) => parse_bpm(&b).map_err(|e| e.to_string()).map(|bpm| Sample {
                     ts,
                     bpm,
@@ -153,6 +158,7 @@ mod tests {
         parse(text.as_bytes(), "f.csv", true, &mut |i| match i {
             Item::Sample(x) => s.push(x),
             Item::Reject(x) => r.push(x),
+            Item::NoReading => {}
         });
         (s, r)
     }
@@ -213,5 +219,20 @@ mod tests {
         assert_eq!(s.len(), 1);
         let lines: Vec<_> = r.iter().map(|x| x.line).collect();
         assert_eq!(lines, vec![Some(2), Some(3), Some(4), Some(6)]);
+    }
+
+    #[test]
+    fn empty_and_not_a_number_cells_are_no_readings_not_rejects() {
+        let text = "timestamp,beats per minute,data source\n2024-10-27T00:00:04Z,65.0,Charge 5\n2024-10-27T00:00:08Z,,Charge 5\n2024-10-27T00:00:09Z,NaN,x\n2024-10-27T00:00:10Z, nan ,\nbad,,x\n2024-10-27T00:00:11Z,abc,x\n";
+        let (mut s, mut r, mut none) = (0, Vec::new(), 0);
+        parse(text.as_bytes(), "f.csv", false, &mut |i| match i {
+            Item::Sample(_) => s += 1,
+            Item::Reject(x) => r.push(x),
+            Item::NoReading => none += 1,
+        });
+        assert_eq!((s, none), (1, 3));
+        // A bad stamp and a bad value are still refused, with their lines.
+        let lines: Vec<_> = r.iter().map(|x| x.line).collect();
+        assert_eq!(lines, vec![Some(6), Some(7)]);
     }
 }

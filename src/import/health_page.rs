@@ -40,6 +40,7 @@ mod tests {
         parse(text.as_bytes(), "p.json", &mut |i| match i {
             Item::Sample(x) => s.push(x),
             Item::Reject(x) => r.push(x),
+            Item::NoReading => {}
         });
         (s, r)
     }

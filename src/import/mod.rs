@@ -32,6 +32,8 @@ use crate::store::{AccountId, DayFile, HourRanges, InsertOutcome, Store, StoreEr
 pub enum Item {
     Sample(Sample),
     Reject(Reject),
+    /// A measurement with no value (an empty or not-a-number cell): counted, not refused.
+    NoReading,
 }
 
 /// Input that was refused, with where it was.
@@ -100,6 +102,10 @@ pub struct ImportSummary {
     pub rejected: u64,
     /// The first rejects in full; `rejected` counts them all.
     pub rejects: Vec<Reject>,
+    /// Measurements without a value (empty or not-a-number cells), which are normal.
+    pub no_readings: u64,
+    /// The first files that have such measurements, with how many each.
+    pub no_reading_files: Vec<NoReadings>,
     pub hours_touched: i64,
     #[serde(serialize_with = "as_secs")]
     pub elapsed: Duration,
@@ -115,6 +121,13 @@ pub struct Progress {
     pub files_done: u64,
     pub files_total: u64,
     pub samples_read: u64,
+}
+
+/// The measurements without a value in one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NoReadings {
+    pub file: String,
+    pub count: u64,
 }
 
 /// How many rejects are kept in full.
@@ -147,6 +160,7 @@ pub fn run(
     let mut buf: Vec<Sample> = Vec::new();
     let mut days: Vec<DayFile> = Vec::new();
     let mut samples_read = 0u64;
+    let mut unit_no_readings = 0u64;
 
     std::thread::scope(|scope| -> Result<(), ImportError> {
         let (tx, rx) = mpsc::sync_channel::<Msg>(8);
@@ -166,11 +180,22 @@ pub fn run(
                                     summary.rejects.push(r);
                                 }
                             }
+                            Item::NoReading => unit_no_readings += 1,
                         }
                     }
                 }
                 Msg::Done { unit, day } => {
                     summary.files += 1;
+                    if unit_no_readings > 0 {
+                        summary.no_readings += unit_no_readings;
+                        if summary.no_reading_files.len() < REJECTS_SHOWN {
+                            summary.no_reading_files.push(NoReadings {
+                                file: units[unit].display.clone(),
+                                count: unit_no_readings,
+                            });
+                        }
+                        unit_no_readings = 0;
+                    }
                     days.extend(day);
                     if let Some(bound) = flush_bound(units, unit) {
                         flush(

@@ -23,8 +23,14 @@ struct Entry<'a> {
 
 #[derive(Deserialize)]
 struct EntryValue {
-    #[serde(default)]
+    /// Absent: `None`; present, `null` included: `Some`.
+    #[serde(default, deserialize_with = "present")]
     bpm: Option<LooseNumber>,
+}
+
+/// A field that is present, whatever its value (serde reads `null` as an absent `Option`).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LooseNumber>, D::Error> {
+    LooseNumber::deserialize(d).map(Some)
 }
 
 struct Elements<'s, 'f> {
@@ -57,6 +63,11 @@ impl<'de> Visitor<'de> for Elements<'_, '_> {
                     None => Err(format!(
                         "unparseable dateTime {st:?} (expected MM/DD/YY HH:MM:SS)"
                     )),
+                    Some(_) if bpm == LooseNumber::Missing => {
+                        (self.out)(Item::NoReading);
+                        index += 1;
+                        continue;
+                    }
                     Some(ts) => bpm.to_bpm().map(|bpm| Sample {
                         ts,
                         bpm,
@@ -119,6 +130,7 @@ mod tests {
         parse(text.as_bytes(), "f.json", &mut |i| match i {
             Item::Sample(x) => s.push(x),
             Item::Reject(x) => r.push(x),
+            Item::NoReading => {}
         });
         (s, r)
     }
@@ -168,5 +180,26 @@ mod tests {
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].line, Some(3));
         assert!(r[0].reason.contains("cut short"));
+    }
+
+    #[test]
+    fn null_empty_and_nan_bpm_are_no_readings_a_missing_one_is_refused() {
+        let text = r#"[
+  {"dateTime": "03/10/24 05:00:02", "value": {"bpm": 58}},
+  {"dateTime": "03/10/24 05:00:12", "value": {"bpm": null}},
+  {"dateTime": "03/10/24 05:00:22", "value": {"bpm": ""}},
+  {"dateTime": "03/10/24 05:00:32", "value": {"bpm": "NaN"}},
+  {"dateTime": "03/10/24 05:00:42", "value": {"confidence": 0}},
+  {"dateTime": "03/10/24 05:00:52", "value": {"bpm": "abc"}}
+]"#;
+        let (mut s, mut r, mut none) = (0, Vec::new(), 0);
+        parse(text.as_bytes(), "f.json", &mut |i| match i {
+            Item::Sample(_) => s += 1,
+            Item::Reject(x) => r.push(x),
+            Item::NoReading => none += 1,
+        });
+        assert_eq!((s, none), (1, 3));
+        let lines: Vec<_> = r.iter().map(|x| x.line).collect();
+        assert_eq!(lines, vec![Some(6), Some(7)], "{r:?}");
     }
 }

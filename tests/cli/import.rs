@@ -293,3 +293,43 @@ fn missing_and_unsupported_inputs_fail_clearly() {
         .code(4)
         .stderr(predicate::str::contains("not a readable zip archive"));
 }
+
+#[test]
+fn a_clean_export_with_empty_cells_imports_with_success() {
+    let sb = Sandbox::new();
+    let dir = sb.path("export/Takeout/Fitbit/Physical Activity_GoogleData");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("heart_rate_2024-10-27.csv"),
+        "timestamp,beats per minute,data source\n2024-10-27T00:00:04Z,65.0,Charge 5\n2024-10-27T00:00:08Z,,Charge 5\n2024-10-27T00:00:13Z,NaN,Charge 5\n2024-10-27T00:00:18Z,67.0,Charge 5\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("heart_rate_2024-10-28.csv"),
+        "timestamp,beats per minute,data source\n2024-10-28T00:00:04Z,nan,Charge 5\n",
+    )
+    .unwrap();
+    let out = sb
+        .cmd()
+        .arg("import")
+        .arg(sb.path("export"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("2 new samples"), "{stdout}");
+    assert!(stdout.contains(", 0 rejected"), "{stdout}");
+    assert!(
+        stdout.contains("no reading: 3 measurement(s)")
+            && stdout.contains("heart_rate_2024-10-27.csv (2)")
+            && stdout.contains("heart_rate_2024-10-28.csv (1)"),
+        "{stdout}"
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stored: i64 = query_one(&sb.db(), "SELECT count(*) FROM sample");
+    assert_eq!(stored, 2);
+}
