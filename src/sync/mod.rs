@@ -2,8 +2,9 @@
 //!
 //! Plan apart from apply: [`plan`] decides, with no I/O, which parts to read and which
 //! [`plan::Operation`]s follow from what was read; [`run`] reads the remote, records each
-//! operation in the report and performs it in [`apply`], the one place a dry run stops. The remote is the truth for replication state: after a failed upload fitpipe
-//! forgets which remote parts it had merged, and the next run recomputes that from a listing.
+//! operation in the report and performs it in `apply`, the one place a dry run stops. The
+//! remote is the truth for replication state: after a failed upload fitpipe forgets which
+//! remote parts it had merged, and the next run recomputes that from a listing.
 //! Sync never deletes a remote object (but for a folder remote's own lock object).
 
 pub mod layout;
