@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::auth::{KeyringTokenStore, TokenStore};
 use crate::config::{Settings, TokenStoreKind};
 use crate::service::{Platform, ServiceError, ServiceStatus, UserDirs};
-use crate::store::Store;
+use crate::store::{Integrity, Store, StoreError};
 
 /// A series that got no new sample for this long has stopped.
 pub const STALE_AFTER_HOURS: i64 = 24;
@@ -49,7 +49,12 @@ pub struct DatabaseCheck {
     pub exists: bool,
     pub schema_version: Option<i64>,
     pub latest_schema_version: i64,
+    /// SQLite's `quick_check`, when there is a file; `None` when there is none.
+    pub integrity: Option<Integrity>,
 }
+
+/// How long `doctor` lets SQLite check the file.
+const QUICK_CHECK_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Debug, Serialize)]
 pub struct KeyringCheck {
@@ -97,18 +102,37 @@ where
 {
     let mut attention: Vec<String> = Vec::new();
 
-    let store = if settings.db.exists() {
-        Store::open_read_only(&settings.db).ok()
+    let exists = settings.db.exists();
+    let (store, integrity) = if exists {
+        match Store::open_read_only(&settings.db) {
+            Ok(s) => {
+                let i = s.quick_check(QUICK_CHECK_BUDGET);
+                (Some(s), Some(i))
+            }
+            Err(StoreError::Damaged(m)) => (None, Some(Integrity::Damaged(vec![m]))),
+            Err(e) => {
+                attention.push(format!(
+                    "database {}: cannot be opened: {e}",
+                    settings.db.display()
+                ));
+                (None, None)
+            }
+        }
     } else {
-        None
-    };
-    let schema_version = store.as_ref().and_then(|s| s.schema_version().ok());
-    if store.is_none() {
         attention.push(format!(
             "no database at {}: run `fitpipe import` or `fitpipe sync`",
             settings.db.display()
         ));
+        (None, None)
+    };
+    if let Some(Integrity::Damaged(problems)) = &integrity {
+        attention.push(format!(
+            "database {} is damaged ({}): keep it aside, then `fitpipe restore` into a new database from the remote, or re-import your Takeout export",
+            settings.db.display(),
+            problems.join("; ")
+        ));
     }
+    let schema_version = store.as_ref().and_then(|s| s.schema_version().ok());
 
     let keyring = match settings.google.token_store {
         TokenStoreKind::File => KeyringCheck {
@@ -239,9 +263,10 @@ where
             found: settings.config_found,
         },
         database: DatabaseCheck {
-            exists: store.is_some(),
+            exists,
             schema_version,
             latest_schema_version: Store::latest_schema_version(),
+            integrity,
         },
         keyring,
         tokens: token_checks,

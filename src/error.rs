@@ -20,6 +20,7 @@
 //! | 15 | the Google Health API or the token endpoint kept failing, or sent a malformed page |
 //! | 16 | `fitpipe doctor` found something that needs attention |
 //! | 17 | the service manager (systemctl, launchctl) failed |
+//! | 18 | the database file is damaged (cut short, overwritten, not a database) |
 //! | 130 | interrupted (Ctrl-C); what was committed before stays, and a re-run resumes |
 
 use std::fmt;
@@ -55,6 +56,7 @@ pub enum ExitCode {
     ApiFailed = 15,
     NeedsAttention = 16,
     Service = 17,
+    DatabaseDamaged = 18,
     Interrupted = 130,
 }
 
@@ -100,6 +102,8 @@ pub enum Error {
     #[error("{0}")]
     Service(String),
     #[error("{0}")]
+    DatabaseDamaged(String),
+    #[error("{0}")]
     Interrupted(String),
     #[error("{0}")]
     Internal(String),
@@ -126,6 +130,7 @@ impl Error {
             Error::ApiFailed(_) => ExitCode::ApiFailed,
             Error::NeedsAttention(_) => ExitCode::NeedsAttention,
             Error::Service(_) => ExitCode::Service,
+            Error::DatabaseDamaged(_) => ExitCode::DatabaseDamaged,
             Error::Interrupted(_) => ExitCode::Interrupted,
         }
     }
@@ -162,6 +167,9 @@ impl Error {
             Error::Service(_) => {
                 "check that a user session manager runs (`systemctl --user status`, or launchctl on macOS); `fitpipe service install --dry-run` prints the files and commands to apply by hand"
             }
+            Error::DatabaseDamaged(_) => {
+                "keep the damaged file aside (move it, with its -wal file, out of the way), then `fitpipe restore` into a new database from the remote, or re-import your Takeout export: what the remote or the export holds comes back; samples pulled since the last sync do not (the next sync pulls the last days again)"
+            }
             Error::ApiFailed(_) => {
                 "nothing of the failed window was stored and the cursor did not move; run `fitpipe sync` again later"
             }
@@ -177,6 +185,7 @@ impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Busy => Error::Busy(e.to_string()),
+            StoreError::Damaged(_) => Error::DatabaseDamaged(e.to_string()),
             StoreError::Query(m) => Error::Query(m),
             StoreError::Missing(p) => Error::Database(format!(
                 "no database at {}; import something first (fitpipe import PATH, or fitpipe demo)",
@@ -356,6 +365,9 @@ mod tests {
             Error::NeedsAttention(m("1 item(s) need attention")),
             Error::Service(m(
                 "`systemctl --user daemon-reload` failed (exit status: 1)",
+            )),
+            Error::DatabaseDamaged(m(
+                "the database file is damaged: database disk image is malformed",
             )),
             Error::Interrupted(m("the pull interrupted (Ctrl-C)")),
         ];

@@ -8,6 +8,7 @@ use super::output::io_err;
 use crate::config::Settings;
 use crate::doctor::Doctor;
 use crate::error::Error;
+use crate::store::Integrity;
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
@@ -52,11 +53,16 @@ fn render(d: &Doctor) -> String {
         (true, Some(true)) => "reachable",
         (true, _) => "NOT reachable",
     };
+    let integrity = match &d.database.integrity {
+        Some(Integrity::Damaged(_)) => ", DAMAGED",
+        Some(Integrity::Unfinished) => ", integrity check not finished in time",
+        Some(Integrity::Ok) | None => "",
+    };
     let lines = [
         (
-            true,
+            !matches!(d.database.integrity, Some(Integrity::Damaged(_))),
             format!(
-                "database  {} (schema {} of {})",
+                "database  {} (schema {} of {}{integrity})",
                 d.paths.database,
                 d.database
                     .schema_version

@@ -14,7 +14,7 @@ pub use lake::storable;
 pub use pull::{KnownPage, Login};
 pub use query::{Cell, Row, Rows};
 pub use samples::{DayFile, HourRanges, InsertOutcome, SampleWriter};
-pub use status::{AccountStatus, StoreStatus};
+pub use status::{AccountStatus, Integrity, StoreStatus};
 
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
@@ -57,8 +57,34 @@ pub enum StoreError {
     TimeOutOfRange(i64),
     #[error("query: {0}")]
     Query(String),
+    /// SQLite found the file damaged (cut short, pages overwritten) or not a database.
+    #[error("the database file is damaged: {0}")]
+    Damaged(String),
     #[error("{0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::classify(e)
+    }
+}
+
+/// Whether an error, or any of its causes, is SQLite saying the file is damaged.
+fn is_damage(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(e) = cur {
+        if let Some(rusqlite::Error::SqliteFailure(f, _)) = e.downcast_ref::<rusqlite::Error>() {
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
+            ) {
+                return true;
+            }
+        }
+        cur = e.source();
+    }
+    false
 }
 
 impl StoreError {
@@ -71,11 +97,34 @@ impl StoreError {
                 return StoreError::Busy;
             }
         }
+        if is_damage(&e) {
+            return StoreError::Damaged(e.to_string());
+        }
         StoreError::Sqlite(e)
+    }
+
+    /// An error of an ad-hoc query: damage is named as such, anything else is the query's.
+    pub(crate) fn query(e: rusqlite::Error) -> Self {
+        if is_damage(&e) {
+            StoreError::Damaged(e.to_string())
+        } else {
+            StoreError::Query(e.to_string())
+        }
     }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+fn open_error(path: &Path, source: rusqlite::Error) -> StoreError {
+    if is_damage(&source) {
+        StoreError::Damaged(source.to_string())
+    } else {
+        StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
 
 /// An open fitpipe database.
 pub struct Store {
@@ -93,10 +142,7 @@ impl Store {
             })?;
         }
         create_private(path)?;
-        let conn = Connection::open(path).map_err(|source| StoreError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let conn = Connection::open(path).map_err(|source| open_error(path, source))?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
@@ -134,12 +180,12 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|source| open_error(path, source))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "query_only", true)?;
+        // A damaged page is reported as damage instead of being read as garbage.
+        conn.pragma_update(None, "cell_size_check", true)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
@@ -175,6 +221,7 @@ impl Store {
             .execute_batch(
                 "PRAGMA synchronous = NORMAL;
                  PRAGMA foreign_keys = ON;
+                 PRAGMA cell_size_check = ON;
                  PRAGMA temp_store = MEMORY;
                  PRAGMA cache_size = -16000;",
             )
@@ -185,7 +232,13 @@ impl Store {
     fn migrate(&mut self) -> Result<()> {
         embedded::migrations::runner()
             .run(&mut self.conn)
-            .map_err(|e| StoreError::Migrate(e.to_string()))?;
+            .map_err(|e| {
+                if is_damage(&e) {
+                    StoreError::Damaged(e.to_string())
+                } else {
+                    StoreError::Migrate(e.to_string())
+                }
+            })?;
         Ok(())
     }
 

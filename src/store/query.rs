@@ -60,7 +60,7 @@ impl Store {
             rusqlite::Error::MultipleStatement => {
                 StoreError::Query("give one SQL statement at a time".into())
             }
-            other => StoreError::Query(other.to_string()),
+            other => StoreError::query(other),
         })?;
         if !stmt.readonly() {
             return Err(StoreError::Query(
@@ -85,11 +85,8 @@ impl Rows<'_> {
         mut row: impl FnMut(&Row<'_>) -> std::result::Result<(), E>,
     ) -> Result<std::result::Result<(), E>> {
         let len = self.columns.len();
-        let mut q = self
-            .stmt
-            .query([])
-            .map_err(|e| StoreError::Query(e.to_string()))?;
-        while let Some(r) = q.next().map_err(|e| StoreError::Query(e.to_string()))? {
+        let mut q = self.stmt.query([]).map_err(StoreError::query)?;
+        while let Some(r) = q.next().map_err(StoreError::query)? {
             if let Err(e) = row(&Row { row: r, len }) {
                 return Ok(Err(e));
             }

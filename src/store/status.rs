@@ -78,3 +78,69 @@ impl Store {
         })
     }
 }
+
+/// What SQLite's `quick_check` says of the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "result", content = "problems")]
+pub enum Integrity {
+    Ok,
+    /// The first problems SQLite names.
+    Damaged(Vec<String>),
+    /// The check did not finish within its time (a very large file on a slow disk).
+    Unfinished,
+}
+
+/// How many of `quick_check`'s lines are kept.
+const PROBLEMS_KEPT: usize = 5;
+
+impl Store {
+    /// Runs `PRAGMA quick_check`, interrupted after `budget`.
+    pub fn quick_check(&self, budget: std::time::Duration) -> Integrity {
+        use std::sync::mpsc::{channel, RecvTimeoutError};
+        let handle = self.conn.get_interrupt_handle();
+        let (done, timer) = channel::<()>();
+        std::thread::scope(|s| {
+            s.spawn(move || {
+                if timer.recv_timeout(budget) == Err(RecvTimeoutError::Timeout) {
+                    handle.interrupt();
+                }
+            });
+            let result = (|| -> rusqlite::Result<Vec<String>> {
+                let mut stmt = self.conn.prepare("PRAGMA quick_check")?;
+                let mut rows = stmt.query([])?;
+                let mut lines = Vec::new();
+                while let Some(r) = rows.next()? {
+                    if lines.len() < PROBLEMS_KEPT {
+                        lines.push(r.get::<_, String>(0)?);
+                    }
+                }
+                Ok(lines)
+            })();
+            let _ = done.send(());
+            match result {
+                Ok(lines) if lines == ["ok"] => Integrity::Ok,
+                Ok(lines) => Integrity::Damaged(lines),
+                Err(rusqlite::Error::SqliteFailure(f, _))
+                    if f.code == rusqlite::ErrorCode::OperationInterrupted =>
+                {
+                    Integrity::Unfinished
+                }
+                Err(e) => Integrity::Damaged(vec![e.to_string()]),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sound_database_passes_quick_check() {
+        let s = Store::open_in_memory().unwrap();
+        assert_eq!(
+            s.quick_check(std::time::Duration::from_secs(10)),
+            Integrity::Ok
+        );
+    }
+}

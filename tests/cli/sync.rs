@@ -749,3 +749,88 @@ mod cli {
         assert_eq!(master, b.export(), "and machine b's");
     }
 }
+
+/// Issue 14: a database file cut short, or with pages overwritten, is named as damaged by
+/// every command, with what to do; a restore into a new file brings every hour back.
+#[test]
+fn a_damaged_database_is_named_and_a_restore_recovers_it() {
+    use crate::support::Sandbox;
+    let sb = Sandbox::new();
+    sb.demo_history(&["--days", "5", "--start", "2025-01-06"], "takeout");
+    let remote = format!("file://{}", sb.path("remote").display());
+    sb.cmd()
+        .args(["--remote", &remote, "sync"])
+        .assert()
+        .success();
+    let hours = sb.export();
+    // Everything in the main file, so that the bytes below are the whole database.
+    rusqlite::Connection::open(sb.db())
+        .unwrap()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+    let good = std::fs::read(sb.db()).unwrap();
+    assert!(good.len() > 200_000, "a database of many pages");
+
+    let truncated = good[..good.len() / 2].to_vec();
+    let mut overwritten = good.clone();
+    // Pages in the middle of the sample table, overwritten with garbage.
+    for b in &mut overwritten[good.len() / 2..good.len() / 2 + 16_384] {
+        *b = 0xa5;
+    }
+    for (name, bytes) in [("cut short", truncated), ("overwritten", overwritten)] {
+        for ext in ["db-wal", "db-shm"] {
+            let _ = std::fs::remove_file(sb.db().with_extension(ext));
+        }
+        std::fs::write(sb.db(), &bytes).unwrap();
+        let doctor = sb.cmd().args(["doctor", "--json"]).output().unwrap();
+        assert_eq!(doctor.status.code(), Some(16), "{name}");
+        let v: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
+        assert_eq!(
+            v["database"]["integrity"]["result"], "damaged",
+            "{name}: {v}"
+        );
+        assert!(
+            v["attention"][0].as_str().unwrap().contains("is damaged"),
+            "{name}: {v}"
+        );
+        let text = sb.cmd().arg("doctor").output().unwrap();
+        assert!(
+            String::from_utf8(text.stdout)
+                .unwrap()
+                .starts_with("WARN database"),
+            "{name}"
+        );
+        let csv = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/takeout_heart_rate_example.csv"
+        );
+        // Every command that reads a damaged page says so. A file cut short loses pages
+        // every command reads; overwritten sample pages are read by these two (a sync that
+        // finds nothing to upload reads only the intact master table and lake state, and an
+        // import of other days writes into intact leaves).
+        let mut commands = vec![vec!["status"], vec!["query", "SELECT count(*) FROM sample"]];
+        if name == "cut short" {
+            commands.push(vec!["--remote", remote.as_str(), "sync"]);
+            commands.push(vec!["import", csv]);
+            commands.push(vec!["export"]);
+        }
+        for args in commands {
+            let out = sb.cmd().args(&args).output().unwrap();
+            let err = String::from_utf8(out.stderr).unwrap();
+            assert_eq!(out.status.code(), Some(18), "{name}: {args:?}: {err}");
+            assert!(
+                err.contains("the database file is damaged") && err.contains("fitpipe restore"),
+                "{name}: {args:?}: {err}"
+            );
+        }
+    }
+
+    // The way out the hint gives: a new database, restored from the remote.
+    let fresh = Sandbox::new();
+    fresh
+        .cmd()
+        .args(["--remote", &remote, "restore"])
+        .assert()
+        .success();
+    assert_eq!(fresh.export(), hours);
+}
