@@ -63,6 +63,7 @@ fn main() {
         push: true,
         dry_run: false,
         holder: "bench".into(),
+        wait: false,
     };
     let first = rt
         .block_on(sync::run(&mut store, &remote, &opts, "t"))

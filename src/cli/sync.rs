@@ -130,11 +130,7 @@ fn pull_stage(
 }
 
 fn holder() -> String {
-    format!(
-        "pid {} at {}",
-        std::process::id(),
-        crate::clock::now_rfc3339()
-    )
+    crate::service::Holder::current(&crate::clock::now_rfc3339()).to_text()
 }
 
 /// Runs the push (or, with `push` false, the restore) against the configured remote.
@@ -143,6 +139,7 @@ pub(crate) fn run_remote(
     store: &mut Store,
     push: bool,
     dry_run: bool,
+    wait: bool,
 ) -> Result<Option<SyncReport>, Error> {
     let Some(rs) = &settings.remote else {
         return Ok(None);
@@ -152,6 +149,7 @@ pub(crate) fn run_remote(
         push,
         dry_run,
         holder: holder(),
+        wait,
     };
     let rt = super::runtime::runtime()?;
     let now = crate::clock::now_rfc3339();
@@ -215,7 +213,7 @@ pub fn run(settings: &Settings, args: SyncArgs) -> Result<(), Error> {
         }
     };
     let mut out = std::io::stdout().lock();
-    match run_remote(settings, &mut store, true, args.dry_run)? {
+    match run_remote(settings, &mut store, true, args.dry_run, args.wait)? {
         None => {
             if args.json {
                 let v = serde_json::json!({ "pull": pulled, "push": null });
@@ -255,7 +253,7 @@ pub fn restore(settings: &Settings, args: RestoreArgs) -> Result<(), Error> {
     let _lock = crate::service::lock(&settings.db, false)?;
     let mut store = Store::open(&settings.db)?;
     let mut out = std::io::stdout().lock();
-    match run_remote(settings, &mut store, false, args.dry_run)? {
+    match run_remote(settings, &mut store, false, args.dry_run, false)? {
         None => Err(Error::Config(format!(
             "no remote configured: set remote.url in {} or pass --remote",
             settings.config_file.display()

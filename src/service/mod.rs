@@ -10,7 +10,7 @@ mod lock;
 use std::path::{Path, PathBuf};
 
 pub use apply::{install, status, uninstall, Installed, ServiceStatus, UserDirs};
-pub use lock::{lock, SyncLock};
+pub use lock::{lock, Holder, SyncLock};
 
 /// What can go wrong installing, reading or locking.
 #[derive(Debug, thiserror::Error)]

@@ -45,8 +45,12 @@ pub enum SyncError {
         "the remote master table kept changing while merging ({attempts} attempts); try again"
     )]
     Contention { attempts: u32 },
-    #[error("another machine holds the remote's lock {object} (written {minutes} min ago)")]
-    LockHeld { object: String, minutes: i64 },
+    #[error("the remote's lock {object} is held by {holder} (written {minutes} min ago)")]
+    LockHeld {
+        object: String,
+        holder: String,
+        minutes: i64,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -58,8 +62,10 @@ pub struct SyncOptions {
     pub push: bool,
     /// Change nothing, local or remote; report the plan.
     pub dry_run: bool,
-    /// Written into a folder remote's lock object.
+    /// Written into a folder remote's lock object (`service::Holder::to_text`).
     pub holder: String,
+    /// Wait for a lock another live process holds, instead of failing.
+    pub wait: bool,
 }
 
 /// What a sync did (or, dry, would do).
@@ -79,10 +85,46 @@ pub struct SyncReport {
     pub plan: Vec<String>,
 }
 
+/// Takes a folder remote's lock object. A lock left by a process of this machine that no
+/// longer runs is broken at once, one older than [`STALE_LOCK_MINUTES`] too (its writer, on
+/// whatever machine, crashed); a live one fails the sync, or with `wait` is waited for.
+async fn take_lock(remote: &Remote, opts: &SyncOptions) -> Result<(), SyncError> {
+    loop {
+        if remote.try_lock(&opts.holder).await? {
+            return Ok(());
+        }
+        // Released in between: try again.
+        let Some((text, age)) = remote.read_lock().await? else {
+            continue;
+        };
+        let holder = crate::service::Holder::parse(&text);
+        let minutes = age.num_minutes();
+        if holder.as_ref().is_some_and(|h| h.is_dead_here()) || minutes >= STALE_LOCK_MINUTES {
+            tracing::warn!(
+                minutes,
+                holder = %text.trim(),
+                "breaking a lock on the remote that its writer left behind"
+            );
+            remote.unlock().await?;
+            continue;
+        }
+        if !opts.wait {
+            return Err(SyncError::LockHeld {
+                object: remote.name(remote::LOCK),
+                holder: holder.map_or_else(|| text.trim().to_string(), |h| h.to_string()),
+                minutes,
+            });
+        }
+        tokio::time::sleep(LOCK_POLL).await;
+    }
+}
+
 /// Attempts at a conditional master write before giving up.
 const MAX_ATTEMPTS: u32 = 8;
 /// A folder remote's lock older than this is left by a crashed run and may be broken.
 const STALE_LOCK_MINUTES: i64 = 10;
+/// How often a sync that waits for a folder remote's lock looks again.
+const LOCK_POLL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The local master table in the remote's shape.
 pub fn local_master(store: &Store) -> Result<master::Master, StoreError> {
@@ -269,25 +311,8 @@ async fn reconcile_master(
 ) -> Result<(), SyncError> {
     let (remote, opts) = (ctx.remote, ctx.opts);
     let locked = opts.push && !opts.dry_run && remote.concurrency() == Concurrency::LockObject;
-    if locked && !remote.try_lock(&opts.holder).await? {
-        let age = remote.lock_age().await?.unwrap_or_default();
-        if age.num_minutes() < STALE_LOCK_MINUTES {
-            return Err(SyncError::LockHeld {
-                object: remote.name(remote::LOCK),
-                minutes: age.num_minutes(),
-            });
-        }
-        tracing::warn!(
-            minutes = age.num_minutes(),
-            "breaking a stale lock on the remote"
-        );
-        remote.unlock().await?;
-        if !remote.try_lock(&opts.holder).await? {
-            return Err(SyncError::LockHeld {
-                object: remote.name(remote::LOCK),
-                minutes: 0,
-            });
-        }
+    if locked {
+        take_lock(remote, opts).await?;
     }
     let result = reconcile_master_locked(store, ctx, report).await;
     if locked {

@@ -245,12 +245,17 @@ impl Remote {
         }
     }
 
-    /// When the lock object was last written, if it exists.
-    pub async fn lock_age(&self) -> Result<Option<chrono::Duration>, SyncError> {
-        match self.store.head(&self.path(LOCK)?).await {
-            Ok(m) => Ok(Some(crate::clock::now() - m.last_modified)),
+    /// The lock object's text and how long ago it was written, if it exists.
+    pub async fn read_lock(&self) -> Result<Option<(String, chrono::Duration)>, SyncError> {
+        let read = |e| remote_err("read", &self.name(LOCK), e);
+        match self.store.get(&self.path(LOCK)?).await {
+            Ok(r) => {
+                let age = crate::clock::now() - r.meta.last_modified;
+                let bytes = r.bytes().await.map_err(read)?;
+                Ok(Some((String::from_utf8_lossy(&bytes).into_owned(), age)))
+            }
             Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(remote_err("read", &self.name(LOCK), e)),
+            Err(e) => Err(read(e)),
         }
     }
 

@@ -29,7 +29,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "sync",
-        &["clock", "config", "export", "formats", "model", "store"],
+        &[
+            "clock", "config", "export", "formats", "model", "service", "store",
+        ],
     ),
     (
         "doctor",

@@ -93,6 +93,7 @@ fn opts() -> SyncOptions {
         push: true,
         dry_run: false,
         holder: "test".into(),
+        wait: false,
     }
 }
 
@@ -281,7 +282,9 @@ async fn conformance_of_every_backend() {
                 !remote.try_lock("b").await.unwrap(),
                 "{name}: the lock excludes a second writer"
             );
-            assert!(remote.lock_age().await.unwrap().is_some(), "{name}");
+            let (holder, age) = remote.read_lock().await.unwrap().expect("the lock exists");
+            assert_eq!(holder, "a", "{name}: the first writer holds it");
+            assert!(age.num_minutes() < 1, "{name}");
             remote.unlock().await.unwrap();
             assert!(remote.try_lock("b").await.unwrap(), "{name}");
             remote.unlock().await.unwrap();
@@ -833,4 +836,159 @@ fn a_damaged_database_is_named_and_a_restore_recovers_it() {
         .assert()
         .success();
     assert_eq!(fresh.export(), hours);
+}
+
+/// Issue 13: a folder remote's lock that a killed sync left behind does not block the next
+/// one; a live holder is named, and waited for with `--wait`.
+#[cfg(target_os = "linux")]
+mod remote_lock {
+    use crate::support::Sandbox;
+    use fitpipe::service::Holder;
+
+    fn synced() -> (Sandbox, String) {
+        let sb = Sandbox::new();
+        sb.demo_history(&["--days", "2", "--start", "2025-01-06"], "takeout");
+        let remote = format!("file://{}", sb.path("remote").display());
+        sb.cmd()
+            .args(["--remote", &remote, "sync"])
+            .assert()
+            .success();
+        (sb, remote)
+    }
+
+    fn plant(sb: &Sandbox, text: &str) -> std::path::PathBuf {
+        let lock = sb.path("remote/.fitpipe.lock");
+        std::fs::write(&lock, text).unwrap();
+        lock
+    }
+
+    /// A new local sample, so that the sync has something to write and takes the lock.
+    fn new_sample(sb: &Sandbox, n: u32) {
+        let csv = sb.path(&format!("new{n}.csv"));
+        std::fs::write(&csv, format!("time,bpm\n2025-01-09T00:00:{n:02}Z,70\n")).unwrap();
+        sb.cmd().arg("import").arg(&csv).assert().success();
+    }
+
+    #[test]
+    fn a_lock_left_by_a_dead_process_of_this_machine_is_broken_at_once() {
+        let (sb, remote) = synced();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        let holder = Holder {
+            pid,
+            ..Holder::current("2026-12-01T00:00:00Z")
+        };
+        assert!(holder.boot_id.is_some(), "Linux names its boot");
+        let lock = plant(&sb, &holder.to_text());
+        new_sample(&sb, 1);
+        sb.cmd()
+            .args(["--remote", &remote, "sync"])
+            .assert()
+            .success();
+        assert!(!lock.exists(), "released after the sync");
+    }
+
+    #[test]
+    fn a_live_holder_is_named_and_waited_for() {
+        let (sb, remote) = synced();
+        let mut child = std::process::Command::new("sleep")
+            .arg("3")
+            .spawn()
+            .unwrap();
+        let holder = Holder {
+            pid: child.id(),
+            ..Holder::current("2026-12-01T00:00:00Z")
+        };
+        plant(&sb, &holder.to_text());
+        new_sample(&sb, 2);
+        let out = sb
+            .cmd()
+            .args(["--remote", &remote, "sync"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(9), "{err}");
+        assert!(
+            err.contains(&format!("process {} on {}", holder.pid, holder.host)),
+            "{err}"
+        );
+        // --wait waits until the holder is gone, then syncs.
+        let waiting = sb
+            .std_cmd()
+            .args(["--remote", &remote, "sync", "--wait"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.wait().unwrap();
+        // It should end a poll after the holder did; the limit only keeps a regression from
+        // hanging the suite for the ten minutes of the stale rule.
+        let mut waiting = waiting;
+        let mut status = None;
+        for _ in 0..300 {
+            status = waiting.try_wait().unwrap();
+            if status.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let Some(status) = status else {
+            waiting.kill().unwrap();
+            panic!("sync --wait did not take the lock after its holder ended");
+        };
+        assert_eq!(status.code(), Some(0));
+        assert!(!sb.path("remote/.fitpipe.lock").exists());
+    }
+
+    #[test]
+    fn an_older_fitpipes_lock_keeps_the_ten_minute_rule() {
+        let (sb, remote) = synced();
+        plant(&sb, "pid 1 at 2026-12-01T00:00:00Z");
+        new_sample(&sb, 3);
+        let out = sb
+            .cmd()
+            .args(["--remote", &remote, "sync"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(9), "{err}");
+        assert!(
+            err.contains("held by pid 1 at 2026-12-01T00:00:00Z"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn syncs_killed_at_random_moments_leave_the_next_sync_free_to_run() {
+        let (sb, remote) = synced();
+        // Deterministic pseudo-random delays over the span of one sync.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for round in 0..12u32 {
+            new_sample(&sb, 10 + round);
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let delay = std::time::Duration::from_millis(x % 250);
+            let mut child = sb
+                .std_cmd()
+                .args(["--remote", &remote, "sync"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(delay);
+            let _ = child.kill();
+            child.wait().unwrap();
+        }
+        // Whatever the kills left, a plain sync succeeds at once, and the remote master
+        // then holds what the local one does.
+        sb.cmd()
+            .args(["--remote", &remote, "sync"])
+            .assert()
+            .success();
+        let local = sb.export();
+        let remote_master = std::fs::read(sb.path("remote/hourly_max.csv")).unwrap();
+        assert_eq!(remote_master, local);
+    }
 }
