@@ -144,7 +144,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             .map(PathBuf::from),
         gcloud_adc_file: std::env::var_os("CLOUDSDK_CONFIG")
             .map(PathBuf::from)
-            .or_else(|| directories::BaseDirs::new().map(|b| b.home_dir().join(".config/gcloud")))
+            .or_else(|| crate::config::home_dirs().map(|(home, _)| home.join(".config/gcloud")))
             .map(|d| d.join("application_default_credentials.json"))
             .filter(|p| p.is_file()),
         google_client_id: std::env::var("FITPIPE_GOOGLE_CLIENT_ID")

@@ -157,6 +157,12 @@ pub struct Env {
     pub google_client_secret: Option<String>,
 }
 
+/// The user's home folder and configuration folder (`$XDG_CONFIG_HOME`, or the platform's),
+/// when there is a home.
+pub fn home_dirs() -> Option<(PathBuf, PathBuf)> {
+    directories::BaseDirs::new().map(|b| (b.home_dir().to_path_buf(), b.config_dir().to_path_buf()))
+}
+
 fn project_dirs() -> Result<directories::ProjectDirs, ConfigError> {
     directories::ProjectDirs::from("", "", "fitpipe").ok_or_else(|| {
         ConfigError::Usage("no home folder found; give --db PATH and --config PATH".into())

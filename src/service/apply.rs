@@ -17,19 +17,17 @@ pub struct UserDirs {
 impl UserDirs {
     /// This user's folders.
     pub fn current() -> Result<UserDirs, ServiceError> {
-        let b = directories::BaseDirs::new().ok_or(ServiceError::NoHome)?;
+        let (home, config_home) = crate::config::home_dirs().ok_or(ServiceError::NoHome)?;
         #[cfg(unix)]
         let uid = {
             use std::os::unix::fs::MetadataExt;
-            std::fs::metadata(b.home_dir())
-                .map(|m| m.uid())
-                .unwrap_or(0)
+            std::fs::metadata(&home).map(|m| m.uid()).unwrap_or(0)
         };
         #[cfg(not(unix))]
         let uid = 0;
         Ok(UserDirs {
-            home: b.home_dir().to_path_buf(),
-            config_home: b.config_dir().to_path_buf(),
+            home,
+            config_home,
             uid,
         })
     }

@@ -12,7 +12,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("formats", &["model"]),
     ("clock", &["model"]),
     ("config", &["model"]),
-    ("service", &[]),
+    ("service", &["config"]),
     ("store", &["formats", "model"]),
     ("health_api", &["formats", "model"]),
     ("report", &["model"]),
@@ -93,6 +93,7 @@ const HOMES: &[(&str, &[&str])] = &[
     ("xxhash_rust", &["health_api"]),
     ("flate2", &["health_api"]),
     ("toml", &["config"]),
+    ("directories", &["config"]),
     ("sha2", &["sync"]),
     // The readers and the writers.
     ("zip", &["import", "synth"]),
