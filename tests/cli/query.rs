@@ -255,17 +255,9 @@ fn endless(sb: &Sandbox, format: &str) -> (std::process::Child, Vec<String>) {
     (child, lines)
 }
 
-/// Waits for `child`, failing the test if it has not ended within a minute (it should end
-/// at once; the limit only keeps a broken build from hanging the suite).
-fn wait(mut child: std::process::Child) -> std::process::ExitStatus {
-    for _ in 0..600 {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    child.kill().unwrap();
-    panic!("the query did not end after its reader went away");
+/// Waits for a query that should end at once.
+fn wait(child: std::process::Child) -> std::process::ExitStatus {
+    crate::support::wait_at_most(child, std::time::Duration::from_secs(60), "the query")
 }
 
 #[test]

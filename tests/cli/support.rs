@@ -131,3 +131,23 @@ pub fn query_one<T: rusqlite::types::FromSql>(db: &Path, sql: &str) -> T {
         .query_row(sql, [], |r| r.get(0))
         .unwrap()
 }
+
+/// Waits for `child` to end, failing the test if it has not within `limit`: the limit only
+/// keeps a regression from hanging the suite, it is not a measurement.
+pub fn wait_at_most(
+    mut child: std::process::Child,
+    limit: std::time::Duration,
+    what: &str,
+) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("{what} did not end within {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

@@ -862,6 +862,18 @@ mod remote_lock {
         lock
     }
 
+    /// Runs a sync that the lock must refuse (exit code 9); its error text.
+    fn refused(sb: &Sandbox, remote: &str) -> String {
+        let out = sb
+            .cmd()
+            .args(["--remote", remote, "sync"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(9), "{err}");
+        err
+    }
+
     /// A new local sample, so that the sync has something to write and takes the lock.
     fn new_sample(sb: &Sandbox, n: u32) {
         let csv = sb.path(&format!("new{n}.csv"));
@@ -902,13 +914,7 @@ mod remote_lock {
         };
         plant(&sb, &holder.to_text());
         new_sample(&sb, 2);
-        let out = sb
-            .cmd()
-            .args(["--remote", &remote, "sync"])
-            .output()
-            .unwrap();
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(9), "{err}");
+        let err = refused(&sb, &remote);
         assert!(
             err.contains(&format!("process {} on {}", holder.pid, holder.host)),
             "{err}"
@@ -922,21 +928,12 @@ mod remote_lock {
             .spawn()
             .unwrap();
         child.wait().unwrap();
-        // It should end a poll after the holder did; the limit only keeps a regression from
-        // hanging the suite for the ten minutes of the stale rule.
-        let mut waiting = waiting;
-        let mut status = None;
-        for _ in 0..300 {
-            status = waiting.try_wait().unwrap();
-            if status.is_some() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        let Some(status) = status else {
-            waiting.kill().unwrap();
-            panic!("sync --wait did not take the lock after its holder ended");
-        };
+        // It ends a poll after the holder did (not after the stale rule's ten minutes).
+        let status = crate::support::wait_at_most(
+            waiting,
+            std::time::Duration::from_secs(30),
+            "sync --wait, after the lock's holder ended,",
+        );
         assert_eq!(status.code(), Some(0));
         assert!(!sb.path("remote/.fitpipe.lock").exists());
     }
@@ -946,13 +943,7 @@ mod remote_lock {
         let (sb, remote) = synced();
         plant(&sb, "pid 1 at 2026-12-01T00:00:00Z");
         new_sample(&sb, 3);
-        let out = sb
-            .cmd()
-            .args(["--remote", &remote, "sync"])
-            .output()
-            .unwrap();
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(9), "{err}");
+        let err = refused(&sb, &remote);
         assert!(
             err.contains("held by pid 1 at 2026-12-01T00:00:00Z"),
             "{err}"
