@@ -2,7 +2,9 @@
 //!
 //! Plan apart from apply: [`plan`] decides, with no I/O, which parts to read and which
 //! [`plan::Operation`]s follow from what was read; [`run`] reads the remote, records each
-//! operation in the report and performs it in `apply`, the one place a dry run stops. The
+//! operation in the report and performs it in `apply`, where a dry run stops; only the
+//! conditional write of the master table is performed by its own loop, because a refused
+//! write (412) sends it back to read and merge again. The
 //! remote is the truth for replication state: after a failed upload fitpipe forgets which
 //! remote parts it had merged, and the next run recomputes that from a listing.
 //! Sync never deletes a remote object (but for a folder remote's own lock object).
@@ -89,12 +91,23 @@ pub struct SyncReport {
 /// longer runs is broken at once, one older than [`STALE_LOCK_MINUTES`] too (its writer, on
 /// whatever machine, crashed); a live one fails the sync, or with `wait` is waited for.
 async fn take_lock(remote: &Remote, opts: &SyncOptions) -> Result<(), SyncError> {
+    // How often the lock may be found gone between a refused create and the read; past
+    // that, something other than a lock holds its name.
+    let mut vanished = 0;
     loop {
         if remote.try_lock(&opts.holder).await? {
             return Ok(());
         }
-        // Released in between: try again.
         let Some((text, age)) = remote.read_lock().await? else {
+            // Released in between: try again.
+            vanished += 1;
+            if vanished > 20 {
+                return Err(SyncError::LockHeld {
+                    object: remote.name(remote::LOCK),
+                    holder: "something that is not a lock file".into(),
+                    minutes: 0,
+                });
+            }
             continue;
         };
         let holder = crate::service::Holder::parse(&text);
