@@ -19,6 +19,31 @@ impl Store {
         Ok(days)
     }
 
+    /// Days (epoch day numbers) on which `account` has hours in the master table.
+    pub fn days_with_hours(&self, account: AccountId) -> Result<Vec<i64>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT hour / 86400 FROM hour_max WHERE account_id = ?1 ORDER BY 1",
+        )?;
+        let days = stmt
+            .query_map([account.0], |r| r.get(0))?
+            .collect::<Result<Vec<i64>, _>>()?;
+        Ok(days)
+    }
+
+    /// Marks days of `account` as possibly missing from the lake.
+    pub fn mark_days_dirty(&mut self, account: AccountId, days: &[i64]) -> Result<()> {
+        let tx = self.begin()?;
+        {
+            let mut stmt =
+                tx.prepare("INSERT OR IGNORE INTO lake_dirty (account_id, day) VALUES (?1, ?2)")?;
+            for d in days {
+                stmt.execute(params![account.0, d])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// The lake holds every sample of `day` now.
     pub fn mark_day_clean(&mut self, account: AccountId, day: i64) -> Result<()> {
         self.conn.execute(

@@ -199,10 +199,22 @@ async fn sync_lake(
     listing: &[String],
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
-    let (known, dirty) = match id {
+    let (known, mut dirty) = match id {
         Some(id) => (store.known_parts(id)?, store.dirty_days(id)?),
         None => Default::default(),
     };
+    // What the remote lacks entirely is dirty, whatever this store remembers uploading.
+    if let (Some(id), true) = (id, ctx.opts.push) {
+        let unlisted = plan::unlisted_days(&store.days_with_hours(id)?, listing);
+        if !unlisted.is_empty() {
+            if !ctx.opts.dry_run {
+                store.mark_days_dirty(id, &unlisted)?;
+            }
+            dirty.extend(unlisted);
+            dirty.sort_unstable();
+            dirty.dedup();
+        }
+    }
     let fetch = plan::parts_to_fetch(listing, &known, &dirty);
     let mut fetched: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
     for name in &fetch {

@@ -88,6 +88,24 @@ pub fn parts_to_fetch(
     out.into_iter().collect()
 }
 
+/// Days with local hours for which the remote lists no part at all: a new remote, an
+/// emptied one, or a day whose parts were deleted. They are dirty whatever this store
+/// remembers, because the remote is the truth for what it holds. Sorted.
+pub fn unlisted_days(local_days: &[i64], listing: &[String]) -> Vec<i64> {
+    let listed: HashSet<i64> = listing
+        .iter()
+        .filter_map(|n| layout::parse_part(n).map(|(_, date)| parts::day_of(date)))
+        .collect();
+    let mut days: Vec<i64> = local_days
+        .iter()
+        .copied()
+        .filter(|d| !listed.contains(d))
+        .collect();
+    days.sort_unstable();
+    days.dedup();
+    days
+}
+
 /// The parts read that this store has not merged yet, as one operation.
 pub fn merge_parts(
     account: &str,
@@ -219,6 +237,32 @@ mod tests {
         ];
         for (known, dirty, want) in cases {
             assert_eq!(parts_to_fetch(&listing, &known, &dirty), want);
+        }
+    }
+
+    #[test]
+    fn unlisted_table() {
+        let d1 = parts::day_of(NaiveDate::from_ymd_opt(2025, 1, 1).unwrap());
+        let listing = vec![
+            p("2025-01-01", "x"),
+            p("2025-01-01", "y"),
+            p("2025-01-03", "z"),
+            "samples/account=a/junk.txt".to_string(),
+        ];
+        // (local days, listing) -> days the remote lacks
+        let cases: Vec<(Vec<i64>, Vec<String>, Vec<i64>)> = vec![
+            (vec![], listing.clone(), vec![]),
+            (vec![d1, d1 + 2], listing.clone(), vec![]),
+            (
+                vec![d1, d1 + 1, d1 + 2, d1 + 3],
+                listing.clone(),
+                vec![d1 + 1, d1 + 3],
+            ),
+            // A new or emptied remote lacks every day.
+            (vec![d1 + 3, d1, d1], vec![], vec![d1, d1 + 3]),
+        ];
+        for (local, listing, want) in cases {
+            assert_eq!(unlisted_days(&local, &listing), want);
         }
     }
 

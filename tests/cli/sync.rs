@@ -983,3 +983,52 @@ mod remote_lock {
         assert_eq!(remote_master, local);
     }
 }
+
+/// Issue 13: a store pointed at a new remote, or at one whose lake was emptied, uploads
+/// every day the remote lacks, so a restore from it has every sample and hour.
+#[test]
+fn a_new_or_emptied_remote_receives_every_sample() {
+    use crate::support::{query_one, Sandbox};
+    let sb = Sandbox::new();
+    sb.demo_history(&["--days", "4", "--start", "2025-01-06"], "takeout");
+    let samples: i64 = query_one(&sb.db(), "SELECT count(*) FROM sample");
+    let hours = sb.export();
+    let first = format!("file://{}", sb.path("first").display());
+    let second = format!("file://{}", sb.path("second").display());
+    sb.cmd()
+        .args(["--remote", &first, "sync"])
+        .assert()
+        .success();
+    // The same store, another remote: its lake was never written.
+    sb.cmd()
+        .args(["--remote", &second, "sync"])
+        .assert()
+        .success();
+    // The first remote's lake emptied (a bucket cleared by hand).
+    std::fs::remove_dir_all(sb.path("first/samples")).unwrap();
+    sb.cmd()
+        .args(["--remote", &first, "sync"])
+        .assert()
+        .success();
+    for remote in [&first, &second] {
+        let fresh = Sandbox::new();
+        fresh
+            .cmd()
+            .args(["--remote", remote, "restore"])
+            .assert()
+            .success();
+        let restored: i64 = query_one(&fresh.db(), "SELECT count(*) FROM sample");
+        assert_eq!(restored, samples, "{remote}");
+        assert_eq!(fresh.export(), hours, "{remote}");
+    }
+    // Nothing is left to upload: a further sync to either writes no part.
+    for remote in [&first, &second] {
+        let out = sb
+            .cmd()
+            .args(["--remote", remote, "sync", "--json"])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["push"]["parts_uploaded"], serde_json::json!([]), "{v}");
+    }
+}
