@@ -228,7 +228,9 @@ impl From<PullError> for Error {
                 Error::ApiRefused(m, api_hint(status, &reason))
             }
             PullError::Api(ApiError::Unauthorized { .. }) => Error::LoginNeeded(m),
-            PullError::Api(_) | PullError::GaveUp { .. } => Error::ApiFailed(m),
+            PullError::Api(_) | PullError::GaveUp { .. } | PullError::PagingLoop { .. } => {
+                Error::ApiFailed(m)
+            }
             PullError::Store(s) => s.into(),
         }
     }

@@ -14,6 +14,10 @@ use crate::health_api::{fingerprint, parse_page, ApiError, HealthApi, PageReques
 use crate::model::{Sample, DAY};
 use crate::store::{AccountId, InsertOutcome, KnownPage, Store, StoreError};
 
+/// The most pages one chunk may take: six hours at one sample a second are 21,600 points,
+/// three pages of 10,000; a thousand is a server that pages forever.
+pub const MAX_PAGES_PER_CHUNK: u32 = 1000;
+
 /// Watches upload late: every pull looks this far behind its cursor again.
 pub const OVERLAP: i64 = 48 * 3600;
 /// Windows are pulled (and committed) in chunks aligned to these UTC boundaries (00, 06, 12
@@ -33,6 +37,10 @@ pub enum PullError {
         tries: u32,
         message: String,
     },
+    /// The server sent a page token again, or more pages than a window can hold: its paging
+    /// loops. The window is not committed.
+    #[error("{request}: {why}; the window was not stored")]
+    PagingLoop { request: String, why: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -152,6 +160,7 @@ pub async fn pull(
         let mut marks: Vec<KnownPage> = Vec::new();
         let mut page_token: Option<String> = None;
         let mut page_no = 1;
+        let mut tokens_seen: std::collections::HashSet<String> = Default::default();
         loop {
             let mut refreshed = false;
             let mut attempt = 0u32;
@@ -220,6 +229,21 @@ pub async fn pull(
             )?;
             match next {
                 Some(t) => {
+                    let request = || HealthApi::request_label(cs, ce, page_no);
+                    if !tokens_seen.insert(t.clone()) {
+                        return Err(PullError::PagingLoop {
+                            request: request(),
+                            why: "the server sent a page token it had sent before".into(),
+                        });
+                    }
+                    if page_no >= MAX_PAGES_PER_CHUNK {
+                        return Err(PullError::PagingLoop {
+                            request: request(),
+                            why: format!(
+                                "more than {MAX_PAGES_PER_CHUNK} pages for one six-hour window"
+                            ),
+                        });
+                    }
                     page_token = Some(t);
                     page_no += 1;
                 }

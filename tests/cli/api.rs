@@ -371,6 +371,41 @@ async fn refusals_and_malformed_pages_are_explained_and_resumable() {
     assert_holds(&sb, want);
 }
 
+/// Issue 11: a server whose paging loops (a token that repeats) stops the window with a
+/// clear error; whole windows before it stay stored, the cursor does not pass it, and a
+/// plain sync completes once the server pages right.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeating_page_token_stops_the_window_instead_of_looping() {
+    let Setup {
+        _server,
+        google,
+        start,
+        truth,
+        sb,
+    } = logged_in("file").await;
+    let since = start + 58 * DAY;
+    google.state.lock().unwrap().repeat_token = true;
+    let calls = google.state.lock().unwrap().list_calls;
+    let out = fitpipe(&sb, &["sync", "--since", &day(since)], &[]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(15), "{err}");
+    assert!(
+        err.contains("sent a page token it had sent before") && err.contains("not stored"),
+        "{err}"
+    );
+    // It stopped at the repeat: the first page, then the token once more.
+    let used = google.state.lock().unwrap().list_calls - calls;
+    assert!(used <= 3, "{used} list calls");
+    google.state.lock().unwrap().repeat_token = false;
+    let out = fitpipe(&sb, &["sync", "--since", &day(since)], &[]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_holds(&sb, truth.range((since / DAY * DAY)..));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_revokes_and_forgets() {
     let Setup {

@@ -39,6 +39,9 @@ pub struct State {
     pub refuse_403: Option<String>,
     /// Answer each window's first request with an empty page that carries a token.
     pub empty_page_with_token: bool,
+    /// Answer every page of a window with a token that leads back to its first page, the
+    /// same string each time.
+    pub repeat_token: bool,
     /// Refuse partial responses (`fields`) with HTTP 400.
     pub refuse_fields: bool,
     /// Answer each `list` call this much later.
@@ -408,7 +411,9 @@ impl State {
             return ResponseTemplate::new(200).set_body_raw("{}", "application/json");
         }
         let mut body = serde_json::json!({"dataPoints": page});
-        if next < all.len() {
+        if self.repeat_token && !all.is_empty() {
+            body["nextPageToken"] = format!("{start}-{end}-0-nloop").into();
+        } else if next < all.len() {
             body["nextPageToken"] = format!("{start}-{end}-{next}-n{nonce}").into();
         } else if next.is_multiple_of(2) {
             body["nextPageToken"] = "".into();
