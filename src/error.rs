@@ -224,9 +224,12 @@ impl From<PullError> for Error {
         let m = e.to_string();
         match e {
             PullError::Auth(a) => a.into(),
-            PullError::Api(ApiError::Refused { status, reason, .. }) => {
-                Error::ApiRefused(m, api_hint(status, &reason))
-            }
+            PullError::Api(ApiError::Refused {
+                status,
+                reason,
+                message,
+                ..
+            }) => Error::ApiRefused(m, api_hint(status, &reason, &message)),
             PullError::Api(ApiError::Unauthorized { .. }) => Error::LoginNeeded(m),
             PullError::Api(_) | PullError::GaveUp { .. } | PullError::PagingLoop { .. } => {
                 Error::ApiFailed(m)
@@ -237,17 +240,21 @@ impl From<PullError> for Error {
 }
 
 /// What the user can do about each documented refusal of the Google Health API.
-fn api_hint(status: u16, reason: &str) -> &'static str {
+fn api_hint(status: u16, reason: &str, message: &str) -> &'static str {
     if status == 400 {
         // A 400 refusal is the account's missing Google Health profile (see the client).
-        return api_hint(403, "ACCOUNT_NOT_LINKED");
+        return api_hint(403, "ACCOUNT_NOT_LINKED", message);
+    }
+    // A login made with a legacy Fitbit account has no reason of its own, only this message.
+    if message.contains("Could not mint") {
+        return "this login was made with a legacy Fitbit account, not a Google Account: move the Fitbit account to a Google Account (in the Fitbit app), then run `fitpipe auth login` and sign in with that Google Account";
     }
     match reason {
         "ACCESS_TOKEN_SCOPE_INSUFFICIENT" | "MISSING_OAUTH_SCOPE" => {
             "the heart-rate scope was not granted: run `fitpipe auth login` and allow access to heart rate"
         }
         "DISALLOWED_OAUTH_SCOPES" => {
-            "register the scope .../auth/googlehealth.health_metrics_and_measurements.readonly on your consent screen's Data Access page (Google Auth Platform), then run `fitpipe auth login`"
+            "one of two causes: the scope .../auth/googlehealth.health_metrics_and_measurements.readonly is not registered on your consent screen's Data Access page (Google Auth Platform): register it; or the login also carries scopes that are not googlehealth.* (another app's, or legacy fitness.* ones): remove fitpipe's access at myaccount.google.com/connections. Then run `fitpipe auth login`"
         }
         "API_PRIVATE_PREVIEW_ACCESS_DENIED" => {
             "Google has not admitted your Cloud project to the Google Health API; this cannot be fixed on this machine: ask Google for access, and meanwhile import Takeout exports with `fitpipe import`"
@@ -419,12 +426,17 @@ mod tests {
             (403, "DATA_ACCESS_DENIED"),
             (403, "SOMETHING_NEW"),
             (400, "FAILED_PRECONDITION"),
+            (
+                403,
+                "PERMISSION_DENIED: Could not mint UberMint from GaiaMint",
+            ),
         ] {
+            let (reason, message) = reason.split_once(": ").unwrap_or((reason, "refused"));
             let e: Error = PullError::Api(ApiError::Refused {
                 request: "GET /v4/users/me/dataTypes/heart-rate/dataPoints".into(),
                 status,
                 reason: reason.into(),
-                message: "refused".into(),
+                message: message.into(),
             })
             .into();
             shown.push_str(&format!(
