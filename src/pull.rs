@@ -59,6 +59,8 @@ pub struct PullReport {
     pub rejected: u64,
     /// Pages that came back as they were committed before, so were not read again.
     pub pages_unchanged: u32,
+    /// Windows read again from their first page after the server refused a page token.
+    pub window_restarts: u32,
 }
 
 /// Everything a pull needs besides the store.
@@ -161,9 +163,11 @@ pub async fn pull(
         let mut page_token: Option<String> = None;
         let mut page_no = 1;
         let mut tokens_seen: std::collections::HashSet<String> = Default::default();
+        let mut restarted = false;
         loop {
             let mut refreshed = false;
             let mut attempt = 0u32;
+            let mut restart = false;
             loop {
                 if let Some(t) = last_request {
                     let wait = min_gap.saturating_sub(t.elapsed());
@@ -192,6 +196,12 @@ pub async fn pull(
                     .await
                 {
                     Ok(()) => break,
+                    // A token the server gave and now refuses (it may expire): read the window
+                    // again from its first page, once; nothing of it is committed yet.
+                    Err(ApiError::InvalidPageToken { .. }) if !restarted => {
+                        restart = true;
+                        break;
+                    }
                     Err(ApiError::Unauthorized { .. }) if !refreshed => {
                         refreshed = true;
                         report.refreshes += 1;
@@ -218,6 +228,17 @@ pub async fn pull(
                         tokio::time::sleep(wait).await;
                     }
                 }
+            }
+            if restart {
+                tracing::info!("the server refused its page token; reading the window again");
+                restarted = true;
+                report.window_restarts += 1;
+                samples.clear();
+                marks.clear();
+                tokens_seen.clear();
+                page_token = None;
+                page_no = 1;
+                continue;
             }
             let next = take_page(
                 &body,

@@ -40,6 +40,9 @@ pub enum ApiError {
     },
     #[error("{request}: the answer is not a valid page: {message}")]
     Malformed { request: String, message: String },
+    /// The server no longer accepts a page token it gave (400 `INVALID_PAGE_TOKEN`).
+    #[error("{request}: the page token was refused: {message}")]
+    InvalidPageToken { request: String, message: String },
     #[error("{request}: {message}")]
     Network { request: String, message: String },
 }
@@ -261,6 +264,9 @@ impl HealthApi {
                 reason,
                 message,
             },
+            400 if reason == "INVALID_PAGE_TOKEN" => {
+                ApiError::InvalidPageToken { request, message }
+            }
             400 if reason == "ACCOUNT_NOT_LINKED" || reason == "FAILED_PRECONDITION" => {
                 ApiError::Refused {
                     request,

@@ -406,6 +406,42 @@ async fn a_repeating_page_token_stops_the_window_instead_of_looping() {
     assert_holds(&sb, truth.range((since / DAY * DAY)..));
 }
 
+/// Issue 11: a page token the server refuses (400 INVALID_PAGE_TOKEN, as an expired one is)
+/// makes the pull read that window again from its first page, once; a second refusal in
+/// the same window fails it without storing it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_page_token_restarts_the_window_once() {
+    let Setup {
+        _server,
+        google,
+        start,
+        truth,
+        sb,
+    } = logged_in("file").await;
+    let since = start + 58 * DAY;
+    {
+        // Several pages a window, so that requests carry page tokens.
+        let mut st = google.state.lock().unwrap();
+        st.page_cap = 100;
+        st.refuse_tokens = 1;
+    }
+    let out = fitpipe(&sb, &["sync", "--json", "--since", &day(since)], &[]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\"window_restarts\": 1"), "{text}");
+    assert_holds(&sb, truth.range((since / DAY * DAY)..));
+
+    google.state.lock().unwrap().refuse_tokens = 2;
+    let out = fitpipe(&sb, &["sync", "--since", &day(since)], &[]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(15), "{err}");
+    assert!(err.contains("the page token was refused"), "{err}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_revokes_and_forgets() {
     let Setup {

@@ -42,6 +42,9 @@ pub struct State {
     /// Answer every page of a window with a token that leads back to its first page, the
     /// same string each time.
     pub repeat_token: bool,
+    /// Refuse this many requests that carry a page token with 400 `INVALID_PAGE_TOKEN` (a
+    /// token that expired).
+    pub refuse_tokens: u32,
     /// Refuse partial responses (`fields`) with HTTP 400.
     pub refuse_fields: bool,
     /// Answer each `list` call this much later.
@@ -369,6 +372,15 @@ impl State {
             return json(
                 200,
                 serde_json::json!({"nextPageToken": format!("{start}-{end}-0-n{nonce}")}),
+            );
+        }
+        if self.refuse_tokens > 0 && q.contains_key("pageToken") {
+            self.refuse_tokens -= 1;
+            return google_error(
+                400,
+                "INVALID_ARGUMENT",
+                "INVALID_PAGE_TOKEN",
+                "Invalid page token.",
             );
         }
         let offset: usize = match q.get("pageToken") {
