@@ -135,9 +135,17 @@ pub fn validate_account_name(name: &str) -> Result<(), String> {
 
 /// Formats an offset in minutes as `+HH:MM` / `-HH:MM`.
 pub fn format_offset(min: i16) -> String {
+    let mut out = String::with_capacity(6);
+    push_offset(&mut out, min as i64);
+    out
+}
+
+/// [`format_offset`], appended to `out`.
+fn push_offset(out: &mut String, min: i64) {
+    use std::fmt::Write;
     let sign = if min < 0 { '-' } else { '+' };
     let a = min.unsigned_abs();
-    format!("{sign}{:02}:{:02}", a / 60, a % 60)
+    let _ = write!(out, "{sign}{:02}:{:02}", a / 60, a % 60);
 }
 
 #[cfg(test)]
@@ -250,11 +258,8 @@ pub fn format_hour_local(hour: i64, offset_min: i64) -> String {
 
 /// [`format_hour_local`], appended to `out`.
 pub fn push_hour_local(out: &mut String, hour: i64, offset_min: i64) {
-    use std::fmt::Write;
     push_civil(out, hour + offset_min * 60);
-    let sign = if offset_min < 0 { '-' } else { '+' };
-    let a = offset_min.unsigned_abs();
-    let _ = write!(out, "{sign}{:02}:{:02}", a / 60, a % 60);
+    push_offset(out, offset_min);
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
