@@ -274,7 +274,8 @@ fn record(ctx: &Ctx<'_>, op: &plan::Operation, report: &mut SyncReport) {
     }
 }
 
-/// Performs `op`, unless this is a dry run: the one place a dry run stops. `id` is the
+/// Performs `op`, unless this is a dry run (the master's conditional write excepted, which
+/// its own loop performs). `id` is the
 /// account's id when the store has the account; `fetched` holds the parts read.
 async fn apply(
     store: &mut Store,

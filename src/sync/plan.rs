@@ -92,14 +92,11 @@ pub fn parts_to_fetch(
 /// emptied one, or a day whose parts were deleted. They are dirty whatever this store
 /// remembers, because the remote is the truth for what it holds. Sorted.
 pub fn unlisted_days(local_days: &[i64], listing: &[String]) -> Vec<i64> {
-    let listed: HashSet<i64> = listing
-        .iter()
-        .filter_map(|n| layout::parse_part(n).map(|(_, date)| parts::day_of(date)))
-        .collect();
+    let listed = parts::parts_by_day(listing);
     let mut days: Vec<i64> = local_days
         .iter()
         .copied()
-        .filter(|d| !listed.contains(d))
+        .filter(|d| !listed.contains_key(d))
         .collect();
     days.sort_unstable();
     days.dedup();
