@@ -205,17 +205,18 @@ fn write_table(rows: &mut Rows<'_>, out: &mut impl Write) -> Result<Result<(), S
     t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
         .set_header(rows.columns());
+    let full = TABLE_ROWS as u64;
     let mut n = 0u64;
     let r = rows.for_each(|row| {
         n += 1;
-        if n <= TABLE_ROWS as u64 {
+        if n <= full {
             t.add_row((0..row.len()).map(|i| {
                 let mut s = String::new();
                 push_text(&mut s, &row.cell(i));
                 s
             }));
             // The table is full: show it now, and only count the rest.
-            if n == TABLE_ROWS as u64 {
+            if n == full {
                 writeln!(out, "{t}")?;
                 out.flush()?;
             }
@@ -225,7 +226,6 @@ fn write_table(rows: &mut Rows<'_>, out: &mut impl Write) -> Result<Result<(), S
     if let Err(e) = r {
         return Ok(Err(e));
     }
-    let full = TABLE_ROWS as u64;
     let rows = format!("({n} row{})", if n == 1 { "" } else { "s" });
     let footer = match n.cmp(&full) {
         std::cmp::Ordering::Greater => format!(
