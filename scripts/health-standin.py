@@ -6,6 +6,9 @@ platform and recording method; sample time with civil time; bpm as a string), pr
 unless `prettyPrint=false`, trimmed to a `fields` mask when one is given, gzip-compressed when
 the client asks for it and says "gzip" in its user agent (as Google requires), with page
 tokens that differ from call to call; over HTTPS with --tls. Any bearer token is accepted.
+It also answers the hourly `rollUp` (POST ...:rollUp, spec 1.6: windows of `windowSize`
+from the range's start, at most 14 days, each with the mean, highest and lowest bpm).
+With --log FILE it appends a line per answer: the request kind and the bytes sent.
 Usage:
 
     scripts/health-standin.py --port 8765 --start 2026-11-20T00:00:00Z --end 2026-11-21T00:00:00Z --cadence 2.5
@@ -91,6 +94,7 @@ def main():
     ap.add_argument("--end", required=True)
     ap.add_argument("--cadence", type=float, default=2.5)
     ap.add_argument("--page-cap", type=int, default=10000)
+    ap.add_argument("--log", help="append a line per answer: kind and bytes sent")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS with this certificate chain and key")
     a = ap.parse_args()
     start, end = ts(a.start), ts(a.end)
@@ -104,9 +108,63 @@ def main():
         samples.append((start + int(i * a.cadence + rng.uniform(0, a.cadence / 2)), round(bpm)))
     calls = itertools.count()
 
+    def log(kind, n):
+        if a.log:
+            with open(a.log, "a") as f:
+                f.write(f"{kind} {n}\n")
+
     class H(BaseHTTPRequestHandler):
         def log_message(self, *args):
             pass
+
+        def send_json(self, kind, body, pretty):
+            if pretty:
+                data = json.dumps(body, indent=2).encode()
+            else:
+                data = json.dumps(body, separators=(",", ":")).encode()
+            self.send_response(200)
+            if "gzip" in self.headers.get("Accept-Encoding", "") and "gzip" in self.headers.get("User-Agent", ""):
+                data = gzip.compress(data, 6)
+                self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            log(kind, len(data))
+
+        def do_POST(self):
+            u = urlparse(self.path)
+            if u.path != "/v4/users/me/dataTypes/heart-rate/dataPoints:rollUp":
+                self.send_error(404)
+                return
+            req = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+            lo, hi = ts(req["range"]["startTime"]), ts(req["range"]["endTime"])
+            w = int(req["windowSize"].rstrip("s"))
+            if hi <= lo or hi - lo > 14 * 86400 or w <= 0:
+                self.send_error(400)
+                return
+            windows = {}
+            for t, b in samples:
+                if lo <= t < hi:
+                    windows.setdefault(lo + (t - lo) // w * w, []).append(b)
+            points = [
+                {
+                    "startTime": iso(k),
+                    "endTime": iso(min(k + w, hi)),
+                    "heartRate": {
+                        "beatsPerMinuteAvg": sum(v) / len(v),
+                        "beatsPerMinuteMax": float(max(v)),
+                        "beatsPerMinuteMin": float(min(v)),
+                    },
+                }
+                for k, v in sorted(windows.items(), reverse=True)
+            ]
+            size = int(req.get("pageSize", 100))
+            offset = int(req.get("pageToken", "0"))
+            body = {"rollupDataPoints": points[offset : offset + size]}
+            if offset + size < len(points):
+                body["nextPageToken"] = str(offset + size)
+            self.send_json("rollUp", body, pretty=True)
 
         def do_GET(self):
             u = urlparse(self.path)
@@ -128,18 +186,7 @@ def main():
                 body["nextPageToken"] = f"{offset + len(page)}-n{next(calls)}"
             if "fields" in q:
                 body = apply_mask(parse_mask(q["fields"][0])[0], body)
-            if q.get("prettyPrint", ["true"])[0] == "false":
-                data = json.dumps(body, separators=(",", ":")).encode()
-            else:
-                data = json.dumps(body, indent=2).encode()
-            self.send_response(200)
-            if "gzip" in self.headers.get("Accept-Encoding", "") and "gzip" in self.headers.get("User-Agent", ""):
-                data = gzip.compress(data, 6)
-                self.send_header("Content-Encoding", "gzip")
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.send_json("list", body, pretty=q.get("prettyPrint", ["true"])[0] != "false")
 
     server = ThreadingHTTPServer(("127.0.0.1", a.port), H)
     if a.tls:

@@ -213,7 +213,9 @@ impl From<AuthError> for Error {
             AuthError::NoClient | AuthError::BadUrl { .. } => Error::Config(m),
             AuthError::NotLoggedIn(_) | AuthError::InvalidGrant { .. } => Error::LoginNeeded(m),
             AuthError::Login(_) => Error::LoginNeeded(m),
-            AuthError::TokenEndpoint(_) => Error::ApiFailed(m),
+            AuthError::TokenEndpoint(_) | AuthError::TokenEndpointUnavailable(_) => {
+                Error::ApiFailed(m)
+            }
             AuthError::Keyring(_) | AuthError::TokenFile { .. } => Error::Config(m),
         }
     }

@@ -3,23 +3,29 @@
 //! access token once, 429 and 5xx back off exponentially with jitter (honouring
 //! `Retry-After`), a bounded number of times.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 
 use crate::auth::{AuthError, OAuth, TokenSet, TokenStore};
 use crate::config::GoogleSettings;
-use crate::health_api::{fingerprint, parse_page, ApiError, HealthApi, PageRequest};
-use crate::model::{Sample, DAY};
+use crate::health_api::{
+    fingerprint, parse_page, parse_roll_up, ApiError, HealthApi, PageRequest, RollUpRequest,
+    ROLL_UP_MAX_RANGE,
+};
+use crate::model::{Sample, DAY, HOUR};
 use crate::store::{AccountId, InsertOutcome, KnownPage, Store, StoreError};
 
 /// The most pages one chunk may take: six hours at one sample a second are 21,600 points,
 /// three pages of 10,000; a thousand is a server that pages forever.
 pub const MAX_PAGES_PER_CHUNK: u32 = 1000;
 
-/// Watches upload late: every pull looks this far behind its cursor again.
-pub const OVERLAP: i64 = 48 * 3600;
+/// Every pull reads the chunk before its cursor's again with `list` (the pages that come
+/// back unchanged are recognised by their fingerprints). Uploads later than that are found
+/// by the late check: the API's hourly roll-up of the late window, compared with the one
+/// remembered when each chunk was read.
+pub const OVERLAP: i64 = 6 * 3600;
 /// Windows are pulled (and committed) in chunks aligned to these UTC boundaries (00, 06, 12
 /// and 18 h), so that an hourly sync asks for the same chunks of the overlap as the last
 /// one and can recognise their unchanged pages (`health_api::fingerprint`).
@@ -61,6 +67,14 @@ pub struct PullReport {
     pub pages_unchanged: u32,
     /// Windows read again from their first page after the server refused a page token.
     pub window_restarts: u32,
+    /// How late uploads were looked for: "roll-up" (the API's hourly roll-up of the late
+    /// window compared with the one remembered), "read again" (the roll-up was refused, so
+    /// the whole late window was read), or "off" (`late_window_days = 0`).
+    pub late_check: String,
+    /// Hours of the late window that the roll-up shows changed since their chunk was read.
+    pub late_hours_changed: u32,
+    /// Chunks before the overlap read again for them.
+    pub late_chunks: u32,
 }
 
 /// Everything a pull needs besides the store.
@@ -75,11 +89,14 @@ pub struct Puller<'a> {
 
 impl Puller<'_> {
     /// A usable access token, refreshed (and stored before use) when it is about to expire.
+    /// A token endpoint that cannot be reached or answers 429/5xx is tried again like the
+    /// API.
     async fn fresh(
         &self,
         account: &str,
         current: Option<TokenSet>,
         force: bool,
+        report: &mut PullReport,
     ) -> Result<TokenSet, PullError> {
         let tokens = match current {
             Some(t) => t,
@@ -93,7 +110,28 @@ impl Puller<'_> {
             return Ok(tokens);
         }
         tracing::debug!(account, "refreshing the access token");
-        let fresh = self.oauth.refresh(account, &tokens, now).await?;
+        let mut attempt = 0u32;
+        let fresh = loop {
+            match self.oauth.refresh(account, &tokens, now).await {
+                Ok(t) => break t,
+                Err(AuthError::TokenEndpointUnavailable(message)) => {
+                    attempt += 1;
+                    if attempt >= self.settings.max_tries {
+                        return Err(PullError::GaveUp {
+                            request: "the access token refresh".into(),
+                            tries: attempt,
+                            message,
+                        });
+                    }
+                    report.retries += 1;
+                    let wait = self.backoff(attempt - 1, None);
+                    tracing::info!(attempt, wait_ms = wait.as_millis() as u64, error = %message,
+                        "retrying the token refresh after a transient error");
+                    tokio::time::sleep(wait).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         self.tokens.save(account, &fresh)?;
         Ok(fresh)
     }
@@ -116,9 +154,164 @@ impl Puller<'_> {
     }
 }
 
+/// One request of the pull.
+#[derive(Clone, Copy)]
+enum Call<'a> {
+    List(PageRequest<'a>),
+    RollUp(RollUpRequest<'a>),
+}
+
+/// What a pull carries from request to request: the access token and the pacing.
+struct Session {
+    tokens: Option<TokenSet>,
+    last_request: Option<Instant>,
+}
+
+impl Puller<'_> {
+    /// Sends one request into `body`, as the one retry policy says: paced, a 401 refreshes
+    /// the access token once, 429/5xx/network failures back off and try again a bounded
+    /// number of times. Any other failure is returned as it is.
+    async fn send(
+        &self,
+        account: &str,
+        session: &mut Session,
+        report: &mut PullReport,
+        call: Call<'_>,
+        body: &mut Vec<u8>,
+    ) -> Result<(), PullError> {
+        let min_gap = Duration::from_millis(self.settings.min_request_interval_ms);
+        let mut refreshed = false;
+        let mut attempt = 0u32;
+        loop {
+            if let Some(t) = session.last_request {
+                let wait = min_gap.saturating_sub(t.elapsed());
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+            }
+            session.last_request = Some(Instant::now());
+            report.requests += 1;
+            let access = session
+                .tokens
+                .as_ref()
+                .map(|t| t.access_token.clone())
+                .unwrap_or_default();
+            let answer = match call {
+                Call::List(r) => self.api.fetch_page(&access, &r, body).await,
+                Call::RollUp(r) => self.api.fetch_roll_up(&access, &r, body).await,
+            };
+            match answer {
+                Ok(()) => return Ok(()),
+                Err(ApiError::Unauthorized { .. }) if !refreshed => {
+                    refreshed = true;
+                    report.refreshes += 1;
+                    session.tokens = Some(
+                        self.fresh(account, session.tokens.take(), true, report)
+                            .await?,
+                    );
+                }
+                Err(e) => {
+                    let retry = e.into_retry()?;
+                    attempt += 1;
+                    if attempt >= self.settings.max_tries {
+                        return Err(PullError::GaveUp {
+                            request: retry.request,
+                            tries: attempt,
+                            message: retry.message,
+                        });
+                    }
+                    report.retries += 1;
+                    let wait = self.backoff(attempt - 1, retry.retry_after);
+                    tracing::info!(
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        error = %retry.message,
+                        "retrying after a transient error"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    /// The API's hourly roll-up of `[from, to)` (hour-aligned), in requests of at most
+    /// [`ROLL_UP_MAX_RANGE`]. `Ok(None)` when the server refuses roll-ups (the request or
+    /// its answer is not understood): the caller reads the window instead.
+    async fn roll_up(
+        &self,
+        account: &str,
+        session: &mut Session,
+        report: &mut PullReport,
+        (from, to): (i64, i64),
+        body: &mut Vec<u8>,
+    ) -> Result<Option<HashMap<i64, [f64; 3]>>, PullError> {
+        let mut out = HashMap::new();
+        let mut start = from;
+        while start < to {
+            let end = (start + ROLL_UP_MAX_RANGE).min(to);
+            let mut page_token: Option<String> = None;
+            let mut seen: HashSet<String> = HashSet::new();
+            for page_no in 1.. {
+                let req = RollUpRequest {
+                    start,
+                    end,
+                    page_token: page_token.as_deref(),
+                    page: page_no,
+                };
+                let label = || HealthApi::roll_up_label(start, end, page_no);
+                match self
+                    .send(account, session, report, Call::RollUp(req), body)
+                    .await
+                {
+                    Ok(()) => {}
+                    Err(PullError::Api(
+                        e @ (ApiError::Http { .. } | ApiError::InvalidPageToken { .. }),
+                    )) => {
+                        tracing::warn!(error = %e, "the roll-up was refused; reading the late window instead");
+                        return Ok(None);
+                    }
+                    Err(e) => return Err(e),
+                }
+                let page = match parse_roll_up(body) {
+                    Ok(p) => p,
+                    Err(message) => {
+                        tracing::warn!(request = %label(), %message,
+                            "the roll-up is not readable; reading the late window instead");
+                        return Ok(None);
+                    }
+                };
+                for h in page.hours {
+                    out.insert(h.hour, [h.max, h.min, h.avg]);
+                }
+                match page.next_page_token {
+                    None => break,
+                    Some(t) => {
+                        if !seen.insert(t.clone()) || page_no >= MAX_PAGES_PER_CHUNK {
+                            return Err(PullError::PagingLoop {
+                                request: label(),
+                                why: "the roll-up's pages do not end".into(),
+                            });
+                        }
+                        page_token = Some(t);
+                    }
+                }
+            }
+            start = end;
+        }
+        Ok(Some(out))
+    }
+}
+
+/// The start of the six-hour chunk that holds `ts`.
+fn chunk_of(ts: i64) -> i64 {
+    ts - ts.rem_euclid(CHUNK)
+}
+
 /// Pulls `[since or cursor - OVERLAP or now - backfill, now)`, widened back to a `CHUNK`
-/// boundary, for one account, a chunk at a time; each chunk's samples, the cursor move and
-/// the fingerprints of its pages are one transaction.
+/// boundary, and the chunks of the late window whose hours the API's roll-up shows changed
+/// since they were read, for one account, a chunk at a time; each chunk's samples, the
+/// cursor move, the fingerprints of its pages and its hours' roll-up figures are one
+/// transaction.
 pub async fn pull(
     store: &mut Store,
     account: &str,
@@ -128,33 +321,85 @@ pub async fn pull(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<PullReport, PullError> {
     let now = (p.now)();
-    let start = match (since, store.pull_cursor(id)?) {
+    let state = store.pull_state(id)?;
+    let start = match (since, state) {
         (Some(s), _) => s,
-        (None, Some(c)) => c - OVERLAP,
+        (None, Some((c, _))) => c - OVERLAP,
         (None, None) => now - p.settings.backfill_days as i64 * DAY,
     };
-    let start = start - start.rem_euclid(CHUNK);
+    let start = chunk_of(start);
+    // The late check reads nothing older than what the pulls were asked for.
+    let floor = match state {
+        None => start,
+        Some((_, floor)) => floor.unwrap_or(i64::MIN),
+    };
     let mut report = PullReport {
         account: account.to_string(),
         from: crate::model::format_utc(start),
         to: crate::model::format_utc(now),
         ..PullReport::default()
     };
-    let chunks: Vec<(i64, i64)> = (0..)
+    let mut body = Vec::new();
+    let mut session = Session {
+        tokens: Some(p.fresh(account, None, false, &mut report).await?),
+        last_request: None,
+    };
+    let mut chunk_starts: BTreeSet<i64> = (0..)
         .map(|i| start + i * CHUNK)
         .take_while(|s| *s < now)
-        .map(|s| (s, (s + CHUNK).min(now)))
         .collect();
-    let mut tokens = Some(p.fresh(account, None, false).await?);
-    let min_gap = Duration::from_millis(p.settings.min_request_interval_ms);
-    let mut last_request: Option<Instant> = None;
+
+    // The late check: which hours of the late window changed on the server since their
+    // chunk was read.
+    let late_from = chunk_of(now - p.settings.late_window_days as i64 * DAY);
+    let late_floor = late_from.max(floor);
+    let mut figures: Option<HashMap<i64, [f64; 3]>> = None;
+    if p.settings.late_window_days == 0 {
+        report.late_check = "off".into();
+    } else {
+        let to = now - now.rem_euclid(HOUR) + HOUR;
+        figures = p
+            .roll_up(
+                account,
+                &mut session,
+                &mut report,
+                (late_from, to),
+                &mut body,
+            )
+            .await?;
+        match &figures {
+            Some(now_said) => {
+                report.late_check = "roll-up".into();
+                let before = store.pulled_hours(id, late_from, start)?;
+                for (&hour, f) in now_said {
+                    if (late_floor..start).contains(&hour) && before.get(&hour) != Some(f) {
+                        report.late_hours_changed += 1;
+                        chunk_starts.insert(chunk_of(hour));
+                    }
+                }
+            }
+            None => {
+                report.late_check = "read again".into();
+                chunk_starts.extend(
+                    (0..)
+                        .map(|i| chunk_of(late_floor) + i * CHUNK)
+                        .take_while(|s| *s < start),
+                );
+            }
+        }
+        report.late_chunks = chunk_starts.range(..start).count() as u32;
+    }
+    let chunks: Vec<(i64, i64)> = chunk_starts
+        .iter()
+        .map(|&s| (s, (s + CHUNK).min(now)))
+        .collect();
+
     // An explicit `--since` reads every page afresh: it is also how to repair a store
     // changed behind fitpipe's back.
     let known = match since {
         Some(_) => Default::default(),
         None => store.known_pages(id)?,
     };
-    let mut body = Vec::new();
 
     for (done, &(cs, ce)) in chunks.iter().enumerate() {
         progress(done as u64, chunks.len() as u64);
@@ -162,83 +407,40 @@ pub async fn pull(
         let mut marks: Vec<KnownPage> = Vec::new();
         let mut page_token: Option<String> = None;
         let mut page_no = 1;
-        let mut tokens_seen: std::collections::HashSet<String> = Default::default();
+        let mut tokens_seen: HashSet<String> = Default::default();
         let mut restarted = false;
         loop {
-            let mut refreshed = false;
-            let mut attempt = 0u32;
-            let mut restart = false;
-            loop {
-                if let Some(t) = last_request {
-                    let wait = min_gap.saturating_sub(t.elapsed());
-                    if !wait.is_zero() {
-                        tokio::time::sleep(wait).await;
-                    }
+            let req = PageRequest {
+                start: cs,
+                end: ce,
+                page_token: page_token.as_deref(),
+                page: page_no,
+            };
+            match p
+                .send(
+                    account,
+                    &mut session,
+                    &mut report,
+                    Call::List(req),
+                    &mut body,
+                )
+                .await
+            {
+                Ok(()) => {}
+                // A token the server gave and now refuses (it may expire): read the window
+                // again from its first page, once; nothing of it is committed yet.
+                Err(PullError::Api(ApiError::InvalidPageToken { .. })) if !restarted => {
+                    tracing::info!("the server refused its page token; reading the window again");
+                    restarted = true;
+                    report.window_restarts += 1;
+                    samples.clear();
+                    marks.clear();
+                    tokens_seen.clear();
+                    page_token = None;
+                    page_no = 1;
+                    continue;
                 }
-                last_request = Some(Instant::now());
-                report.requests += 1;
-                let access = tokens
-                    .as_ref()
-                    .map(|t| t.access_token.clone())
-                    .unwrap_or_default();
-                match p
-                    .api
-                    .fetch_page(
-                        &access,
-                        &PageRequest {
-                            start: cs,
-                            end: ce,
-                            page_token: page_token.as_deref(),
-                            page: page_no,
-                        },
-                        &mut body,
-                    )
-                    .await
-                {
-                    Ok(()) => break,
-                    // A token the server gave and now refuses (it may expire): read the window
-                    // again from its first page, once; nothing of it is committed yet.
-                    Err(ApiError::InvalidPageToken { .. }) if !restarted => {
-                        restart = true;
-                        break;
-                    }
-                    Err(ApiError::Unauthorized { .. }) if !refreshed => {
-                        refreshed = true;
-                        report.refreshes += 1;
-                        tokens = Some(p.fresh(account, tokens.take(), true).await?);
-                    }
-                    Err(e) => {
-                        let retry = e.into_retry()?;
-                        attempt += 1;
-                        if attempt >= p.settings.max_tries {
-                            return Err(PullError::GaveUp {
-                                request: retry.request,
-                                tries: attempt,
-                                message: retry.message,
-                            });
-                        }
-                        report.retries += 1;
-                        let wait = p.backoff(attempt - 1, retry.retry_after);
-                        tracing::info!(
-                            attempt,
-                            wait_ms = wait.as_millis() as u64,
-                            error = %retry.message,
-                            "retrying after a transient error"
-                        );
-                        tokio::time::sleep(wait).await;
-                    }
-                }
-            }
-            if restart {
-                tracing::info!("the server refused its page token; reading the window again");
-                restarted = true;
-                report.window_restarts += 1;
-                samples.clear();
-                marks.clear();
-                tokens_seen.clear();
-                page_token = None;
-                page_no = 1;
-                continue;
+                Err(e) => return Err(e),
             }
             let next = take_page(
                 &body,
@@ -307,11 +509,15 @@ pub async fn pull(
             }
             Ok(())
         })?;
-        w.advance_pull_cursor(ce, &stamp)?;
-        // Pages of chunks that a later sync's overlap still re-reads are worth knowing.
-        let keep_from = now - OVERLAP - 2 * CHUNK;
+        w.advance_pull_cursor(ce, start, &stamp)?;
+        // Pages of chunks that a later sync may read again are worth knowing: those of the
+        // overlap, and those of the late window for the hours that change.
+        let keep_from = late_from.min(now - OVERLAP - 2 * CHUNK);
         if ce >= keep_from {
             w.remember_pages(&marks, ce, keep_from)?;
+        }
+        if let Some(f) = &figures {
+            w.remember_hours(cs, ce, f.iter().map(|(&h, &v)| (h, v)), late_from)?;
         }
         w.commit()?;
     }

@@ -34,6 +34,9 @@ pub enum AuthError {
     Login(String),
     #[error("the token endpoint answered: {0}")]
     TokenEndpoint(String),
+    /// The token endpoint could not be reached or answered 429/5xx: worth trying again.
+    #[error("the token endpoint is not available: {0}")]
+    TokenEndpointUnavailable(String),
     #[error("the OS keyring is not available: {0}")]
     Keyring(String),
     #[error("token file {path}: {message}")]

@@ -46,10 +46,23 @@ type Client = oauth2::Client<
     EndpointSet,
 >;
 
-/// An HTTP error from the adapter.
+/// An HTTP error from the adapter: the request did not reach the token endpoint, or the
+/// endpoint answered with a status worth trying again (429, 5xx).
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct HttpError(String);
+#[error("{message}")]
+pub struct HttpError {
+    message: String,
+    transient: bool,
+}
+
+impl HttpError {
+    fn fatal(message: String) -> HttpError {
+        HttpError {
+            message,
+            transient: false,
+        }
+    }
+}
 
 /// The OAuth side of Google, as configured.
 pub struct OAuth {
@@ -120,17 +133,33 @@ impl OAuth {
         http: reqwest::Client,
         req: oauth2::HttpRequest,
     ) -> Result<oauth2::HttpResponse, HttpError> {
-        let req = reqwest::Request::try_from(req).map_err(|e| HttpError(e.to_string()))?;
-        let resp = http
-            .execute(req)
-            .await
-            .map_err(|e| HttpError(e.without_url().to_string()))?;
+        let req = reqwest::Request::try_from(req).map_err(|e| HttpError::fatal(e.to_string()))?;
+        let resp = http.execute(req).await.map_err(|e| HttpError {
+            message: e.without_url().to_string(),
+            transient: true,
+        })?;
+        let status = resp.status();
+        if status.as_u16() == 429 || status.is_server_error() {
+            let body = resp.text().await.unwrap_or_default();
+            return Err(HttpError {
+                message: format!(
+                    "HTTP {}: {}",
+                    status.as_u16(),
+                    body.chars().take(200).collect::<String>()
+                ),
+                transient: true,
+            });
+        }
         let mut b = http::Response::builder().status(resp.status());
         for (k, v) in resp.headers() {
             b = b.header(k, v);
         }
-        let body = resp.bytes().await.map_err(|e| HttpError(e.to_string()))?;
-        b.body(body.to_vec()).map_err(|e| HttpError(e.to_string()))
+        let body = resp.bytes().await.map_err(|e| HttpError {
+            message: e.to_string(),
+            transient: true,
+        })?;
+        b.body(body.to_vec())
+            .map_err(|e| HttpError::fatal(e.to_string()))
     }
 
     /// Starts a login: binds the loopback port and builds the authorization URL.
@@ -281,6 +310,9 @@ fn token_error(e: RequestTokenError<HttpError, BasicErrorResponse>, account: &st
                 .map(|d| format!(": {d}"))
                 .unwrap_or_default()
         )),
+        RequestTokenError::Request(e) if e.transient => {
+            AuthError::TokenEndpointUnavailable(e.message)
+        }
         RequestTokenError::Request(e) => AuthError::TokenEndpoint(e.to_string()),
         RequestTokenError::Parse(e, _) => {
             AuthError::TokenEndpoint(format!("unreadable answer: {e}"))

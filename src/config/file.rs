@@ -34,6 +34,8 @@ pub struct RawGoogle {
     /// "keyring" (default) or "file".
     pub token_store: Option<String>,
     pub backfill_days: Option<u32>,
+    /// How many days late a watch's upload is still picked up by an ordinary sync.
+    pub late_window_days: Option<u32>,
     pub retry_base_ms: Option<u64>,
     pub max_tries: Option<u32>,
     pub min_request_interval_ms: Option<u64>,

@@ -118,11 +118,16 @@ pub struct GoogleSettings {
     pub revoke_url: String,
     pub token_store: TokenStoreKind,
     pub backfill_days: u32,
+    /// Days behind now that every sync checks for late uploads (0 turns the check off).
+    pub late_window_days: u32,
     pub retry_base_ms: u64,
     pub max_tries: u32,
     pub min_request_interval_ms: u64,
     pub login_timeout_secs: u64,
 }
+
+/// Devices keep about a week of samples before they must reach their phone.
+pub const DEFAULT_LATE_WINDOW_DAYS: u32 = 7;
 
 /// Settings every command shares.
 #[derive(Debug, Clone)]
@@ -271,6 +276,7 @@ impl Settings {
                 .unwrap_or_else(|| "https://oauth2.googleapis.com/revoke".into()),
             token_store,
             backfill_days: g.backfill_days.unwrap_or(7),
+            late_window_days: g.late_window_days.unwrap_or(DEFAULT_LATE_WINDOW_DAYS),
             retry_base_ms: g.retry_base_ms.unwrap_or(1000),
             max_tries: g.max_tries.unwrap_or(10).max(1),
             min_request_interval_ms: g.min_request_interval_ms.unwrap_or(400),

@@ -11,6 +11,10 @@ use crate::model::format_utc;
 
 /// The collection path (kebab-case in the path, snake_case in the filter).
 pub const LIST_PATH: &str = "/v4/users/me/dataTypes/heart-rate/dataPoints";
+/// The hourly summaries of the same collection.
+pub const ROLL_UP_PATH: &str = "/v4/users/me/dataTypes/heart-rate/dataPoints:rollUp";
+/// The longest range one heart-rate `rollUp` request may cover.
+pub const ROLL_UP_MAX_RANGE: i64 = 14 * 86_400;
 /// The largest page the API serves.
 pub const PAGE_SIZE: u32 = 10_000;
 
@@ -103,6 +107,16 @@ pub struct PageRequest<'a> {
     pub page: u32,
 }
 
+/// One page of the hourly `rollUp` of `[start, end)` (at most [`ROLL_UP_MAX_RANGE`] long,
+/// hour-aligned).
+#[derive(Debug, Clone, Copy)]
+pub struct RollUpRequest<'a> {
+    pub start: i64,
+    pub end: i64,
+    pub page_token: Option<&'a str>,
+    pub page: u32,
+}
+
 /// The client.
 pub struct HealthApi {
     http: reqwest::Client,
@@ -148,6 +162,43 @@ impl HealthApi {
         )
     }
 
+    /// How messages name page `page` of the roll-up of `[start, end)`.
+    pub fn roll_up_label(start: i64, end: i64, page: u32) -> String {
+        format!(
+            "POST {ROLL_UP_PATH} [{}, {}) page {page}",
+            format_utc(start),
+            format_utc(end)
+        )
+    }
+
+    /// Fetches one page of hourly summaries into `body` (cleared first).
+    pub async fn fetch_roll_up(
+        &self,
+        access_token: &str,
+        req: &RollUpRequest<'_>,
+        body: &mut Vec<u8>,
+    ) -> Result<(), ApiError> {
+        let mut json = serde_json::json!({
+            "range": {"startTime": format_utc(req.start), "endTime": format_utc(req.end)},
+            "windowSize": "3600s",
+            "pageSize": (req.end - req.start) / crate::model::HOUR,
+        });
+        if let Some(t) = req.page_token {
+            json["pageToken"] = t.into();
+        }
+        let builder = self
+            .http
+            .post(format!("{}{ROLL_UP_PATH}", self.base))
+            .json(&json);
+        self.receive(
+            Self::roll_up_label(req.start, req.end, req.page),
+            builder,
+            access_token,
+            body,
+        )
+        .await
+    }
+
     /// Fetches one page into `body` (cleared first; its allocation is reused from page to
     /// page).
     pub async fn fetch_page(
@@ -190,14 +241,27 @@ impl HealthApi {
         if let Some(t) = req.page_token {
             query.push(("pageToken", t));
         }
+        let builder = self
+            .http
+            .get(format!("{}{LIST_PATH}", self.base))
+            .query(&query);
+        self.receive(request, builder, access_token, body).await
+    }
+
+    /// Sends a request and reads its answer into `body`: the bytes of a 200, or the
+    /// classified error.
+    async fn receive(
+        &self,
+        request: String,
+        builder: reqwest::RequestBuilder,
+        access_token: &str,
+        body: &mut Vec<u8>,
+    ) -> Result<(), ApiError> {
         let network = |e: reqwest::Error| ApiError::Network {
             request: request.clone(),
             message: e.without_url().to_string(),
         };
-        let mut resp = self
-            .http
-            .get(format!("{}{LIST_PATH}", self.base))
-            .query(&query)
+        let mut resp = builder
             .bearer_auth(access_token)
             .header(reqwest::header::ACCEPT_ENCODING, "gzip")
             .send()

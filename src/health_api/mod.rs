@@ -5,5 +5,11 @@
 pub mod client;
 pub mod page;
 
-pub use client::{ApiError, HealthApi, PageRequest, Retry, LIST_PATH, PAGE_SIZE};
-pub use page::{convert_value, fingerprint, parse_page, Fingerprint, Page, ValuePage, FIELDS};
+pub use client::{
+    ApiError, HealthApi, PageRequest, Retry, RollUpRequest, LIST_PATH, PAGE_SIZE,
+    ROLL_UP_MAX_RANGE, ROLL_UP_PATH,
+};
+pub use page::{
+    convert_value, fingerprint, parse_page, parse_roll_up, Fingerprint, HourSummary, Page,
+    RollUpPage, ValuePage, FIELDS,
+};

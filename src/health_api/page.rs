@@ -331,9 +331,130 @@ fn parse_page_slowly(body: &[u8]) -> Result<Page, String> {
     Ok(page)
 }
 
+/// One hour as the API's `rollUp` summarises it. fitpipe does not store these figures (the
+/// API computes them over its own reconciled stream, without the samples taken while a
+/// wearable was off the wrist); it compares them from sync to sync to see which hours
+/// changed on the server, such as those a watch uploaded days late.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HourSummary {
+    /// The UTC hour start, epoch seconds.
+    pub hour: i64,
+    pub max: f64,
+    pub min: f64,
+    pub avg: f64,
+}
+
+/// One page of a `rollUp` answer.
+#[derive(Debug, Default)]
+pub struct RollUpPage {
+    pub hours: Vec<HourSummary>,
+    pub next_page_token: Option<String>,
+}
+
+/// Parses a `rollUp` answer with hourly windows. A window without figures (an hour with no
+/// samples) is left out; a window that is not an hour, or a page that is not a roll-up, is
+/// an error.
+pub fn parse_roll_up(body: &[u8]) -> Result<RollUpPage, String> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Wire {
+        #[serde(default)]
+        rollup_data_points: Vec<Window>,
+        #[serde(default)]
+        next_page_token: Option<String>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Window {
+        start_time: String,
+        #[serde(default)]
+        end_time: Option<String>,
+        #[serde(default)]
+        heart_rate: Option<Figures>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Figures {
+        beats_per_minute_avg: Option<f64>,
+        beats_per_minute_max: Option<f64>,
+        beats_per_minute_min: Option<f64>,
+    }
+    let wire: Wire = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let mut out = RollUpPage {
+        hours: Vec::with_capacity(wire.rollup_data_points.len()),
+        next_page_token: wire.next_page_token.filter(|t| !t.is_empty()),
+    };
+    for (i, w) in wire.rollup_data_points.into_iter().enumerate() {
+        let at = |s: &str| rfc3339(s).map(|(ts, _)| ts);
+        let hour = at(&w.start_time)
+            .filter(|t| t.rem_euclid(crate::model::HOUR) == 0)
+            .ok_or_else(|| {
+                format!(
+                    "rollupDataPoints[{i}]: startTime {:?} is not an hour",
+                    w.start_time
+                )
+            })?;
+        if let Some(end) = &w.end_time {
+            if at(end) != Some(hour + crate::model::HOUR) {
+                return Err(format!(
+                    "rollupDataPoints[{i}]: endTime {end:?} is not an hour after its start"
+                ));
+            }
+        }
+        let Some(f) = w.heart_rate else { continue };
+        let (Some(max), Some(min), Some(avg)) = (
+            f.beats_per_minute_max,
+            f.beats_per_minute_min,
+            f.beats_per_minute_avg,
+        ) else {
+            continue;
+        };
+        out.hours.push(HourSummary {
+            hour,
+            max,
+            min,
+            avg,
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roll_ups_read_the_documented_example() {
+        let v: serde_json::Value = serde_json::from_slice(include_bytes!(
+            "../../tests/data/health_heart_rate_rollup_hourly_example.json"
+        ))
+        .unwrap();
+        let page = parse_roll_up(v["response"].to_string().as_bytes()).unwrap();
+        // 2026-11-26T14:00:00Z, 13:00, 12:00
+        let hours: Vec<i64> = page.hours.iter().map(|h| h.hour).collect();
+        assert_eq!(hours, [1_795_701_600, 1_795_698_000, 1_795_694_400]);
+        assert_eq!(
+            page.hours[0],
+            HourSummary {
+                hour: 1_795_701_600,
+                max: 118.0,
+                min: 61.0,
+                avg: 76.41
+            }
+        );
+        assert!(page.next_page_token.is_none());
+        let empty = parse_roll_up(br#"{"rollupDataPoints": [{"startTime": "2026-11-26T14:00:00Z", "endTime": "2026-11-26T15:00:00Z"}], "nextPageToken": "x"}"#).unwrap();
+        assert!(empty.hours.is_empty());
+        assert_eq!(empty.next_page_token.as_deref(), Some("x"));
+        assert!(parse_roll_up(b"{}").unwrap().hours.is_empty());
+        for bad in [
+            &br#"{"rollupDataPoints": [{"startTime": "2026-11-26T14:30:00Z"}]}"#[..],
+            br#"{"rollupDataPoints": [{"startTime": "2026-11-26T14:00:00Z", "endTime": "2026-11-26T16:00:00Z"}]}"#,
+            b"<html>",
+        ] {
+            assert!(parse_roll_up(bad).is_err());
+        }
+    }
 
     #[test]
     fn pages_end_on_empty_or_absent_tokens_and_bare_objects() {

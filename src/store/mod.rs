@@ -11,7 +11,7 @@ mod status;
 
 pub use accounts::AccountId;
 pub use lake::storable;
-pub use pull::{KnownPage, Login};
+pub use pull::{HourFigures, KnownPage, Login};
 pub use query::{Cell, Row, Rows};
 pub use samples::{DayFile, HourRanges, InsertOutcome, SampleWriter};
 pub use status::{AccountStatus, Integrity, StoreStatus};

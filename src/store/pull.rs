@@ -74,12 +74,18 @@ impl Store {
 
     /// Everything before this instant has been pulled for `account`.
     pub fn pull_cursor(&self, account: AccountId) -> Result<Option<i64>> {
+        Ok(self.pull_state(account)?.map(|(c, _)| c))
+    }
+
+    /// The pull's cursor and its floor (the earliest instant it was asked for; `None` when
+    /// the pulls that set it predate version 7), if `account` was pulled.
+    pub fn pull_state(&self, account: AccountId) -> Result<Option<(i64, Option<i64>)>> {
         Ok(self
             .conn
             .query_row(
-                "SELECT cursor FROM pull_state WHERE account_id = ?1",
+                "SELECT cursor, floor FROM pull_state WHERE account_id = ?1",
                 [account.0],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?)
     }
@@ -87,15 +93,18 @@ impl Store {
 
 impl SampleWriter<'_> {
     /// Moves the pull cursor forward (never back) in this transaction, so it advances only
-    /// together with the samples that justify it.
-    pub fn advance_pull_cursor(&mut self, cursor: i64, now: &str) -> Result<()> {
+    /// together with the samples that justify it; `floor`, the start of the pull that
+    /// commits, lowers the pull's floor (a floor unknown from an older version stays so).
+    pub fn advance_pull_cursor(&mut self, cursor: i64, floor: i64, now: &str) -> Result<()> {
         self.tx
             .prepare_cached(
-                "INSERT INTO pull_state (account_id, cursor, last_pull_at) VALUES (?1, ?2, ?3)
+                "INSERT INTO pull_state (account_id, cursor, last_pull_at, floor) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (account_id) DO UPDATE
-                    SET cursor = max(pull_state.cursor, excluded.cursor), last_pull_at = excluded.last_pull_at",
+                    SET cursor = max(pull_state.cursor, excluded.cursor),
+                        last_pull_at = excluded.last_pull_at,
+                        floor = min(pull_state.floor, excluded.floor)",
             )?
-            .execute(params![self.account.0, cursor, now])?;
+            .execute(params![self.account.0, cursor, now, floor])?;
         Ok(())
     }
 
@@ -126,6 +135,60 @@ impl SampleWriter<'_> {
         self.tx
             .prepare_cached("DELETE FROM pull_page WHERE account_id = ?1 AND chunk_end < ?2")?
             .execute(params![self.account.0, forget_before])?;
+        Ok(())
+    }
+}
+
+/// An hour as the API's roll-up summarised it when its chunk was last read: the hour start
+/// and its maximum, minimum and mean bpm.
+pub type HourFigures = (i64, [f64; 3]);
+
+impl Store {
+    /// The roll-up figures remembered for `account`'s hours in `[from, to)`, by hour.
+    pub fn pulled_hours(
+        &self,
+        account: AccountId,
+        from: i64,
+        to: i64,
+    ) -> Result<HashMap<i64, [f64; 3]>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT hour, max_bpm, min_bpm, avg_bpm FROM pull_hour
+              WHERE account_id = ?1 AND hour >= ?2 AND hour < ?3",
+        )?;
+        let rows = stmt
+            .query_map(params![account.0, from, to], |r| {
+                Ok((r.get(0)?, [r.get(1)?, r.get(2)?, r.get(3)?]))
+            })?
+            .collect::<rusqlite::Result<HashMap<_, _>>>()?;
+        Ok(rows)
+    }
+}
+
+impl SampleWriter<'_> {
+    /// Remembers the roll-up figures of the hours in `[from, to)` (a chunk this transaction
+    /// commits) as `figures` gives them, an hour missing from it forgotten, and forgets the
+    /// hours before `forget_before`.
+    pub fn remember_hours(
+        &mut self,
+        from: i64,
+        to: i64,
+        figures: impl IntoIterator<Item = HourFigures>,
+        forget_before: i64,
+    ) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "DELETE FROM pull_hour WHERE account_id = ?1 AND (hour < ?2 OR (hour >= ?3 AND hour < ?4))",
+            )?
+            .execute(params![self.account.0, forget_before, from, to])?;
+        let mut put = self.tx.prepare_cached(
+            "INSERT OR REPLACE INTO pull_hour (account_id, hour, max_bpm, min_bpm, avg_bpm)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for (hour, [max, min, avg]) in figures {
+            if (from..to).contains(&hour) && hour >= forget_before {
+                put.execute(params![self.account.0, hour, max, min, avg])?;
+            }
+        }
         Ok(())
     }
 }

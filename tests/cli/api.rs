@@ -192,6 +192,8 @@ async fn login_then_sync_with_faults_matches_an_independent_computation() {
         st.fail_503 = 2;
         st.expire_after = Some(25);
         st.empty_page_with_token = true;
+        // The token endpoint is down for the refresh that expiry calls for.
+        st.fail_token_503 = 3;
     }
     let out = fitpipe(
         &sb,
@@ -215,8 +217,8 @@ async fn login_then_sync_with_faults_matches_an_independent_computation() {
         assert!(st.bad_requests.is_empty(), "{:?}", st.bad_requests);
         assert!(st.refreshes >= 1, "the expired access token was refreshed");
         assert_eq!(
-            (st.fail_429, st.fail_503),
-            (0, 0),
+            (st.fail_429, st.fail_503, st.fail_token_503),
+            (0, 0, 0),
             "the faults were all met"
         );
     }
@@ -528,19 +530,24 @@ async fn an_hourly_sync_parses_again_only_the_pages_that_changed() {
     let first = pull_report(&fitpipe(&sb, &["sync", "--json", "--since", &day(since)], &[]).await);
     assert_eq!(first["pages_unchanged"], 0);
 
-    // Nothing new: every page of the 48 h overlap comes back as it was committed.
+    // Nothing new: one roll-up request shows no hour of the late window changed, and every
+    // page of the 6 h overlap comes back as it was committed.
     let again = pull_report(&fitpipe(&sb, &["sync", "--json"], &[]).await);
     let requests = again["requests"].as_u64().unwrap();
-    assert!(requests > 20, "{again}");
+    assert_eq!(again["late_check"], "roll-up", "{again}");
+    assert_eq!(again["late_hours_changed"], 0, "{again}");
+    assert_eq!(again["late_chunks"], 0, "{again}");
+    // One roll-up, and the two or three chunks of the overlap of some pages each.
+    assert!((2..=13).contains(&requests), "{again}");
     assert_eq!(again["samples_new"], 0, "{again}");
     // (one page may be new if the two syncs straddle a 6 h boundary)
     assert!(
-        again["pages_unchanged"].as_u64().unwrap() >= requests - 1,
+        again["pages_unchanged"].as_u64().unwrap() >= requests - 2,
         "{again}"
     );
     let in_window = |from: i64| truth.range(from..).count() as u64;
     let overlap_start = {
-        let c = now() - 48 * 3600;
+        let c = now() - 6 * 3600;
         c - c.rem_euclid(6 * 3600)
     };
     assert!(again["samples_present"].as_u64().unwrap() >= in_window(overlap_start));
@@ -551,8 +558,8 @@ async fn an_hourly_sync_parses_again_only_the_pages_that_changed() {
     assert_eq!(repair["pages_unchanged"], 0, "{repair}");
     assert_eq!(repair["samples_new"], 0, "{repair}");
 
-    // Late uploads spread over the last 30 h, and a sample in the newest minute: the pages
-    // that hold them changed and are read; the others are recognised.
+    // Late uploads spread over the last 30 h, and a sample in the newest minute: the chunks
+    // that hold them changed and are read.
     let late: usize;
     {
         let mut st = google.state.lock().unwrap();
@@ -570,7 +577,13 @@ async fn an_hourly_sync_parses_again_only_the_pages_that_changed() {
         late + 1,
         "{third}"
     );
-    assert!(third["pages_unchanged"].as_u64().unwrap() > 0, "{third}");
+    // The late samples are spread over the last 30 h: the roll-up found their hours, and
+    // only their chunks were read besides the overlap.
+    assert!(
+        third["late_hours_changed"].as_u64().unwrap() > 10,
+        "{third}"
+    );
+    assert!(third["late_chunks"].as_u64().unwrap() <= 5, "{third}");
     assert_holds(&sb, truth.range(since..));
     let st = google.state.lock().unwrap();
     assert!(st.bad_requests.is_empty(), "{:?}", st.bad_requests);
@@ -709,4 +722,77 @@ async fn ctrl_c_stops_a_sync_between_commits_and_a_rerun_resumes() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_holds(&sb, truth.range(from..));
+}
+
+/// A watch away from its phone: one whole day of its samples reaches the server five days
+/// late. A plain hourly sync picks the day up, through the roll-up's changed hours or, when
+/// the server refuses roll-ups, by reading the late window again.
+async fn a_day_five_days_late(refuse_roll_up: bool) {
+    let Setup {
+        _server,
+        google,
+        mut truth,
+        sb,
+        ..
+    } = logged_in("file").await;
+    let since = (now() - 10 * DAY) / DAY * DAY;
+    let hidden = (now() - 5 * DAY) / DAY * DAY;
+    {
+        let mut st = google.state.lock().unwrap();
+        st.refuse_roll_up = refuse_roll_up;
+        let day: Vec<(i64, (u16, i64))> = st
+            .samples
+            .range(hidden..hidden + DAY)
+            .map(|(k, v)| (*k, *v))
+            .collect();
+        assert!(day.len() > 500);
+        for (k, v) in day {
+            st.samples.remove(&k);
+            truth.remove(&k);
+            st.late.insert(k, v);
+        }
+    }
+    fitpipe(&sb, &["sync", "--since", &day(since)], &[]).await;
+    let quiet = pull_report(&fitpipe(&sb, &["sync", "--json"], &[]).await);
+    assert_holds(&sb, truth.range(since..));
+
+    {
+        let mut st = google.state.lock().unwrap();
+        st.reveal_late = true;
+        truth.extend(st.late.iter().map(|(k, v)| (*k, v.0)));
+    }
+    let late = pull_report(&fitpipe(&sb, &["sync", "--json"], &[]).await);
+    assert_holds(&sb, truth.range(since..));
+    if refuse_roll_up {
+        assert_eq!(late["late_check"], "read again", "{late}");
+        // The whole week behind the overlap, every sync.
+        assert!(late["late_chunks"].as_u64().unwrap() >= 26, "{late}");
+        assert_eq!(quiet["late_check"], "read again", "{quiet}");
+    } else {
+        assert_eq!(late["late_check"], "roll-up", "{late}");
+        assert!(late["late_hours_changed"].as_u64().unwrap() >= 24, "{late}");
+        // The hidden day's four chunks, and those of the late samples of the last 30 h
+        // that lie before the overlap.
+        let chunks = late["late_chunks"].as_u64().unwrap();
+        assert!((4..=10).contains(&chunks), "{late}");
+        assert_eq!(quiet["late_hours_changed"], 0, "{quiet}");
+        // Afterwards the sync is quiet again.
+        let after = pull_report(&fitpipe(&sb, &["sync", "--json"], &[]).await);
+        assert_eq!(after["late_hours_changed"], 0, "{after}");
+        assert_eq!(after["late_chunks"], 0, "{after}");
+        assert_eq!(after["samples_new"], 0, "{after}");
+    }
+    let st = google.state.lock().unwrap();
+    assert!(st.bad_requests.is_empty(), "{:?}", st.bad_requests);
+    assert_eq!(st.roll_up_calls > 0, !refuse_roll_up);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_uploaded_five_days_late_lands_with_a_plain_sync() {
+    a_day_five_days_late(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_roll_ups_the_late_window_is_read_again() {
+    a_day_five_days_late(true).await;
 }

@@ -1,7 +1,7 @@
 //! A stand-in for Google: the authorization endpoint (redirects to the loopback URL), the
 //! token endpoint (checks the PKCE verifier and requires the client secret), the revocation
-//! endpoint, and the Google Health API `list` of heart-rate points, speaking the documented
-//! wire format, with faults to inject.
+//! endpoint, and the Google Health API `list` of heart-rate points and their hourly `rollUp`,
+//! speaking the documented wire format, with faults to inject.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -47,6 +47,10 @@ pub struct State {
     pub refuse_tokens: u32,
     /// Refuse partial responses (`fields`) with HTTP 400.
     pub refuse_fields: bool,
+    /// Answer this many token refreshes with HTTP 503.
+    pub fail_token_503: u32,
+    /// Answer `rollUp` with HTTP 404, as a server without it would.
+    pub refuse_roll_up: bool,
     /// Answer each `list` call this much later.
     pub delay_ms: u64,
     /// Send a body that is not gzip, labelled gzip, on this `list` call.
@@ -59,6 +63,9 @@ pub struct State {
     /// Google requires).
     pub gzipped: u32,
     pub list_calls: u32,
+    pub roll_up_calls: u32,
+    /// Bytes of the `list` and `rollUp` bodies sent (before compression).
+    pub bytes_sent: u64,
     pub refreshes: u32,
     pub filters_seen: Vec<String>,
     pub bad_requests: Vec<String>,
@@ -236,6 +243,10 @@ impl State {
                     "refresh_token_expires_in": 604799, "scope": SCOPE, "token_type": "Bearer"}),
                 )
             }
+            Some("refresh_token") if self.fail_token_503 > 0 => {
+                self.fail_token_503 -= 1;
+                ResponseTemplate::new(503).set_body_string("Service Unavailable")
+            }
             Some("refresh_token") => {
                 let rt = f.get("refresh_token").cloned().unwrap_or_default();
                 if self.refresh_tokens.get(&rt) != Some(&true) {
@@ -402,14 +413,7 @@ impl State {
             },
         };
         // Newest first, like the API.
-        let mut all: Vec<(i64, (u16, i64))> = self
-            .samples
-            .range(start..end)
-            .map(|(k, v)| (*k, *v))
-            .collect();
-        if self.reveal_late {
-            all.extend(self.late.range(start..end).map(|(k, v)| (*k, *v)));
-        }
+        let mut all = self.served(start, end);
         all.sort_by_key(|e| std::cmp::Reverse(e.0));
         let page: Vec<serde_json::Value> = all
             .iter()
@@ -438,6 +442,7 @@ impl State {
         } else {
             body.to_string()
         };
+        self.bytes_sent += text.len() as u64;
         let header = |name: &str| {
             req.headers
                 .get(name)
@@ -462,6 +467,120 @@ impl State {
         ResponseTemplate::new(200)
             .insert_header("Content-Encoding", "gzip")
             .set_body_raw(bytes, "application/json")
+    }
+}
+
+impl State {
+    /// The samples served now: the ones on the server from the start, and the late ones
+    /// once they are revealed.
+    fn served(&self, start: i64, end: i64) -> Vec<(i64, (u16, i64))> {
+        let mut all: Vec<(i64, (u16, i64))> = self
+            .samples
+            .range(start..end)
+            .map(|(k, v)| (*k, *v))
+            .collect();
+        if self.reveal_late {
+            all.extend(self.late.range(start..end).map(|(k, v)| (*k, *v)));
+        }
+        all
+    }
+
+    /// `rollUp` as documented (spec 1.6): physical-time windows of `windowSize` anchored at
+    /// the range's start, each with the mean, highest and lowest bpm of its samples; at most
+    /// 14 days a request; windows without samples left out; newest first; paged.
+    fn roll_up(&mut self, req: &Request) -> ResponseTemplate {
+        let auth = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if self.valid_access.as_deref().map(|t| format!("Bearer {t}")) != Some(auth.to_string()) {
+            return google_error(
+                401,
+                "UNAUTHENTICATED",
+                "CREDENTIALS_MISSING",
+                "Request had invalid authentication credentials.",
+            );
+        }
+        if self.refuse_roll_up {
+            return ResponseTemplate::new(404).set_body_string("Not Found");
+        }
+        self.roll_up_calls += 1;
+        let bad = |st: &mut State, why: String| {
+            st.bad_requests.push(format!("rollUp {why}"));
+            google_error(400, "INVALID_ARGUMENT", "INVALID_ARGUMENT", &why)
+        };
+        let Ok(body) = serde_json::from_slice::<serde_json::Value>(&req.body) else {
+            return bad(self, "body is not JSON".into());
+        };
+        let p = |v: &serde_json::Value| {
+            v.as_str()
+                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                .map(|d| d.timestamp())
+        };
+        let (Some(start), Some(end)) =
+            (p(&body["range"]["startTime"]), p(&body["range"]["endTime"]))
+        else {
+            return bad(self, format!("range {}", body["range"]));
+        };
+        let Some(window) = body["windowSize"]
+            .as_str()
+            .and_then(|w| w.strip_suffix('s'))
+            .and_then(|w| w.parse::<i64>().ok())
+            .filter(|w| *w > 0)
+        else {
+            return bad(self, format!("windowSize {}", body["windowSize"]));
+        };
+        if end <= start || end - start > 14 * 86_400 {
+            return bad(self, format!("range of {} s", end - start));
+        }
+        let page_size = body["pageSize"].as_u64().unwrap_or(100) as usize;
+        let offset: usize = match body["pageToken"].as_str() {
+            None => 0,
+            Some(t) => match t
+                .strip_prefix(&format!("r{start}-{end}-"))
+                .and_then(|o| o.parse().ok())
+            {
+                Some(o) => o,
+                None => return bad(self, format!("pageToken {t:?}")),
+            },
+        };
+        let mut windows: BTreeMap<i64, Vec<u16>> = BTreeMap::new();
+        for (ts, (bpm, _)) in self.served(start, end) {
+            windows
+                .entry(start + (ts - start) / window * window)
+                .or_default()
+                .push(bpm);
+        }
+        let points: Vec<serde_json::Value> = windows
+            .iter()
+            .rev()
+            .map(|(w, v)| {
+                let sum: u64 = v.iter().map(|b| u64::from(*b)).sum();
+                serde_json::json!({
+                    "startTime": rfc3339(*w),
+                    "endTime": rfc3339((*w + window).min(end)),
+                    "heartRate": {
+                        "beatsPerMinuteAvg": sum as f64 / v.len() as f64,
+                        "beatsPerMinuteMax": *v.iter().max().unwrap() as f64,
+                        "beatsPerMinuteMin": *v.iter().min().unwrap() as f64,
+                    }
+                })
+            })
+            .collect();
+        let page: Vec<serde_json::Value> = points
+            .iter()
+            .skip(offset)
+            .take(page_size)
+            .cloned()
+            .collect();
+        let mut out = serde_json::json!({"rollupDataPoints": page});
+        if offset + page_size < points.len() {
+            out["nextPageToken"] = format!("r{start}-{end}-{}", offset + page_size).into();
+        }
+        let text = out.to_string();
+        self.bytes_sent += text.len() as u64;
+        json(200, out)
     }
 }
 
@@ -511,6 +630,7 @@ impl Respond for Google {
                     json(400, serde_json::json!({"error": "invalid_token"}))
                 }
             }
+            ("POST", "/v4/users/me/dataTypes/heart-rate/dataPoints:rollUp") => st.roll_up(req),
             ("GET", "/v4/users/me/dataTypes/heart-rate/dataPoints") => {
                 let delay = std::time::Duration::from_millis(st.delay_ms);
                 st.list(req).set_delay(delay)
