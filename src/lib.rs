@@ -18,6 +18,7 @@ pub mod model;
 pub mod pull;
 pub mod report;
 pub mod service;
+pub mod sources;
 pub mod store;
 pub mod sync;
 pub mod synth;

@@ -482,17 +482,31 @@ pub async fn pull(
             (Some(a), Some(b)) => store.stored_in(id, a.ts, b.ts + 1)?,
             _ => Vec::new(),
         };
-        // Both lists are in time order: walk them together.
+        // Both lists are in time order: walk them together. A sample is stored when its
+        // instant is, from its source (or it names none), with an offset if it has one.
+        let ids = if samples.iter().any(|s| s.device.is_some()) {
+            store.source_ids()?
+        } else {
+            HashMap::new()
+        };
         let mut at = 0usize;
         samples.retain(|s| {
             while at < stored.len() && stored[at].0 < s.ts {
                 at += 1;
             }
-            let known = stored.get(at).filter(|k| k.0 == s.ts).is_some_and(
-                |&(_, has_offset, has_device)| {
-                    (has_offset || s.utc_offset_min.is_none()) && (has_device || s.device.is_none())
-                },
-            );
+            let source = s.device.as_deref().map(|d| ids.get(d).copied());
+            let known =
+                stored[at..]
+                    .iter()
+                    .take_while(|k| k.0 == s.ts)
+                    .any(|&(_, has_offset, device)| {
+                        (has_offset || s.utc_offset_min.is_none())
+                            && match source {
+                                None => true,
+                                Some(None) => false,
+                                Some(Some(id)) => device == Some(id),
+                            }
+                    });
             if known {
                 report.samples_present += 1;
             }

@@ -55,6 +55,9 @@ _fitpipe() {
             fitpipe,service)
                 cmd="fitpipe__subcmd__service"
                 ;;
+            fitpipe,sources)
+                cmd="fitpipe__subcmd__sources"
+                ;;
             fitpipe,status)
                 cmd="fitpipe__subcmd__status"
                 ;;
@@ -142,6 +145,9 @@ _fitpipe() {
             fitpipe__subcmd__help,service)
                 cmd="fitpipe__subcmd__help__subcmd__service"
                 ;;
+            fitpipe__subcmd__help,sources)
+                cmd="fitpipe__subcmd__help__subcmd__sources"
+                ;;
             fitpipe__subcmd__help,status)
                 cmd="fitpipe__subcmd__help__subcmd__status"
                 ;;
@@ -172,6 +178,15 @@ _fitpipe() {
             fitpipe__subcmd__help__subcmd__service,uninstall)
                 cmd="fitpipe__subcmd__help__subcmd__service__subcmd__uninstall"
                 ;;
+            fitpipe__subcmd__help__subcmd__sources,count)
+                cmd="fitpipe__subcmd__help__subcmd__sources__subcmd__count"
+                ;;
+            fitpipe__subcmd__help__subcmd__sources,default)
+                cmd="fitpipe__subcmd__help__subcmd__sources__subcmd__default"
+                ;;
+            fitpipe__subcmd__help__subcmd__sources,ignore)
+                cmd="fitpipe__subcmd__help__subcmd__sources__subcmd__ignore"
+                ;;
             fitpipe__subcmd__service,help)
                 cmd="fitpipe__subcmd__service__subcmd__help"
                 ;;
@@ -196,6 +211,30 @@ _fitpipe() {
             fitpipe__subcmd__service__subcmd__help,uninstall)
                 cmd="fitpipe__subcmd__service__subcmd__help__subcmd__uninstall"
                 ;;
+            fitpipe__subcmd__sources,count)
+                cmd="fitpipe__subcmd__sources__subcmd__count"
+                ;;
+            fitpipe__subcmd__sources,default)
+                cmd="fitpipe__subcmd__sources__subcmd__default"
+                ;;
+            fitpipe__subcmd__sources,help)
+                cmd="fitpipe__subcmd__sources__subcmd__help"
+                ;;
+            fitpipe__subcmd__sources,ignore)
+                cmd="fitpipe__subcmd__sources__subcmd__ignore"
+                ;;
+            fitpipe__subcmd__sources__subcmd__help,count)
+                cmd="fitpipe__subcmd__sources__subcmd__help__subcmd__count"
+                ;;
+            fitpipe__subcmd__sources__subcmd__help,default)
+                cmd="fitpipe__subcmd__sources__subcmd__help__subcmd__default"
+                ;;
+            fitpipe__subcmd__sources__subcmd__help,help)
+                cmd="fitpipe__subcmd__sources__subcmd__help__subcmd__help"
+                ;;
+            fitpipe__subcmd__sources__subcmd__help,ignore)
+                cmd="fitpipe__subcmd__sources__subcmd__help__subcmd__ignore"
+                ;;
             *)
                 ;;
         esac
@@ -203,7 +242,7 @@ _fitpipe() {
 
     case "${cmd}" in
         fitpipe)
-            opts="-v -h -V --db --config --remote --account --verbose --help --version import query export status auth sync restore service doctor completions man config report demo help"
+            opts="-v -h -V --db --config --remote --account --verbose --help --version import query export status sources auth sync restore service doctor completions man config report demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -713,7 +752,7 @@ _fitpipe() {
             return 0
             ;;
         fitpipe__subcmd__help)
-            opts="import query export status auth sync restore service doctor completions man config report demo help"
+            opts="import query export status sources auth sync restore service doctor completions man config report demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1007,6 +1046,62 @@ _fitpipe() {
             return 0
             ;;
         fitpipe__subcmd__help__subcmd__service__subcmd__uninstall)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__help__subcmd__sources)
+            opts="count ignore default"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__help__subcmd__sources__subcmd__count)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__help__subcmd__sources__subcmd__default)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__help__subcmd__sources__subcmd__ignore)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1380,6 +1475,196 @@ _fitpipe() {
             ;;
         fitpipe__subcmd__service__subcmd__uninstall)
             opts="-v -h --dry-run --db --config --remote --account --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__sources)
+            opts="-v -h --json --db --config --remote --account --verbose --help count ignore default help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__sources__subcmd__count)
+            opts="-v -h --json --db --config --remote --account --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__sources__subcmd__default)
+            opts="-v -h --json --db --config --remote --account --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__sources__subcmd__help)
+            opts="count ignore default help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__sources__subcmd__help__subcmd__count)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__sources__subcmd__help__subcmd__default)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__sources__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__sources__subcmd__help__subcmd__ignore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__sources__subcmd__ignore)
+            opts="-v -h --json --db --config --remote --account --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -12,6 +12,7 @@ mod query;
 mod report;
 mod runtime;
 mod service;
+mod sources;
 mod status;
 mod sync;
 
@@ -66,6 +67,8 @@ pub enum Command {
     Export(export::ExportArgs),
     /// Show the database, its accounts and what they hold.
     Status(status::StatusArgs),
+    /// List the sources of an account's samples, or choose which its hourly max counts.
+    Sources(sources::SourcesArgs),
     /// Log in to Google, show or end the login.
     #[command(subcommand)]
     Auth(auth::AuthCommand),
@@ -160,6 +163,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Query(a) => query::run(&settings, a),
         Command::Export(a) => export::run(&settings, a),
         Command::Status(a) => status::run(&settings, a),
+        Command::Sources(a) => sources::run(&settings, a),
         Command::Report(a) => report::run(&settings, a),
         Command::Auth(c) => auth::run(&settings, c),
         Command::Sync(a) => sync::run(&settings, a),

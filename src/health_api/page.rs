@@ -10,7 +10,7 @@ use crate::model::Sample;
 
 /// The parts of a data point fitpipe reads (a partial response, the standard `fields`
 /// parameter): a page of these is about a quarter of the full, pretty-printed answer.
-pub const FIELDS: &str = "dataPoints(dataSource/device/displayName,heartRate(sampleTime(physicalTime,utcOffset),beatsPerMinute)),nextPageToken";
+pub const FIELDS: &str = "dataPoints(dataSource(platform,recordingMethod,device(displayName,formFactor),application/packageName),heartRate(sampleTime(physicalTime,utcOffset),beatsPerMinute)),nextPageToken";
 
 /// One page of samples.
 #[derive(Debug, Default)]
@@ -145,17 +145,33 @@ mod typed {
         pub heart_rate: Option<HeartRate<'a>>,
     }
 
-    #[derive(Deserialize)]
+    #[derive(Deserialize, Default)]
+    #[serde(rename_all = "camelCase")]
     pub struct Source<'a> {
         #[serde(default, borrow)]
+        pub platform: Option<Text<'a>>,
+        #[serde(default, borrow)]
+        pub recording_method: Option<Text<'a>>,
+        #[serde(default, borrow)]
         pub device: Option<Device<'a>>,
+        #[serde(default, borrow)]
+        pub application: Option<Application<'a>>,
     }
 
-    #[derive(Deserialize)]
+    #[derive(Deserialize, Default)]
     #[serde(rename_all = "camelCase")]
     pub struct Device<'a> {
         #[serde(default, borrow)]
         pub display_name: Option<Text<'a>>,
+        #[serde(default, borrow)]
+        pub form_factor: Option<Text<'a>>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Application<'a> {
+        #[serde(default, borrow)]
+        pub package_name: Option<Text<'a>>,
     }
 
     #[derive(Deserialize)]
@@ -251,10 +267,10 @@ pub fn convert_value(point: serde_json::Value) -> Result<Sample, String> {
     convert_typed(p, &mut None)
 }
 
-fn convert_typed(
-    p: typed::Point<'_>,
-    last_device: &mut Option<std::sync::Arc<str>>,
-) -> Result<Sample, String> {
+/// The raw `dataSource` parts of the last point converted and the label they gave.
+type LastSource = Option<([Option<String>; 5], Option<std::sync::Arc<str>>)>;
+
+fn convert_typed(p: typed::Point<'_>, last_device: &mut LastSource) -> Result<Sample, String> {
     let hr = p.heart_rate.ok_or("data point has no heartRate")?;
     let st = hr.sample_time.ok_or("heartRate has no sampleTime")?;
     let pt = st.physical_time.ok_or("sampleTime has no physicalTime")?;
@@ -269,18 +285,26 @@ fn convert_typed(
         .beats_per_minute
         .ok_or("heartRate has no beatsPerMinute")?
         .to_bpm()?;
-    let name = p
-        .data_source
-        .and_then(|d| d.device)
-        .and_then(|d| d.display_name)
-        .filter(|n| !n.trim().is_empty());
-    let device = name.map(|n| match last_device {
-        Some(d) if **d == *n => d.clone(),
-        _ => {
-            let d = std::sync::Arc::<str>::from(&*n);
-            *last_device = Some(d.clone());
-            d
+    let device = p.data_source.and_then(|d| {
+        let dev = d.device.unwrap_or_default();
+        let package = d.application.and_then(|a| a.package_name);
+        let parts = [
+            d.platform.as_deref(),
+            dev.form_factor.as_deref(),
+            d.recording_method.as_deref(),
+            dev.display_name.as_deref(),
+            package.as_deref(),
+        ];
+        // Points of one source come in runs: the label is built once a run.
+        if let Some((last, label)) = last_device.as_ref() {
+            if last.iter().map(Option::as_deref).eq(parts.iter().copied()) {
+                return label.clone();
+            }
         }
+        let label = crate::sources::api_label(parts[0], parts[1], parts[2], parts[3], parts[4])
+            .map(std::sync::Arc::<str>::from);
+        *last_device = Some((parts.map(|p| p.map(str::to_string)), label.clone()));
+        label
     });
     Ok(Sample {
         ts,

@@ -85,14 +85,18 @@ impl Store {
         Ok(())
     }
 
-    /// The samples of one UTC day, by time.
+    /// The samples of one UTC day, of every source, by time (and source).
     pub fn day_samples(&self, account: AccountId, day: i64) -> Result<Vec<Sample>> {
         let base = account.key_base();
         let mut stmt = self.conn.prepare_cached(
-            "SELECT s.key - ?1, s.bpm, s.utc_offset_min, d.name
+            "SELECT s.key - ?1 AS ts, s.bpm, s.utc_offset_min, d.name AS device
                FROM sample s LEFT JOIN device d ON d.id = s.device_id
               WHERE s.key >= ?1 + ?2 AND s.key < ?1 + ?3
-              ORDER BY s.key",
+             UNION ALL
+             SELECT m.key - ?1, m.bpm, m.utc_offset_min, d.name
+               FROM sample_more m JOIN device d ON d.id = m.device_id
+              WHERE m.key >= ?1 + ?2 AND m.key < ?1 + ?3
+              ORDER BY ts, device",
         )?;
         let rows = stmt
             .query_map(params![base, day * DAY, (day + 1) * DAY], |r| {

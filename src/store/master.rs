@@ -1,6 +1,7 @@
 //! The master table, `hour_max`: its one definition ([`HOURLY_MAX`]), kept up to date
-//! incrementally as samples are written, read back for export, sync and report, and merged
-//! with a remote copy. To change what "the hourly max" means, change [`HOURLY_MAX`]; the
+//! incrementally as samples are written (and wholly when the account's source policy
+//! changes), read back for export, sync and report, and merged with a remote copy. To
+//! change what "the hourly max" means, change [`HOURLY_MAX`]; the
 //! `hourly_max` view (a migration) only presents `hour_max` with names and text times, and
 //! [`Store::for_each_hour`] is its fast path, tested equal to it for every hour.
 
@@ -11,44 +12,86 @@ use rusqlite::{params, Transaction};
 use super::{AccountId, Result, Store};
 use crate::model::Hour;
 
-/// The hourly max, defined once: for one account's samples with keys in
-/// `[?2 + ?3, ?2 + ?4)` (`?2` the account's key base, `?3`/`?4` epoch seconds), one row per
-/// UTC hour that has samples: the hour start, the highest bpm, the number of samples, and
-/// the offset they carry (they agree but for the rare hour in which the user changed zone;
-/// then the larger one; samples without an offset do not count).
-pub(crate) const HOURLY_MAX: &str = "SELECT (key - ?2) / 3600 * 3600 AS hour, max(bpm) AS max_bpm,
+/// The hourly max, defined once, over one table of samples (`{table}`: `sample`, or
+/// `sample_more` for the second sources at an instant): for the samples of account `?1`
+/// with keys in `[?2 + ?3, ?2 + ?4)` (`?2` the account's key base, `?3`/`?4` epoch seconds)
+/// whose source the account's policy counts (`account_source`; a sample without a source
+/// counts), one row per UTC hour that has such samples: the hour start, the highest bpm,
+/// the number of samples, and the offset they carry (they agree but for the rare hour in
+/// which the user changed zone; then the larger one; samples without an offset do not
+/// count).
+const HOURLY_MAX: &str = "SELECT (key - ?2) / 3600 * 3600 AS hour, max(bpm) AS max_bpm,
         count(*) AS sample_count, max(utc_offset_min) AS utc_offset_min
-   FROM sample
+   FROM {table}
   WHERE key >= ?2 + ?3 AND key < ?2 + ?4
+    AND (device_id IS NULL
+         OR device_id NOT IN (SELECT device_id FROM account_source
+                               WHERE account_id = ?1 AND counted = 0))
   GROUP BY hour";
 
-/// [`HOURLY_MAX`] folded into `hour_max` for account `?1`.
-///
-/// The master table only grows: an hour already holding a larger max or count (merged from
-/// another machine's copy) keeps it, and of two offsets the larger stays, as a recompute
-/// over all the hour's samples would give. Samples are never deleted, so a recompute can
-/// only raise an hour's figures.
+/// [`HOURLY_MAX`] over `table`.
+pub(crate) fn hourly_max(table: &str) -> String {
+    HOURLY_MAX.replace("{table}", table)
+}
+
+/// The hours of account `?1` in `[?3, ?4)`, forgotten before they are computed again.
+const FORGET: &str = "DELETE FROM hour_max WHERE account_id = ?1 AND hour >= ?2 AND hour < ?3";
+
+/// [`HOURLY_MAX`] of `sample` written to `hour_max` for account `?1`, under policy `?5`.
 static RECOMPUTE: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "INSERT INTO hour_max (account_id, hour, max_bpm, sample_count, utc_offset_min)
-         SELECT ?1, hour, max_bpm, sample_count, utc_offset_min FROM ({HOURLY_MAX}) WHERE true
-          ON CONFLICT (account_id, hour) DO UPDATE
-             SET max_bpm = max(hour_max.max_bpm, excluded.max_bpm),
-                 sample_count = max(hour_max.sample_count, excluded.sample_count),
-                 utc_offset_min = coalesce(max(hour_max.utc_offset_min, excluded.utc_offset_min),
-                                           hour_max.utc_offset_min, excluded.utc_offset_min)"
+        "INSERT INTO hour_max (account_id, hour, max_bpm, sample_count, utc_offset_min, policy)
+         SELECT ?1, hour, max_bpm, sample_count, utc_offset_min, ?5 FROM ({}) WHERE true",
+        hourly_max("sample")
     )
 });
 
-/// Recomputes `hour_max` for the given hour ranges of one account.
+/// [`HOURLY_MAX`] of `sample_more` folded in: the higher max, the counts added (both are
+/// counts of the hour's counted samples, disjoint), the larger offset.
+static RECOMPUTE_MORE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO hour_max (account_id, hour, max_bpm, sample_count, utc_offset_min, policy)
+         SELECT ?1, hour, max_bpm, sample_count, utc_offset_min, ?5 FROM ({}) WHERE true
+          ON CONFLICT (account_id, hour) DO UPDATE
+             SET max_bpm = max(hour_max.max_bpm, excluded.max_bpm),
+                 sample_count = hour_max.sample_count + excluded.sample_count,
+                 utc_offset_min = coalesce(max(hour_max.utc_offset_min, excluded.utc_offset_min),
+                                           hour_max.utc_offset_min, excluded.utc_offset_min)",
+        hourly_max("sample_more")
+    )
+});
+
+/// Computes `hour_max` again for the given hour ranges of one account, under the policy
+/// of version `policy`: every hour in them must hold samples (of any source), so that its
+/// row is a function of the samples and the policy alone. An hour whose samples the
+/// policy no longer counts loses its row; one raised by merging another machine's copy
+/// comes down to what the samples here give (the next sync merges the copy again).
 pub(super) fn recompute_hours(
     tx: &Transaction<'_>,
     account: AccountId,
     ranges: &[(i64, i64)],
+    policy: u64,
 ) -> Result<()> {
-    let mut stmt = tx.prepare_cached(&RECOMPUTE)?;
+    let mut forget = tx.prepare_cached(FORGET)?;
+    let mut main = tx.prepare_cached(&RECOMPUTE)?;
+    let mut more = tx.prepare_cached(&RECOMPUTE_MORE)?;
+    let any_more: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM sample_more WHERE key >= ?1 AND key < ?2)")?
+        .query_row(
+            params![
+                account.key_base(),
+                account.key_base() + super::ACCOUNT_FACTOR
+            ],
+            |r| r.get(0),
+        )?;
+    // SQLite keeps integers as signed 64-bit values: the version's bits, as they are.
+    let policy = policy as i64;
     for &(start, end) in ranges {
-        stmt.execute(params![account.0, account.key_base(), start, end])?;
+        forget.execute(params![account.0, start, end])?;
+        main.execute(params![account.0, account.key_base(), start, end, policy])?;
+        if any_more {
+            more.execute(params![account.0, account.key_base(), start, end, policy])?;
+        }
     }
     Ok(())
 }
@@ -289,9 +332,10 @@ mod tests {
             let mut once = Expected::new();
             for name in ["a", "b"] {
                 let base = store.account(name).unwrap().unwrap().key_base();
-                let mut stmt = store.conn.prepare(HOURLY_MAX).unwrap();
+                let id = store.account(name).unwrap().unwrap().0;
+                let mut stmt = store.conn.prepare(&hourly_max("sample")).unwrap();
                 let rows = stmt
-                    .query_map(params![0, base, 0, crate::store::ACCOUNT_FACTOR], |r| {
+                    .query_map(params![id, base, 0, crate::store::ACCOUNT_FACTOR], |r| {
                         Ok(((name.to_string(), r.get(0)?), (r.get(1)?, r.get(2)?, r.get(3)?)))
                     })
                     .unwrap()

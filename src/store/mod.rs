@@ -7,6 +7,7 @@ mod master;
 mod pull;
 mod query;
 mod samples;
+mod sources;
 mod status;
 
 pub use accounts::AccountId;
@@ -14,6 +15,7 @@ pub use lake::storable;
 pub use pull::{HourFigures, KnownPage, Login};
 pub use query::{Cell, Row, Rows};
 pub use samples::{DayFile, HourRanges, InsertOutcome, SampleWriter};
+pub use sources::SourceInfo;
 pub use status::{AccountStatus, Integrity, StoreStatus};
 
 use std::fs::OpenOptions;
@@ -149,6 +151,9 @@ impl Store {
         };
         store.configure()?;
         store.migrate()?;
+        // Hours computed under another source policy (or before sources were kept, or by
+        // older rules) are computed again, once.
+        store.apply_source_policies()?;
         Ok(store)
     }
 
@@ -201,6 +206,9 @@ impl Store {
         };
         store.configure()?;
         store.migrate()?;
+        // Hours computed under another source policy (or before sources were kept, or by
+        // older rules) are computed again, once.
+        store.apply_source_policies()?;
         Ok(store)
     }
 

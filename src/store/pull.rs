@@ -194,27 +194,41 @@ impl SampleWriter<'_> {
 }
 
 impl Store {
-    /// Instants of `account` stored in `[from, to)`, in time order, with whether each has an
-    /// offset and a device: lets a pull skip, without a write statement, what it re-fetched.
+    /// Samples of `account` stored in `[from, to)`, in time order: each instant, whether
+    /// it has an offset, and its source's id (`None`: it names none); an instant held by
+    /// several sources comes once for each. Lets a pull skip, without a write statement,
+    /// what it re-fetched.
     pub fn stored_in(
         &self,
         account: AccountId,
         from: i64,
         to: i64,
-    ) -> Result<Vec<(i64, bool, bool)>> {
+    ) -> Result<Vec<(i64, bool, Option<i64>)>> {
         let base = account.key_base();
-        // One packed column a row: this runs over every re-fetched instant of each pull.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT ((key - ?1) << 2) | ((utc_offset_min IS NOT NULL) << 1) | (device_id IS NOT NULL)
-               FROM sample WHERE key >= ?1 + ?2 AND key < ?1 + ?3 ORDER BY key",
+            "SELECT key - ?1 AS ts, utc_offset_min IS NOT NULL, device_id
+               FROM sample WHERE key >= ?1 + ?2 AND key < ?1 + ?3
+             UNION ALL
+             SELECT key - ?1, utc_offset_min IS NOT NULL, device_id
+               FROM sample_more WHERE key >= ?1 + ?2 AND key < ?1 + ?3
+             ORDER BY ts",
         )?;
-        let mut rows = stmt.query(params![base, from.max(0), to.min(super::ACCOUNT_FACTOR)])?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            let v: i64 = row.get(0)?;
-            out.push((v >> 2, v & 2 != 0, v & 1 != 0));
-        }
-        Ok(out)
+        let rows = stmt
+            .query_map(
+                params![base, from.max(0), to.min(super::ACCOUNT_FACTOR)],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// The id of every source label the store knows.
+    pub fn source_ids(&self) -> Result<HashMap<String, i64>> {
+        let mut stmt = self.conn.prepare_cached("SELECT name, id FROM device")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
     }
 }
 

@@ -92,6 +92,8 @@ pub struct SampleWriter<'s> {
     pub(super) tx: Transaction<'s>,
     pub(super) account: AccountId,
     devices: HashMap<String, i64>,
+    /// The account's source policy, for the sources it meets first in this transaction.
+    policy: crate::sources::Policy,
     touched: HourRanges,
     /// Samples that came from the remote lake do not make their days dirty.
     from_remote: bool,
@@ -101,10 +103,12 @@ impl Store {
     /// Starts a write transaction for `account`'s samples.
     pub fn sample_writer(&mut self, account: AccountId) -> Result<SampleWriter<'_>> {
         let tx = self.begin()?;
+        let policy = super::sources::load_policy(&tx, account)?;
         Ok(SampleWriter {
             tx,
             account,
             devices: HashMap::new(),
+            policy,
             touched: HourRanges::default(),
             from_remote: false,
         })
@@ -225,6 +229,17 @@ impl SampleWriter<'_> {
                 AND ((utc_offset_min IS NULL AND ?2 IS NOT NULL)
                   OR (device_id IS NULL AND ?3 IS NOT NULL))",
         )?;
+        let mut held_by = self
+            .tx
+            .prepare_cached("SELECT device_id FROM sample WHERE key = ?1")?;
+        let mut insert_more = self.tx.prepare_cached(
+            "INSERT OR IGNORE INTO sample_more (key, device_id, bpm, utc_offset_min)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        let mut fill_more = self.tx.prepare_cached(
+            "UPDATE sample_more SET utc_offset_min = ?3
+              WHERE key = ?1 AND device_id = ?2 AND utc_offset_min IS NULL AND ?3 IS NOT NULL",
+        )?;
         let base = self.account.key_base();
         let samples: Vec<&'a Sample> = samples.into_iter().collect();
         let mut rest: &[&'a Sample] = &samples;
@@ -246,7 +261,12 @@ impl SampleWriter<'_> {
                         let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(CHUNK * 4);
                         for s in chunk {
                             let device = match &s.device {
-                                Some(name) => Some(device_id(&self.tx, &mut self.devices, name)?),
+                                Some(name) => Some(device_id(
+                                    &self.tx,
+                                    &mut self.devices,
+                                    (self.account, &self.policy),
+                                    name,
+                                )?),
                                 None => None,
                             };
                             values.push((base + s.ts).into());
@@ -276,7 +296,12 @@ impl SampleWriter<'_> {
             }
             let key = base + s.ts;
             let device = match &s.device {
-                Some(name) => Some(device_id(&self.tx, &mut self.devices, name)?),
+                Some(name) => Some(device_id(
+                    &self.tx,
+                    &mut self.devices,
+                    (self.account, &self.policy),
+                    name,
+                )?),
                 None => None,
             };
             let outcome = if insert.execute(params![key, s.bpm, s.utc_offset_min, device])? == 1 {
@@ -284,13 +309,35 @@ impl SampleWriter<'_> {
                 InsertOutcome::New
             } else if s.utc_offset_min.is_none() && device.is_none() {
                 InsertOutcome::Present
-            } else if fill.execute(params![key, s.utc_offset_min, device])? == 1 {
-                if s.utc_offset_min.is_some() {
-                    self.touched.add_ts(s.ts);
-                }
-                InsertOutcome::Enriched
             } else {
-                InsertOutcome::Present
+                // The instant is held: by this source; by a sample that names none, which
+                // is the wearable's own (a Takeout day file's): the same reading, when this
+                // one names a wearable, and it gains the name; or by another source.
+                let held: Option<i64> = held_by.query_row([key], |r| r.get(0))?;
+                let another = match (device, held) {
+                    (Some(d), Some(h)) => d != h,
+                    (Some(_), None) => !crate::sources::counted_by_default(s.device.as_deref()),
+                    (None, _) => false,
+                };
+                match device {
+                    Some(d) if another => {
+                        if insert_more.execute(params![key, d, s.bpm, s.utc_offset_min])? == 1 {
+                            self.touched.add_ts(s.ts);
+                            InsertOutcome::New
+                        } else if fill_more.execute(params![key, d, s.utc_offset_min])? == 1 {
+                            self.touched.add_ts(s.ts);
+                            InsertOutcome::Enriched
+                        } else {
+                            InsertOutcome::Present
+                        }
+                    }
+                    _ if fill.execute(params![key, s.utc_offset_min, device])? == 1 => {
+                        // A new offset or source changes what the hour shows or counts.
+                        self.touched.add_ts(s.ts);
+                        InsertOutcome::Enriched
+                    }
+                    _ => InsertOutcome::Present,
+                }
             };
             each(s, Ok(outcome))?;
         }
@@ -318,7 +365,12 @@ impl SampleWriter<'_> {
 
     /// Recomputes the touched hours, commits, and returns the hours touched.
     pub fn commit(mut self) -> Result<HourRanges> {
-        super::master::recompute_hours(&self.tx, self.account, self.touched.ranges())?;
+        super::master::recompute_hours(
+            &self.tx,
+            self.account,
+            self.touched.ranges(),
+            self.policy.version(),
+        )?;
         if !self.from_remote {
             let mut mark = self.tx.prepare_cached(
                 "INSERT OR IGNORE INTO lake_dirty (account_id, day) VALUES (?1, ?2)",
@@ -344,8 +396,14 @@ static MULTI_INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!("INSERT INTO sample (key, bpm, utc_offset_min, device_id) VALUES {rows}")
 });
 
-/// The id of device `name`, adding it when new; `cache` spares repeated look-ups.
-fn device_id(tx: &Transaction<'_>, cache: &mut HashMap<String, i64>, name: &str) -> Result<i64> {
+/// The id of source `name`, adding it when new, and recorded as one of `account`'s sources
+/// with whether its policy counts it; `cache` spares repeated look-ups.
+fn device_id(
+    tx: &Transaction<'_>,
+    cache: &mut HashMap<String, i64>,
+    (account, policy): (AccountId, &crate::sources::Policy),
+    name: &str,
+) -> Result<i64> {
     if let Some(&id) = cache.get(name) {
         return Ok(id);
     }
@@ -366,6 +424,10 @@ fn device_id(tx: &Transaction<'_>, cache: &mut HashMap<String, i64>, name: &str)
             tx.last_insert_rowid()
         }
     };
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO account_source (account_id, device_id, counted) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![account.0, id, policy.counts(Some(name))])?;
     cache.insert(name.to_string(), id);
     Ok(id)
 }

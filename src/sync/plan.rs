@@ -130,10 +130,19 @@ pub fn day(
     if !push {
         return None;
     }
-    let held: HashSet<i64> = remote.iter().map(|s| s.ts).collect();
+    // A sample is one source's reading at one instant. A part's sample that names no
+    // source (the wearable's own) holds the instant for a local one that names a wearable:
+    // the same reading, as the store takes it (`SampleWriter::insert_many`).
+    let held: HashSet<(i64, Option<&str>)> =
+        remote.iter().map(|s| (s.ts, s.device.as_deref())).collect();
     let missing: Vec<Sample> = local
         .iter()
-        .filter(|s| !held.contains(&s.ts))
+        .filter(|s| {
+            let same = held.contains(&(s.ts, s.device.as_deref()));
+            let unlabelled_twin = held.contains(&(s.ts, None))
+                && crate::sources::counted_by_default(s.device.as_deref());
+            !(same || unlabelled_twin)
+        })
         .cloned()
         .collect();
     if missing.is_empty() {

@@ -9,12 +9,13 @@ use std::path::{Path, PathBuf};
 /// uses only modules of lower layers.
 const LAYERS: &[(&str, &[&str])] = &[
     ("model", &[]),
+    ("sources", &[]),
     ("formats", &["model"]),
     ("clock", &["model"]),
     ("config", &["model"]),
     ("service", &["config"]),
-    ("store", &["formats", "model"]),
-    ("health_api", &["formats", "model"]),
+    ("store", &["formats", "model", "sources"]),
+    ("health_api", &["formats", "model", "sources"]),
     ("report", &["model"]),
     ("synth", &["model"]),
     ("auth", &["config"]),
@@ -30,7 +31,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "sync",
         &[
-            "clock", "config", "export", "formats", "model", "service", "store",
+            "clock", "config", "export", "formats", "model", "service", "sources", "store",
         ],
     ),
     (
@@ -69,6 +70,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "pull",
             "report",
             "service",
+            "sources",
             "store",
             "sync",
             "synth",
@@ -90,7 +92,8 @@ const HOMES: &[(&str, &[&str])] = &[
     ("indicatif", &["cli"]),
     ("comfy_table", &["cli"]),
     ("plotters", &["report"]),
-    ("xxhash_rust", &["health_api"]),
+    // Page fingerprints, and the version of a source policy.
+    ("xxhash_rust", &["health_api", "sources"]),
     ("flate2", &["health_api"]),
     ("toml", &["config"]),
     ("directories", &["config"]),
