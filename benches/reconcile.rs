@@ -96,7 +96,7 @@ fn main() {
         let theirs = master::parse(&remote_bytes).unwrap();
         let b = t.elapsed();
         let t = Instant::now();
-        let merged = master::merge(&ours, &theirs);
+        let merged = master::merge(&ours, &theirs, &master::Policies::new());
         let c = t.elapsed();
         let t = Instant::now();
         let bytes = master::write(&merged);
@@ -108,7 +108,7 @@ fn main() {
         let (c0, w0) = (cpu_seconds(), Instant::now());
         let ours = sync::local_master(&store).unwrap();
         let theirs = master::parse(&remote_bytes).unwrap();
-        let merged = master::merge(&ours, &theirs);
+        let merged = master::merge(&ours, &theirs, &master::Policies::new());
         let same = master::write(&merged) == remote_bytes.as_ref();
         assert!(same);
         println!(

@@ -37,3 +37,20 @@ ALTER TABLE hour_max ADD COLUMN policy INTEGER;
 
 -- The policy version under which the account's hours were last recomputed; NULL: never.
 ALTER TABLE account ADD COLUMN policy INTEGER;
+
+-- Every sample of every source, with whether the account's hourly max counts it.
+DROP VIEW samples;
+CREATE VIEW samples AS
+SELECT a.name                                                  AS account,
+       s.key - a.id * 34359738368                              AS ts_utc,
+       strftime('%Y-%m-%dT%H:%M:%SZ', s.key - a.id * 34359738368, 'unixepoch') AS time_utc,
+       s.bpm                                                   AS bpm,
+       s.utc_offset_min * 60                                   AS utc_offset_s,
+       d.name                                                  AS device,
+       coalesce(src.counted, 1)                                AS counted
+FROM (SELECT key, bpm, utc_offset_min, device_id FROM sample
+      UNION ALL
+      SELECT key, bpm, utc_offset_min, device_id FROM sample_more) s
+JOIN account a ON a.id = s.key / 34359738368
+LEFT JOIN device d ON d.id = s.device_id
+LEFT JOIN account_source src ON src.account_id = a.id AND src.device_id = s.device_id;

@@ -76,16 +76,27 @@ pub fn read_strict(
 
 /// Writes hours as rows of [`COLUMNS`] (the UTC hour start, the local one when the offset
 /// is known, else empty, the max and the sample count), reusing its buffers from row to row.
-/// The one row format of the master table: the export and the remote's copy.
+/// The one row format of the master table: the export and the remote's copy, which adds
+/// each hour's source policy version ([`RowWriter::with_policy`]).
 #[derive(Default)]
 pub struct RowWriter {
     utc: String,
     local: String,
     max: String,
     count: String,
+    policy: Option<String>,
 }
 
 impl RowWriter {
+    /// A writer that adds a sixth field: the hour's policy version (16 hex digits), or
+    /// empty when unknown.
+    pub fn with_policy() -> RowWriter {
+        RowWriter {
+            policy: Some(String::new()),
+            ..RowWriter::default()
+        }
+    }
+
     pub fn write<W: Write>(
         &mut self,
         out: &mut csv::Writer<W>,
@@ -103,13 +114,23 @@ impl RowWriter {
         let _ = write!(self.max, "{}", h.max_bpm);
         self.count.clear();
         let _ = write!(self.count, "{}", h.sample_count);
-        out.write_record([
+        let fields = [
             account,
             self.utc.as_str(),
             self.local.as_str(),
             self.max.as_str(),
             self.count.as_str(),
-        ])
+        ];
+        match &mut self.policy {
+            None => out.write_record(fields),
+            Some(p) => {
+                p.clear();
+                if let Some(v) = h.policy {
+                    let _ = write!(p, "{v:016x}");
+                }
+                out.write_record(fields.iter().copied().chain([p.as_str()]))
+            }
+        }
     }
 }
 

@@ -58,6 +58,9 @@ pub struct Hour {
     pub max_bpm: i64,
     pub sample_count: i64,
     pub utc_offset_min: Option<i16>,
+    /// The version of the source policy the hour was computed under (`sources::Policy`),
+    /// when known: hours of the same version count the same sources.
+    pub policy: Option<u64>,
 }
 
 /// Why a heart-rate value was refused.

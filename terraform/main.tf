@@ -94,7 +94,8 @@ resource "google_bigquery_table" "samples" {
   }
 }
 
-# The master table: hourly_max.csv, exactly as `fitpipe export` writes it.
+# The master table: hourly_max.csv, the columns of `fitpipe export` and each hour's source
+# policy version.
 resource "google_bigquery_table" "hourly_max" {
   dataset_id          = google_bigquery_dataset.fitpipe.dataset_id
   table_id            = "hourly_max"
@@ -117,6 +118,7 @@ resource "google_bigquery_table" "hourly_max" {
       { name = "hour_start_local", type = "STRING", mode = "NULLABLE", description = "RFC 3339 with the user's offset" },
       { name = "max_bpm", type = "INT64", mode = "REQUIRED" },
       { name = "sample_count", type = "INT64", mode = "REQUIRED" },
+      { name = "policy", type = "STRING", mode = "NULLABLE", description = "version of the source policy the hour was computed under" },
     ])
   }
 }

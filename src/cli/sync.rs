@@ -184,7 +184,21 @@ pub(crate) fn print_report(
         r.hours_merged_locally,
         r.master_hours,
         if r.master_written { "written" } else if dry_run { "see plan" } else { "up to date" }
-    )
+    )?;
+    if r.accounts_recomputed > 0 {
+        writeln!(
+            out,
+            "sources: {} account(s) took source choices from the remote; their hours were computed again",
+            r.accounts_recomputed
+        )?;
+    }
+    if r.choices_written {
+        writeln!(
+            out,
+            "sources: the source choices were written to the remote"
+        )?;
+    }
+    Ok(())
 }
 
 pub fn run(settings: &Settings, args: SyncArgs) -> Result<(), Error> {

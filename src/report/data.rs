@@ -227,6 +227,7 @@ mod tests {
             max_bpm: max,
             sample_count: 10,
             utc_offset_min: off,
+            policy: None,
         }
     }
 

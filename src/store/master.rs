@@ -122,7 +122,7 @@ impl Store {
               WHERE account_id = ?1 ORDER BY start_ts",
         )?;
         let mut hours_stmt = self.conn.prepare(
-            "SELECT hour, max_bpm, sample_count, utc_offset_min FROM hour_max
+            "SELECT hour, max_bpm, sample_count, utc_offset_min, policy FROM hour_max
               WHERE account_id = ?1 ORDER BY hour",
         )?;
         for (id, name) in accounts {
@@ -153,6 +153,7 @@ impl Store {
                     max_bpm: r.get(1)?,
                     sample_count: r.get(2)?,
                     utc_offset_min: r.get::<_, Option<i16>>(3)?.or(inferred),
+                    policy: r.get::<_, Option<i64>>(4)?.map(|v| v as u64),
                 };
                 if let Err(e) = f(&name, &h) {
                     return Ok(Err(e));
@@ -188,6 +189,7 @@ impl Store {
                         max_bpm: r.get(1)?,
                         sample_count: r.get(2)?,
                         utc_offset_min: r.get(3)?,
+                        policy: None,
                     })
                 },
             )?
@@ -205,20 +207,28 @@ impl Store {
         )?)
     }
 
-    /// Merges hours from the remote master into the local one: the larger max and count
-    /// win, and a stated offset replaces the local one. Returns how many hours changed.
+    /// Merges hours from the remote master into the local one. An hour of the same policy
+    /// version as the local one keeps the larger max and count; one of another version (the
+    /// merge chose it: computed under the account's current policy) replaces the local one;
+    /// a stated offset replaces the local one. Returns how many hours changed.
     pub fn merge_master_hours(&mut self, account: AccountId, hours: &[Hour]) -> Result<usize> {
         let tx = self.begin()?;
         let mut changed = 0;
         {
             let mut stmt = tx.prepare(
-                "INSERT INTO hour_max (account_id, hour, max_bpm, sample_count, utc_offset_min)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
+                "INSERT INTO hour_max (account_id, hour, max_bpm, sample_count, utc_offset_min, policy)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (account_id, hour) DO UPDATE
-                    SET max_bpm = max(hour_max.max_bpm, excluded.max_bpm),
-                        sample_count = max(hour_max.sample_count, excluded.sample_count),
-                        utc_offset_min = coalesce(excluded.utc_offset_min, hour_max.utc_offset_min)
-                  WHERE hour_max.max_bpm < excluded.max_bpm
+                    SET max_bpm = CASE WHEN hour_max.policy IS excluded.policy
+                                       THEN max(hour_max.max_bpm, excluded.max_bpm)
+                                       ELSE excluded.max_bpm END,
+                        sample_count = CASE WHEN hour_max.policy IS excluded.policy
+                                       THEN max(hour_max.sample_count, excluded.sample_count)
+                                       ELSE excluded.sample_count END,
+                        utc_offset_min = coalesce(excluded.utc_offset_min, hour_max.utc_offset_min),
+                        policy = excluded.policy
+                  WHERE hour_max.policy IS NOT excluded.policy
+                     OR hour_max.max_bpm < excluded.max_bpm
                      OR hour_max.sample_count < excluded.sample_count
                      OR (excluded.utc_offset_min IS NOT NULL
                          AND hour_max.utc_offset_min IS NOT excluded.utc_offset_min)",
@@ -229,7 +239,8 @@ impl Store {
                     h.hour,
                     h.max_bpm,
                     h.sample_count,
-                    h.utc_offset_min
+                    h.utc_offset_min,
+                    h.policy.map(|v| v as i64)
                 ])?;
             }
         }

@@ -161,6 +161,19 @@ impl Store {
         Ok(true)
     }
 
+    /// Every account's policy (its choices, maybe none), by account name.
+    pub fn source_policies(&self) -> Result<std::collections::BTreeMap<String, Policy>> {
+        let accounts: Vec<(i64, String)> = self
+            .conn
+            .prepare("SELECT id, name FROM account ORDER BY name")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        accounts
+            .into_iter()
+            .map(|(id, name)| Ok((name, load_policy(&self.conn, AccountId(id))?)))
+            .collect()
+    }
+
     /// Brings every account's hours up to its policy (see [`Store::apply_source_policy`]).
     pub fn apply_source_policies(&mut self) -> Result<()> {
         let ids: Vec<i64> = self

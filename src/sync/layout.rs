@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! PREFIX/hourly_max.csv                                            the master table
+//! PREFIX/sources.csv                                               the source choices
 //! PREFIX/samples/account=NAME/date=YYYY-MM-DD/part-<hash>.csv      the raw-sample lake
 //! PREFIX/.fitpipe.lock                                             file:// remotes only
 //! ```
@@ -13,6 +14,8 @@ use chrono::NaiveDate;
 
 /// The master table's object name.
 pub const MASTER: &str = "hourly_max.csv";
+/// The object of every account's source choices.
+pub const CHOICES: &str = "sources.csv";
 
 /// Joins the prefix and a relative name.
 pub fn join(prefix: &str, rel: &str) -> String {

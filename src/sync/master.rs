@@ -1,25 +1,38 @@
 //! The master table as the remote holds it: parsing (strictly: a hand-edited or corrupt file
 //! is refused, never overwritten), merging, and writing. All pure.
 //!
-//! The merge keeps, for every (account, hour) on either side, the larger max and the larger
+//! Each hour carries the version of the source policy it was computed under (`policy`;
+//! empty in copies written before sources were kept). Two copies of an hour computed under
+//! the same policy are merged as the hour's samples grow: the larger max and the larger
 //! sample count, and of the two UTC offsets (the local times) the known one, or the larger
-//! when both are known. Each of these is a maximum over a total order, so the merge is
-//! commutative, associative and idempotent, and any number of machines converge.
+//! when both are known; each a maximum over a total order, so this merge is commutative,
+//! associative and idempotent, and any number of machines that only add samples converge.
+//! Under different policies, the copy computed under the account's current policy wins
+//! whole: that is how a correction (a source left out, so hours come down) reaches every
+//! machine. Copies under two policies that are both not current merge as above.
 
 use std::collections::BTreeMap;
 
 use crate::export::COLUMNS;
+
+/// The remote copy's columns: the export's and the policy version of each hour.
+pub const MASTER_COLUMNS: [&str; 6] = [
+    COLUMNS[0], COLUMNS[1], COLUMNS[2], COLUMNS[3], COLUMNS[4], "policy",
+];
 use crate::formats;
 use crate::model::{validate_account_name, Hour, MAX_BPM, MIN_BPM};
 
 /// (account, UTC hour start) -> the hour, in export order.
 pub type Master = BTreeMap<(String, i64), Hour>;
 
-/// Parses the master CSV. Any deviation from the format fitpipe writes is an error naming
-/// the line.
+/// Parses the master CSV: [`MASTER_COLUMNS`], or the export's [`COLUMNS`] of copies
+/// written before sources were kept. Any deviation from the format fitpipe writes is an
+/// error naming the line.
 pub fn parse(bytes: &[u8]) -> Result<Master, String> {
+    let legacy = bytes.starts_with(format!("{}\n", COLUMNS.join(",")).as_bytes());
+    let columns: &[&str] = if legacy { &COLUMNS } else { &MASTER_COLUMNS };
     let mut out = Master::new();
-    crate::export::read_strict(bytes, &COLUMNS, |line, rec| {
+    crate::export::read_strict(bytes, columns, |line, rec| {
         let (account, hour, local) = (&rec[0], &rec[1], &rec[2]);
         validate_account_name(account).map_err(|e| format!("line {line}: {e}"))?;
         let Some(hour_epoch) = formats::utc_hour(hour) else {
@@ -52,6 +65,13 @@ pub fn parse(bytes: &[u8]) -> Result<Master, String> {
         if count < 1 {
             return Err(format!("line {line}: sample_count {count} is below 1"));
         }
+        let policy = match rec.get(5) {
+            None | Some("") => None,
+            Some(p) => Some(
+                crate::sources::parse_version(p)
+                    .ok_or_else(|| format!("line {line}: policy {p:?} is not 16 hex digits"))?,
+            ),
+        };
         let key = (account.to_string(), hour_epoch);
         if out.contains_key(&key) {
             return Err(format!(
@@ -65,6 +85,7 @@ pub fn parse(bytes: &[u8]) -> Result<Master, String> {
                 max_bpm: max,
                 sample_count: count,
                 utc_offset_min,
+                policy,
             },
         );
         Ok(())
@@ -72,29 +93,41 @@ pub fn parse(bytes: &[u8]) -> Result<Master, String> {
     Ok(out)
 }
 
-/// Writes the master CSV, byte for byte as `fitpipe export` does.
+/// Writes the master CSV: the rows as `fitpipe export` writes them, and each hour's policy.
 pub fn write(m: &Master) -> Vec<u8> {
     let mut w = crate::export::csv_writer(Vec::new());
-    w.write_record(COLUMNS).expect("writing to memory");
-    let mut rows = crate::export::RowWriter::default();
+    w.write_record(MASTER_COLUMNS).expect("writing to memory");
+    let mut rows = crate::export::RowWriter::with_policy();
     for ((account, _), h) in m {
         rows.write(&mut w, account, h).expect("writing to memory");
     }
     w.into_inner().expect("writing to memory")
 }
 
-fn merge_hour(a: &Hour, b: &Hour) -> Hour {
+fn merge_hour(a: &Hour, b: &Hour, current: Option<u64>) -> Hour {
+    if a.policy != b.policy {
+        if a.policy.is_some() && a.policy == current {
+            return *a;
+        }
+        if b.policy.is_some() && b.policy == current {
+            return *b;
+        }
+    }
     Hour {
         hour: a.hour,
         max_bpm: a.max_bpm.max(b.max_bpm),
         sample_count: a.sample_count.max(b.sample_count),
         // `None` orders below every offset.
         utc_offset_min: a.utc_offset_min.max(b.utc_offset_min),
+        policy: a.policy.max(b.policy),
     }
 }
 
-/// Merges two copies, walking both in key order.
-pub fn merge(a: &Master, b: &Master) -> Master {
+/// Each account's current policy version (an account missing has none yet).
+pub type Policies = BTreeMap<String, u64>;
+
+/// Merges two copies, walking both in key order, under the accounts' `current` policies.
+pub fn merge(a: &Master, b: &Master, current: &Policies) -> Master {
     let mut out = Vec::with_capacity(a.len().max(b.len()));
     let (mut ia, mut ib) = (a.iter().peekable(), b.iter().peekable());
     loop {
@@ -110,7 +143,7 @@ pub fn merge(a: &Master, b: &Master) -> Master {
             std::cmp::Ordering::Equal => {
                 let (k, ea) = ia.next().expect("peeked");
                 let (_, eb) = ib.next().expect("peeked");
-                (k.clone(), merge_hour(ea, eb))
+                (k.clone(), merge_hour(ea, eb, current.get(&k.0).copied()))
             }
         });
     }
@@ -135,6 +168,7 @@ mod tests {
                         max_bpm: *mx,
                         sample_count: *c,
                         utc_offset_min: formats::rfc3339(l).map(|(_, off)| off),
+                        policy: None,
                     },
                 )
             })
@@ -152,7 +186,8 @@ mod tests {
             ("b", 1, 60, 3, ""),
         ]);
         assert_eq!(parse(&write(&a)).unwrap(), a);
-        let ab = merge(&a, &b);
+        let none = Policies::new();
+        let ab = merge(&a, &b, &none);
         assert_eq!(
             ab,
             m(&[
@@ -160,6 +195,33 @@ mod tests {
                 ("a", 2, 90, 5, "2025-01-01T03:00:00+01:00"),
                 ("b", 1, 60, 3, "")
             ])
+        );
+
+        // A copy of an hour computed under the account's current policy wins over one of
+        // another (or of none, written before sources were kept), even when lower.
+        let with = |m: &Master, p: Option<u64>| -> Master {
+            m.iter()
+                .map(|(k, h)| (k.clone(), Hour { policy: p, ..*h }))
+                .collect()
+        };
+        let current: Policies = [("a".to_string(), 7)].into_iter().collect();
+        let corrected = with(&m(&[("a", 1, 70, 9, "")]), Some(7));
+        for stale in [with(&a, None), with(&a, Some(3))] {
+            let got = merge(&stale, &corrected, &current);
+            assert_eq!(
+                got[&("a".to_string(), a.keys().next().unwrap().1)],
+                corrected.values().next().copied().unwrap()
+            );
+            assert_eq!(got, merge(&corrected, &stale, &current));
+        }
+        // The legacy form (no policy column) is still read.
+        let legacy = "account,hour_start_utc,hour_start_local,max_bpm,sample_count\na,2025-01-01T01:00:00Z,,80,10\n";
+        let read = parse(legacy.as_bytes()).unwrap();
+        assert_eq!(read.values().next().unwrap().policy, None);
+        let written = String::from_utf8(write(&with(&read, Some(0xfa00_7dcd_6559_ffed)))).unwrap();
+        assert_eq!(
+            written,
+            "account,hour_start_utc,hour_start_local,max_bpm,sample_count,policy\na,2025-01-01T01:00:00Z,,80,10,fa007dcd6559ffed\n"
         );
     }
 
@@ -175,6 +237,8 @@ mod tests {
             ("account,hour_start_utc,hour_start_local,max_bpm,sample_count\na,2025-01-01T01:00:00Z,,80,10\na,2025-01-01T01:00:00Z,,81,10\n", "twice"),
             ("account,hour_start_utc,hour_start_local,max_bpm,sample_count\na,2025-01-01T01:00:00Z,,80\n", "fields"),
             ("account,hour_start_utc,hour_start_local,max_bpm,sample_count\na,2025-01-01T01:00:00Z,yesterday,80,3\n", "RFC 3339"),
+            ("account,hour_start_utc,hour_start_local,max_bpm,sample_count,policy\na,2025-01-01T01:00:00Z,,80,3,xyz\n", "policy"),
+            ("account,hour_start_utc,hour_start_local,max_bpm,sample_count,policy\na,2025-01-01T01:00:00Z,,80,3\n", "fields"),
         ] {
             let err = parse(bad.as_bytes()).unwrap_err();
             assert!(err.contains(want), "{bad:?}: {err}");
@@ -195,6 +259,7 @@ mod tests {
                                 max_bpm: mx,
                                 sample_count: c,
                                 utc_offset_min: offsets[l],
+                                policy: [None, Some(1), Some(2)][(h as usize + mx as usize) % 3],
                             },
                         )
                     })
@@ -204,10 +269,18 @@ mod tests {
 
     proptest! {
         #[test]
-        fn merge_is_commutative_associative_idempotent(a in arb_master(), b in arb_master(), c in arb_master()) {
-            prop_assert_eq!(merge(&a, &b), merge(&b, &a));
-            prop_assert_eq!(merge(&merge(&a, &b), &c), merge(&a, &merge(&b, &c)));
-            prop_assert_eq!(merge(&a, &a), a.clone());
+        fn merge_is_commutative_associative_idempotent(
+            a in arb_master(), b in arb_master(), c in arb_master(), current in 0..3u64,
+        ) {
+            // Account a's current policy: none known, 1 or 2; b's: always 1.
+            let mut p = Policies::new();
+            if current > 0 {
+                p.insert("a".into(), current);
+            }
+            p.insert("b".into(), 1);
+            prop_assert_eq!(merge(&a, &b, &p), merge(&b, &a, &p));
+            prop_assert_eq!(merge(&merge(&a, &b, &p), &c, &p), merge(&a, &merge(&b, &c, &p), &p));
+            prop_assert_eq!(merge(&a, &a, &p), a.clone());
             prop_assert_eq!(parse(&write(&a)).unwrap(), a);
         }
     }

@@ -9,6 +9,7 @@
 //! remote parts it had merged, and the next run recomputes that from a listing.
 //! Sync never deletes a remote object (but for a folder remote's own lock object).
 
+pub mod choices;
 pub mod layout;
 pub mod master;
 pub mod parts;
@@ -82,6 +83,10 @@ pub struct SyncReport {
     pub master_hours: usize,
     pub master_written: bool,
     pub master_attempts: u32,
+    /// Whether the merged source choices were written to the remote.
+    pub choices_written: bool,
+    /// Accounts whose hours were computed again under source choices taken from the remote.
+    pub accounts_recomputed: usize,
     /// One line per operation, for --dry-run (the operations themselves, which may hold a
     /// part's bytes, are dropped once performed).
     pub plan: Vec<String>,
@@ -315,6 +320,17 @@ async fn apply(
         Operation::MarkClean { day, .. } => {
             store.mark_day_clean(id.expect("a store that applies has the account"), *day)?
         }
+        Operation::MergeChoices { choices } => {
+            for (account, policy) in choices {
+                if validate_account_name(account).is_err() {
+                    continue;
+                }
+                let id = store.ensure_account(account, ctx.now)?;
+                if store.merge_source_policy(id, policy)? {
+                    report.accounts_recomputed += 1;
+                }
+            }
+        }
         Operation::MergeHours { hours } => {
             for (account, hours) in hours {
                 if validate_account_name(account).is_err() {
@@ -325,7 +341,9 @@ async fn apply(
             }
         }
         // The conditional write needs the copy read, so the master's loop performs it.
-        Operation::WriteMaster { .. } | Operation::MasterUpToDate { .. } => {}
+        Operation::WriteMaster { .. }
+        | Operation::MasterUpToDate { .. }
+        | Operation::WriteChoices { .. } => {}
     }
     Ok(())
 }
@@ -355,6 +373,43 @@ async fn reconcile_master_locked(
     for attempt in 1..=MAX_ATTEMPTS {
         report.master_attempts = attempt;
         let remote = ctx.remote;
+        // The source choices first: the merged policy decides which copy of an hour is
+        // current.
+        let choices_copy = remote.get_versioned(layout::CHOICES).await?;
+        let theirs_choices = match &choices_copy {
+            Some(c) => choices::parse(&c.bytes).map_err(|message| SyncError::Corrupt {
+                object: remote.name(layout::CHOICES),
+                message,
+            })?,
+            None => choices::Choices::new(),
+        };
+        let mut ours_choices = store.source_policies()?;
+        ours_choices.retain(|_, p| !p.choices.is_empty());
+        let (choice_ops, merged_choices) = plan::choices(
+            &ours_choices,
+            &theirs_choices,
+            choices_copy.as_ref().map(|c| c.bytes.as_ref()),
+            ctx.opts.push,
+        );
+        let mut write_choices = None;
+        for op in choice_ops {
+            if let plan::Operation::WriteChoices { bytes, .. } = &op {
+                write_choices = Some(bytes.clone());
+            }
+            if attempt == 1 || write_choices.is_some() {
+                record(ctx, &op, report);
+            }
+            apply(store, ctx, None, op, &BTreeMap::new(), report).await?;
+        }
+        let mut current: master::Policies = store
+            .account_names()?
+            .into_iter()
+            .map(|a| (a, crate::sources::Policy::default().version()))
+            .collect();
+        for (account, p) in &merged_choices {
+            current.insert(account.clone(), p.version());
+        }
+
         let copy = remote.get_master().await?;
         let theirs = match &copy {
             Some(c) => master::parse(&c.bytes).map_err(|message| SyncError::Corrupt {
@@ -367,10 +422,11 @@ async fn reconcile_master_locked(
         let ops = plan::master(
             &ours,
             &theirs,
+            &current,
             copy.as_ref().map(|c| c.bytes.as_ref()),
             ctx.opts.push,
         );
-        report.master_hours = master::merge(&ours, &theirs).len();
+        report.master_hours = master::merge(&ours, &theirs, &current).len();
         let mut write = None;
         for op in ops {
             // A retry after a concurrent write lists only what it writes.
@@ -382,7 +438,23 @@ async fn reconcile_master_locked(
             }
             apply(store, ctx, None, op, &BTreeMap::new(), report).await?;
         }
-        let (Some(bytes), false) = (write, ctx.opts.dry_run) else {
+        if ctx.opts.dry_run {
+            return Ok(());
+        }
+        if let Some(bytes) = write_choices {
+            if !remote
+                .put_versioned(layout::CHOICES, bytes, choices_copy.as_ref())
+                .await?
+            {
+                tracing::info!(
+                    attempt,
+                    "the remote's source choices changed underneath; merging again"
+                );
+                continue;
+            }
+            report.choices_written = true;
+        }
+        let Some(bytes) = write else {
             return Ok(());
         };
         if remote.put_master(bytes, copy.as_ref()).await? {

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use super::choices::{self, Choices};
 use super::master::{self, Master};
 use super::{layout, parts};
 use crate::model::{Hour, Sample};
@@ -29,12 +30,17 @@ pub enum Operation {
     },
     /// The remote holds every local sample of the day: it is clean.
     MarkClean { account: String, day: i64 },
-    /// Add or raise hours of the local master table from the remote's.
+    /// Add, raise or correct hours of the local master table from the remote's.
     MergeHours { hours: BTreeMap<String, Vec<Hour>> },
     /// Write the merged master table, conditional on the copy read.
     WriteMaster { hours: usize, bytes: Vec<u8> },
     /// The remote master table is the merged one already.
     MasterUpToDate { hours: usize },
+    /// Take the remote's source choices that are later than the local ones (the accounts'
+    /// hours are computed again under the merged policy).
+    MergeChoices { choices: Choices },
+    /// Write the merged source choices, conditional on the copy read.
+    WriteChoices { choices: usize, bytes: Vec<u8> },
 }
 
 impl Operation {
@@ -63,6 +69,14 @@ impl Operation {
             }
             Operation::MasterUpToDate { hours } => {
                 format!("{} is up to date ({hours} hours)", name(layout::MASTER))
+            }
+            Operation::MergeChoices { choices } => format!(
+                "take {} source choice(s) of account(s) {} from the remote",
+                choices.values().map(|p| p.choices.len()).sum::<usize>(),
+                choices.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+            Operation::WriteChoices { choices, .. } => {
+                format!("write {} ({choices} source choices)", name(layout::CHOICES))
             }
         })
     }
@@ -161,16 +175,48 @@ pub fn day(
     })
 }
 
-/// The master table's operations: hours the remote adds or raises go into the local table;
+/// The source choices' operations: the remote's choices that change the local ones are
+/// taken, and the merged choices written unless the remote copy is them byte for byte or
+/// this is a restore. Returns them with the merged choices.
+pub fn choices(
+    ours: &Choices,
+    theirs: &Choices,
+    theirs_bytes: Option<&[u8]>,
+    push: bool,
+) -> (Vec<Operation>, Choices) {
+    let merged = choices::merge(ours, theirs);
+    let mut ops = Vec::new();
+    let taken: Choices = merged
+        .iter()
+        .filter(|(a, p)| ours.get(*a) != Some(*p))
+        .map(|(a, p)| (a.clone(), p.clone()))
+        .collect();
+    if !taken.is_empty() {
+        ops.push(Operation::MergeChoices { choices: taken });
+    }
+    let bytes = choices::write(&merged);
+    let empty = merged.is_empty() && theirs_bytes.is_none();
+    if push && !empty && theirs_bytes != Some(bytes.as_slice()) {
+        ops.push(Operation::WriteChoices {
+            choices: merged.values().map(|p| p.choices.len()).sum(),
+            bytes,
+        });
+    }
+    (ops, merged)
+}
+
+/// The master table's operations, under the accounts' `current` source policies: hours
+/// the remote adds, raises or corrects go into the local table;
 /// then the merged table is written, unless the remote copy (`theirs_bytes`, as read) is
 /// byte for byte the merged one or this is a restore.
 pub fn master(
     ours: &Master,
     theirs: &Master,
+    current: &master::Policies,
     theirs_bytes: Option<&[u8]>,
     push: bool,
 ) -> Vec<Operation> {
-    let merged = master::merge(ours, theirs);
+    let merged = master::merge(ours, theirs, current);
     let mut ops = Vec::new();
     let mut hours: BTreeMap<String, Vec<Hour>> = BTreeMap::new();
     for (key, h) in &merged {
@@ -376,6 +422,7 @@ mod tests {
             max_bpm: max,
             sample_count: count,
             utc_offset_min: off,
+            policy: None,
         };
         let m = |rows: &[(&str, Hour)]| -> Master {
             rows.iter()
@@ -387,13 +434,14 @@ mod tests {
             ("a", hour(1, 90, 5, Some(60))),
         ]);
         let theirs = m(&[("a", hour(0, 85, 7, Some(60))), ("b", hour(0, 60, 3, None))]);
-        let merged = master::merge(&ours, &theirs);
+        let none = master::Policies::new();
+        let merged = master::merge(&ours, &theirs, &none);
         let merged_bytes = master::write(&merged);
         let ours_bytes = master::write(&ours);
 
         // The remote raises a's hour 0 and adds b's: both go into the local table, and the
         // merged table is written.
-        let ops = master(&ours, &theirs, Some(&master::write(&theirs)), true);
+        let ops = master(&ours, &theirs, &none, Some(&master::write(&theirs)), true);
         assert_eq!(
             ops,
             vec![
@@ -435,7 +483,7 @@ mod tests {
             (Master::new(), None, false, vec![]),
         ];
         for (theirs, bytes, push, want) in cases {
-            let ops = master(&ours, &theirs, bytes.as_deref(), push);
+            let ops = master(&ours, &theirs, &none, bytes.as_deref(), push);
             let kinds: Vec<&str> = ops
                 .iter()
                 .map(|o| match o {

@@ -32,7 +32,8 @@ pub struct Remote {
     display: String,
 }
 
-/// The master object as read: its bytes and the version to make the next write conditional on.
+/// An object that is replaced in place (the master table, the source choices) as read: its
+/// bytes and the version to make the next write conditional on.
 pub struct MasterCopy {
     pub bytes: Bytes,
     version: UpdateVersion,
@@ -175,9 +176,9 @@ impl Remote {
         format!("{}/{}", self.display.trim_end_matches('/'), rel)
     }
 
-    /// Reads the master table, when there is one.
-    pub async fn get_master(&self) -> Result<Option<MasterCopy>, SyncError> {
-        let path = self.path(layout::MASTER)?;
+    /// Reads the object `rel` (relative to the prefix) with its version, when there is one.
+    pub async fn get_versioned(&self, rel: &str) -> Result<Option<MasterCopy>, SyncError> {
+        let path = self.path(rel)?;
         match self.store.get(&path).await {
             Ok(r) => {
                 let version = UpdateVersion {
@@ -187,22 +188,23 @@ impl Remote {
                 let bytes = r
                     .bytes()
                     .await
-                    .map_err(|e| remote_err("read", &self.name(layout::MASTER), e))?;
+                    .map_err(|e| remote_err("read", &self.name(rel), e))?;
                 Ok(Some(MasterCopy { bytes, version }))
             }
             Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(remote_err("read", &self.name(layout::MASTER), e)),
+            Err(e) => Err(remote_err("read", &self.name(rel), e)),
         }
     }
 
-    /// Writes the master table if nobody changed it since `read` (or, with `None`, if there
+    /// Writes the object `rel` if nobody changed it since `read` (or, with `None`, if there
     /// still is none). `Ok(false)`: somebody did; read again and merge.
-    pub async fn put_master(
+    pub async fn put_versioned(
         &self,
+        rel: &str,
         bytes: Vec<u8>,
         read: Option<&MasterCopy>,
     ) -> Result<bool, SyncError> {
-        let path = self.path(layout::MASTER)?;
+        let path = self.path(rel)?;
         let mode = match (self.concurrency, read) {
             (Concurrency::Generation, Some(r)) => PutMode::Update(r.version.clone()),
             (Concurrency::Generation, None) => PutMode::Create,
@@ -223,8 +225,22 @@ impl Remote {
                 object_store::Error::Precondition { .. }
                 | object_store::Error::AlreadyExists { .. },
             ) => Ok(false),
-            Err(e) => Err(remote_err("write", &self.name(layout::MASTER), e)),
+            Err(e) => Err(remote_err("write", &self.name(rel), e)),
         }
+    }
+
+    /// Reads the master table with its version ([`Remote::get_versioned`]).
+    pub async fn get_master(&self) -> Result<Option<MasterCopy>, SyncError> {
+        self.get_versioned(layout::MASTER).await
+    }
+
+    /// Writes the master table conditionally ([`Remote::put_versioned`]).
+    pub async fn put_master(
+        &self,
+        bytes: Vec<u8>,
+        read: Option<&MasterCopy>,
+    ) -> Result<bool, SyncError> {
+        self.put_versioned(layout::MASTER, bytes, read).await
     }
 
     /// Takes the lock object of a folder remote; `Ok(false)` when another writer holds it.

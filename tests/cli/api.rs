@@ -796,3 +796,85 @@ async fn a_day_uploaded_five_days_late_lands_with_a_plain_sync() {
 async fn without_roll_ups_the_late_window_is_read_again() {
     a_day_five_days_late(true).await;
 }
+
+/// A phone app writing 50 bpm higher beside every 37th sample of the watch (at the same
+/// second, or the next): the hourly max is the watch's, hour for hour, and `fitpipe
+/// sources` names both; counting the app raises exactly the hours it wrote in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_writer_beside_the_watch_does_not_raise_its_max() {
+    let Setup {
+        _server,
+        google,
+        truth,
+        sb,
+        ..
+    } = logged_in("file").await;
+    let since = (now() - 3 * DAY) / DAY * DAY;
+    let mut phone = BTreeMap::new();
+    {
+        let mut st = google.state.lock().unwrap();
+        for (i, (&t, &(bpm, off))) in st.samples.range(since..).enumerate() {
+            if i % 37 == 0 {
+                phone.insert(t + (i as i64 / 37 % 2), (bpm + 50, off));
+            }
+        }
+        st.phone = phone.clone();
+    }
+    assert!(phone.len() > 20);
+    let out = fitpipe(&sb, &["sync", "--since", &day(since)], &[]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_holds(&sb, truth.range(since..));
+
+    let out = fitpipe(&sb, &["sources", "--json"], &[]).await;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sources: std::collections::BTreeSet<(String, u64, bool)> = v["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["source"].as_str().unwrap().to_string(),
+                s["samples"].as_u64().unwrap(),
+                s["counted"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let want_sources = [
+        (
+            "Pixel Watch 3".to_string(),
+            truth.range(since..).count() as u64,
+            true,
+        ),
+        (
+            "com.example.workout (HEALTH_CONNECT)".to_string(),
+            phone.len() as u64,
+            false,
+        ),
+    ];
+    assert_eq!(sources, want_sources.into_iter().collect());
+    let out = fitpipe(
+        &sb,
+        &["sources", "count", "com.example.workout (HEALTH_CONNECT)"],
+        &[],
+    )
+    .await;
+    assert!(out.status.success());
+    // Both sources now: each (instant, source) is one sample.
+    let mut want: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for (t, b) in truth
+        .range(since..)
+        .map(|(t, b)| (*t, *b))
+        .chain(phone.iter().map(|(t, (b, _))| (*t, *b)))
+    {
+        let e = want
+            .entry(fitpipe::model::format_utc(t - t.rem_euclid(3600)))
+            .or_insert((0, 0));
+        e.0 = e.0.max(b as i64);
+        e.1 += 1;
+    }
+    assert_eq!(stored_hourly(&sb.db(), "default"), want);
+}

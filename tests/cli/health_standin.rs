@@ -19,6 +19,9 @@ pub const SCOPE: &str =
 pub struct State {
     /// ts -> (bpm, offset seconds) served by `list`.
     pub samples: BTreeMap<i64, (u16, i64)>,
+    /// ts -> (bpm, offset seconds) that a phone app writes through Health Connect beside the
+    /// watch, served by `list` (and counted by `rollUp`) with its own data source.
+    pub phone: BTreeMap<i64, (u16, i64)>,
     /// Samples that appear only once `reveal_late` is set (a watch that synced late).
     pub late: BTreeMap<i64, (u16, i64)>,
     pub reveal_late: bool,
@@ -99,8 +102,9 @@ fn rfc3339(ts: i64) -> String {
         .to_string()
 }
 
-/// A data point as the API sends it in full (zero civil-time parts omitted).
-fn point(ts: i64, bpm: u16, off: i64) -> serde_json::Value {
+/// A data point as the API sends it in full (zero civil-time parts omitted), from the
+/// watch or from a phone app.
+fn point(ts: i64, bpm: u16, off: i64, phone: bool) -> serde_json::Value {
     use chrono::{Datelike, Timelike};
     let civil = chrono::DateTime::from_timestamp(ts + off, 0).unwrap();
     let mut time = serde_json::Map::new();
@@ -113,10 +117,16 @@ fn point(ts: i64, bpm: u16, off: i64) -> serde_json::Value {
             time.insert(k.into(), v.into());
         }
     }
-    serde_json::json!({
-        "dataSource": {"recordingMethod": "PASSIVELY_MEASURED",
+    let source = if phone {
+        serde_json::json!({"recordingMethod": "ACTIVELY_MEASURED", "device": {},
+            "application": {"packageName": "com.example.workout"}, "platform": "HEALTH_CONNECT"})
+    } else {
+        serde_json::json!({"recordingMethod": "PASSIVELY_MEASURED",
             "device": {"displayName": "Pixel Watch 3", "formFactor": "WATCH", "manufacturer": "Google"},
-            "platform": "FITBIT"},
+            "platform": "FITBIT"})
+    };
+    serde_json::json!({
+        "dataSource": source,
         "heartRate": {"sampleTime": {"physicalTime": rfc3339(ts), "utcOffset": format!("{off}s"),
             "civilTime": {"date": {"year": civil.year(), "month": civil.month(), "day": civil.day()}, "time": time}},
             "beatsPerMinute": bpm.to_string()}
@@ -419,7 +429,7 @@ impl State {
             .iter()
             .skip(offset)
             .take(self.page_cap)
-            .map(|(ts, (b, o))| point(*ts, *b, *o))
+            .map(|(ts, (b, o), phone)| point(*ts, *b, *o, *phone))
             .collect();
         let next = offset + page.len();
         if page.is_empty() {
@@ -473,15 +483,16 @@ impl State {
 impl State {
     /// The samples served now: the ones on the server from the start, and the late ones
     /// once they are revealed.
-    fn served(&self, start: i64, end: i64) -> Vec<(i64, (u16, i64))> {
-        let mut all: Vec<(i64, (u16, i64))> = self
+    fn served(&self, start: i64, end: i64) -> Vec<(i64, (u16, i64), bool)> {
+        let mut all: Vec<(i64, (u16, i64), bool)> = self
             .samples
             .range(start..end)
-            .map(|(k, v)| (*k, *v))
+            .map(|(k, v)| (*k, *v, false))
             .collect();
         if self.reveal_late {
-            all.extend(self.late.range(start..end).map(|(k, v)| (*k, *v)));
+            all.extend(self.late.range(start..end).map(|(k, v)| (*k, *v, false)));
         }
+        all.extend(self.phone.range(start..end).map(|(k, v)| (*k, *v, true)));
         all
     }
 
@@ -546,7 +557,7 @@ impl State {
             },
         };
         let mut windows: BTreeMap<i64, Vec<u16>> = BTreeMap::new();
-        for (ts, (bpm, _)) in self.served(start, end) {
+        for (ts, (bpm, _), _) in self.served(start, end) {
             windows
                 .entry(start + (ts - start) / window * window)
                 .or_default()

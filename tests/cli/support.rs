@@ -151,3 +151,19 @@ pub fn wait_at_most(
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+/// The remote's master table in the export's form: each line without its last field (the
+/// policy version, which the export does not carry). Checks the header it drops.
+pub fn master_as_export(master: &[u8]) -> Vec<u8> {
+    let text = std::str::from_utf8(master).unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let (rest, last) = line.rsplit_once(',').unwrap();
+        if i == 0 {
+            assert_eq!(last, "policy", "{line}");
+        }
+        out.push_str(rest);
+        out.push('\n');
+    }
+    out.into_bytes()
+}

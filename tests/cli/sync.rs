@@ -491,7 +491,7 @@ async fn the_wire_carries_generation_conditions() {
     sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
     // Another machine's write lands between this machine's read and write.
     add(&mut a, "me", &[(1_735_689_600 + 4 * 3600, 150)]);
-    fake.state.lock().unwrap().interfere_once = Some("other,2025-01-01T00:00:00Z,,77,5\n".into());
+    fake.state.lock().unwrap().interfere_once = Some("other,2025-01-01T00:00:00Z,,77,5,\n".into());
     sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
     let st = fake.state.lock().unwrap();
     assert_eq!(st.rejected, 1, "the stale write got a 412");
@@ -745,11 +745,15 @@ mod cli {
         }
         let master = std::fs::read(a.path("shared-remote/hourly_max.csv")).unwrap();
         assert_eq!(
-            master,
+            crate::support::master_as_export(&master),
             a.export(),
             "the remote master is machine a's export"
         );
-        assert_eq!(master, b.export(), "and machine b's");
+        assert_eq!(
+            crate::support::master_as_export(&master),
+            b.export(),
+            "and machine b's"
+        );
     }
 }
 
@@ -980,7 +984,7 @@ mod remote_lock {
             .success();
         let local = sb.export();
         let remote_master = std::fs::read(sb.path("remote/hourly_max.csv")).unwrap();
-        assert_eq!(remote_master, local);
+        assert_eq!(crate::support::master_as_export(&remote_master), local);
     }
 }
 
@@ -1030,5 +1034,184 @@ fn a_new_or_emptied_remote_receives_every_sample() {
             .unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["push"]["parts_uploaded"], serde_json::json!([]), "{v}");
+    }
+}
+
+/// Samples of several sources: (ts, bpm, source).
+type Sourced = Vec<(i64, u16, &'static str)>;
+
+fn add_sourced(store: &mut Store, account: &str, samples: &Sourced) {
+    let id = store.ensure_account(account, "t").unwrap();
+    let v: Vec<Sample> = samples
+        .iter()
+        .map(|&(ts, bpm, source)| Sample {
+            device: Some(source.into()),
+            ..Sample::new(ts, bpm)
+        })
+        .collect();
+    let mut w = store.sample_writer(id).unwrap();
+    w.insert_many(&v, |_, o| o.map(|_| ())).unwrap();
+    w.commit().unwrap();
+}
+
+/// (account "me", hour) -> (max, count) over the samples of the `counted` sources, each
+/// (instant, source) once: computed here, not by fitpipe.
+fn reference_sourced(
+    samples: &BTreeMap<(i64, &'static str), u16>,
+    counted: &[&str],
+) -> BTreeMap<(String, String), (i64, i64)> {
+    let mut out = BTreeMap::new();
+    for (&(ts, source), &bpm) in samples {
+        if !counted.contains(&source) {
+            continue;
+        }
+        let h = fitpipe::model::format_utc(ts - ts.rem_euclid(3600));
+        let e = out.entry(("me".to_string(), h)).or_insert((0i64, 0i64));
+        e.0 = e.0.max(bpm as i64);
+        e.1 += 1;
+    }
+    out
+}
+
+const WATCH: &str = "Pixel Watch 3";
+const PHONE: &str = "Fitbit App";
+const STRAP: &str = "H10 (HEALTH_CONNECT, CHEST_STRAP)";
+const GALAXY: &str = "Galaxy Watch7 (HEALTH_CONNECT, WATCH)";
+
+/// A watch every minute, and beside it a phone app, a chest strap and a second watch, some
+/// at the watch's own instants, all reading higher.
+fn sourced(seed: u64, start: i64, hours: i64) -> Sourced {
+    let mut out = Vec::new();
+    for (i, (ts, bpm)) in history(seed, start, hours, 60).into_iter().enumerate() {
+        out.push((ts, bpm, WATCH));
+        match i % 11 {
+            0 => out.push((ts, bpm + 40, PHONE)),
+            3 => out.push((ts + 1, bpm + 30, STRAP)),
+            7 => out.push((ts, bpm + 20, GALAXY)),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_source_choice_on_one_machine_corrects_every_copy() {
+    for (name, remote, _server, _dir) in backends().await {
+        let mut a = Store::open_in_memory().unwrap();
+        let mut b = Store::open_in_memory().unwrap();
+        let mut truth: BTreeMap<(i64, &'static str), u16> = BTreeMap::new();
+        let t0 = 1_735_689_600;
+        let feed =
+            |store: &mut Store, s: Sourced, truth: &mut BTreeMap<(i64, &'static str), u16>| {
+                for &(ts, bpm, src) in &s {
+                    truth.entry((ts, src)).or_insert(bpm);
+                }
+                add_sourced(store, "me", &s);
+            };
+        let shared = sourced(1, t0, 6);
+        feed(&mut a, shared.clone(), &mut truth);
+        feed(&mut b, shared, &mut truth);
+        feed(&mut a, sourced(2, t0 + 6 * 3600, 3), &mut truth);
+        feed(&mut b, sourced(3, t0 + 9 * 3600, 3), &mut truth);
+        sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
+        sync::run(&mut b, &remote, &opts(), "t").await.unwrap();
+        sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
+        // By default: the watches count, the phone app and the strap do not.
+        let default = reference_sourced(&truth, &[WATCH, GALAXY]);
+        assert_converged(&remote, &[("a", &a), ("b", &b)], &default, name).await;
+
+        // On b, the second watch is left out: every hour it raised comes down, on b, in
+        // the bucket and on a.
+        let me = b.account("me").unwrap().unwrap();
+        let out = fitpipe::sources::Choice {
+            counted: false,
+            changed_at: "2026-12-01T10:00:00Z".into(),
+        };
+        assert!(b.choose_source(me, GALAXY, &out).unwrap());
+        sync::run(&mut b, &remote, &opts(), "t").await.unwrap();
+        let report = sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
+        assert_eq!(report.accounts_recomputed, 1, "{name}");
+        let watch_only = reference_sourced(&truth, &[WATCH]);
+        assert_ne!(watch_only, default);
+        assert_converged(&remote, &[("a", &a), ("b", &b)], &watch_only, name).await;
+
+        // On a, the phone app is counted, while b adds samples: both meet again.
+        let me_a = a.account("me").unwrap().unwrap();
+        let count = fitpipe::sources::Choice {
+            counted: true,
+            changed_at: "2026-12-01T11:00:00Z".into(),
+        };
+        a.choose_source(me_a, PHONE, &count).unwrap();
+        feed(&mut b, sourced(4, t0 + 12 * 3600, 2), &mut truth);
+        sync::run(&mut b, &remote, &opts(), "t").await.unwrap();
+        sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
+        sync::run(&mut b, &remote, &opts(), "t").await.unwrap();
+        let chosen = reference_sourced(&truth, &[WATCH, PHONE]);
+        assert_converged(&remote, &[("a", &a), ("b", &b)], &chosen, name).await;
+
+        // A new machine restores the choices with the samples.
+        let mut fresh = Store::open_in_memory().unwrap();
+        let restore = SyncOptions {
+            push: false,
+            ..opts()
+        };
+        sync::run(&mut fresh, &remote, &restore, "t").await.unwrap();
+        assert_eq!(
+            figures(&sync::local_master(&fresh).unwrap()),
+            chosen,
+            "{name}: restored"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_bucket_written_before_sources_is_corrected_by_one_sync() {
+    for (name, remote, _server, _dir) in backends().await {
+        let t0 = 1_735_689_600;
+        let samples = sourced(5, t0, 8);
+        let mut truth: BTreeMap<(i64, &'static str), u16> = BTreeMap::new();
+        for &(ts, bpm, src) in &samples {
+            truth.entry((ts, src)).or_insert(bpm);
+        }
+        // What the bucket of an older fitpipe holds: the lake's parts (with each sample's
+        // source, as they always had) and a master table of five columns in which every
+        // source counted.
+        let mut laptop = Store::open_in_memory().unwrap();
+        add_sourced(&mut laptop, "me", &samples);
+        sync::run(&mut laptop, &remote, &opts(), "t").await.unwrap();
+        let inflated = reference_sourced(&truth, &[WATCH, PHONE, STRAP, GALAXY]);
+        let mut legacy =
+            String::from("account,hour_start_utc,hour_start_local,max_bpm,sample_count\n");
+        for ((account, hour), (max, count)) in &inflated {
+            legacy.push_str(&format!("{account},{hour},,{max},{count}\n"));
+        }
+        let copy = remote.get_master().await.unwrap();
+        assert!(remote
+            .put_master(legacy.into_bytes(), copy.as_ref())
+            .await
+            .unwrap());
+
+        // A machine of this version restores from it, and one sync corrects the bucket.
+        let want = reference_sourced(&truth, &[WATCH, GALAXY]);
+        assert_ne!(want, inflated);
+        let mut fresh = Store::open_in_memory().unwrap();
+        let restore = SyncOptions {
+            push: false,
+            ..opts()
+        };
+        sync::run(&mut fresh, &remote, &restore, "t").await.unwrap();
+        assert_eq!(
+            figures(&sync::local_master(&fresh).unwrap()),
+            want,
+            "{name}: restored"
+        );
+        sync::run(&mut laptop, &remote, &opts(), "t").await.unwrap();
+        assert_converged(
+            &remote,
+            &[("laptop", &laptop), ("fresh", &fresh)],
+            &want,
+            name,
+        )
+        .await;
     }
 }
