@@ -372,7 +372,7 @@ _fitpipe() {
             return 0
             ;;
         fitpipe__subcmd__auth__subcmd__login)
-            opts="-v -h --no-browser --db --config --remote --account --verbose --help"
+            opts="-v -h --no-browser --manual --db --config --remote --account --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

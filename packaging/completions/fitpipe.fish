@@ -130,6 +130,7 @@ complete -c fitpipe -n "__fish_fitpipe_using_subcommand auth; and __fish_seen_su
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand auth; and __fish_seen_subcommand_from login" -l remote -d 'The remote for sync: gs://BUCKET/PREFIX or file:///PATH (overrides remote.url)' -r
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand auth; and __fish_seen_subcommand_from login" -l account -d 'The account the command works on' -r
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand auth; and __fish_seen_subcommand_from login" -l no-browser -d 'Print the URL only; do not open a browser'
+complete -c fitpipe -n "__fish_fitpipe_using_subcommand auth; and __fish_seen_subcommand_from login" -l manual -d 'For a machine without a browser (a server, over SSH): open the printed URL on any machine, then paste back the address the browser was sent to (or its code)'
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand auth; and __fish_seen_subcommand_from login" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand auth; and __fish_seen_subcommand_from login" -s h -l help -d 'Print help'
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand auth; and __fish_seen_subcommand_from status" -l db -d 'The database file [default: $XDG_DATA_HOME/fitpipe/fitpipe.db]' -r -F

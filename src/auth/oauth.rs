@@ -196,12 +196,37 @@ impl OAuth {
                 "the redirect's state did not match this login (a stale or forged redirect)".into(),
             ));
         }
+        self.exchange(&req.redirect_uri, redirect.code, req.verifier, now)
+            .await
+    }
+
+    /// Finishes a login from what the user pasted: the address the browser was sent to
+    /// (checked against the login's `state`), or the code alone (bound to this login by
+    /// its PKCE verifier all the same).
+    pub async fn finish_login_pasted(
+        &self,
+        req: LoginRequest,
+        pasted: &str,
+        now: i64,
+    ) -> Result<TokenSet, AuthError> {
+        let code = pasted_code(pasted, req.state.secret())?;
+        self.exchange(&req.redirect_uri, code, req.verifier, now)
+            .await
+    }
+
+    async fn exchange(
+        &self,
+        redirect_uri: &str,
+        code: String,
+        verifier: oauth2::PkceCodeVerifier,
+        now: i64,
+    ) -> Result<TokenSet, AuthError> {
         let http = self.http()?;
         let send = move |r| Self::send(http.clone(), r);
         let resp = self
-            .client(Some(&req.redirect_uri))?
-            .exchange_code(AuthorizationCode::new(redirect.code))
-            .set_pkce_verifier(req.verifier)
+            .client(Some(redirect_uri))?
+            .exchange_code(AuthorizationCode::new(code))
+            .set_pkce_verifier(verifier)
             .request_async(&send)
             .await
             .map_err(|e| token_error(e, ""))?;
@@ -269,6 +294,34 @@ impl OAuth {
     }
 }
 
+/// The authorization code in what the user pasted: the address the browser was sent to,
+/// whose `state` must be this login's, or a bare code.
+fn pasted_code(pasted: &str, state: &str) -> Result<String, AuthError> {
+    let text = pasted.trim();
+    if text.is_empty() {
+        return Err(AuthError::Login("nothing was pasted".into()));
+    }
+    if !text.contains("://") && !text.contains('?') {
+        return Ok(text.to_string());
+    }
+    let url = url::Url::parse(text)
+        .map_err(|e| AuthError::Login(format!("the pasted address cannot be read: {e}")))?;
+    let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+    if let Some(err) = q.get("error") {
+        return Err(AuthError::Login(format!(
+            "Google answered {err:?} (consent refused?)"
+        )));
+    }
+    if q.get("state").map(String::as_str) != Some(state) {
+        return Err(AuthError::Login(
+            "the pasted address's state does not match this login (an address from another login, or altered); run `fitpipe auth login --manual` again and paste the address it leads to".into(),
+        ));
+    }
+    q.get("code")
+        .cloned()
+        .ok_or_else(|| AuthError::Login("the pasted address carries no code".into()))
+}
+
 fn token_set(resp: &GoogleTokenResponse, refresh_token: String, now: i64) -> TokenSet {
     TokenSet {
         access_token: resp.access_token().secret().clone(),
@@ -318,5 +371,40 @@ fn token_error(e: RequestTokenError<HttpError, BasicErrorResponse>, account: &st
             AuthError::TokenEndpoint(format!("unreadable answer: {e}"))
         }
         RequestTokenError::Other(m) => AuthError::TokenEndpoint(m),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pasted_address_gives_its_code_only_with_this_logins_state() {
+        let at = "http://127.0.0.1:41234/?state=s1&code=4%2Fabc&scope=x";
+        assert_eq!(pasted_code(at, "s1").unwrap(), "4/abc");
+        assert_eq!(pasted_code("  4/0Abc-d_e \n", "s1").unwrap(), "4/0Abc-d_e");
+        for (bad, want) in [
+            (at, "state does not match"),
+            (
+                "http://127.0.0.1:41234/?error=access_denied&state=s1",
+                "access_denied",
+            ),
+            ("http://127.0.0.1:41234/?state=s2", "no code"),
+            ("", "nothing was pasted"),
+            ("http://[bad", "cannot be read"),
+        ] {
+            let state = if bad.contains("state=s2") {
+                "s2"
+            } else {
+                "other"
+            };
+            let state = if bad.contains("access_denied") {
+                "s1"
+            } else {
+                state
+            };
+            let err = pasted_code(bad, state).unwrap_err().to_string();
+            assert!(err.contains(want), "{bad}: {err}");
+        }
     }
 }

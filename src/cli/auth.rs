@@ -25,6 +25,10 @@ pub struct LoginArgs {
     /// Print the URL only; do not open a browser.
     #[arg(long)]
     pub no_browser: bool,
+    /// For a machine without a browser (a server, over SSH): open the printed URL on any
+    /// machine, then paste back the address the browser was sent to (or its code).
+    #[arg(long, conflicts_with = "no_browser")]
+    pub manual: bool,
 }
 
 #[derive(Debug, Args)]
@@ -75,17 +79,37 @@ pub fn run(settings: &Settings, cmd: AuthCommand) -> Result<(), Error> {
                 req.url
             )
             .map_err(io_err)?;
-            writeln!(
-                out,
-                "Waiting for the browser (up to {} s)...",
-                settings.google.login_timeout_secs
-            )
-            .map_err(io_err)?;
-            out.flush().map_err(io_err)?;
-            if !args.no_browser {
-                open_browser(&req.url);
-            }
-            let set = super::runtime::runtime()?.block_on(oauth.finish_login(req, now()))?;
+            let set = if args.manual {
+                writeln!(
+                    out,
+                    "The browser may be on any machine. After you allow access it is sent to an address\n\
+                     that starts with http://127.0.0.1 and does not load there: copy that whole address from\n\
+                     the address bar and paste it here (or only its code), then press Enter:"
+                )
+                .map_err(io_err)?;
+                out.flush().map_err(io_err)?;
+                let mut pasted = String::new();
+                std::io::stdin().read_line(&mut pasted).map_err(io_err)?;
+                super::runtime::runtime()?.block_on(oauth.finish_login_pasted(
+                    req,
+                    &pasted,
+                    now(),
+                ))?
+            } else {
+                writeln!(
+                    out,
+                    "Waiting for the browser (up to {} s)...\n\
+                     If the browser shows redirect_uri_mismatch, the OAuth client is not of the type \"Desktop app\":\n\
+                     create one (README, \"Google login\"). Without a browser on this machine: `fitpipe auth login --manual`.",
+                    settings.google.login_timeout_secs
+                )
+                .map_err(io_err)?;
+                out.flush().map_err(io_err)?;
+                if !args.no_browser {
+                    open_browser(&req.url);
+                }
+                super::runtime::runtime()?.block_on(oauth.finish_login(req, now()))?
+            };
             tokens.save(&settings.account, &set)?;
             let mut store = Store::open(&settings.db)?;
             let id = store.ensure_account(&settings.account, &crate::clock::now_rfc3339())?;

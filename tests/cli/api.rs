@@ -453,8 +453,7 @@ async fn logout_revokes_and_forgets() {
         ..
     } = logged_in("file").await;
     assert!(
-        sb.path("home/.local/share/fitpipe/tokens/default.json")
-            .exists()
+        sb.path("data/tokens/default.json").exists()
             || sb.path("data/tokens/default.json").exists()
     );
     let out = fitpipe(&sb, &["auth", "logout"], &[]).await;
@@ -877,4 +876,78 @@ async fn a_second_writer_beside_the_watch_does_not_raise_its_max() {
         e.1 += 1;
     }
     assert_eq!(stored_hourly(&sb.db(), "default"), want);
+}
+
+/// `fitpipe auth login --manual` as on a machine without a browser: the URL is opened
+/// elsewhere, and what the browser was sent to is pasted back. `tamper` alters the pasted
+/// address's state first.
+async fn manual_login(sb: &Sandbox, tamper: bool) -> std::process::Output {
+    use std::io::Write;
+    let mut cmd = sb.std_cmd();
+    cmd.args(["auth", "login", "--manual"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let (mut child, url, rest) = tokio::task::spawn_blocking(move || {
+        let mut child = cmd.spawn().unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let url = loop {
+            let line = lines.next().expect("the URL is printed").unwrap();
+            if line.starts_with("http") {
+                break line;
+            }
+        };
+        let rest = std::thread::spawn(move || lines.map(|l| l.unwrap()).collect::<Vec<_>>());
+        (child, url, rest)
+    })
+    .await
+    .unwrap();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let consent = browser.get(&url).send().await.unwrap();
+    assert_eq!(consent.status(), 302);
+    let mut back = consent.headers()["location"].to_str().unwrap().to_string();
+    assert!(back.starts_with("http://127.0.0.1:"), "{back}");
+    if tamper {
+        back = back.replace("state=", "state=x");
+    }
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "  {back}  ").unwrap();
+    drop(stdin);
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let printed = rest.join().unwrap().join("\n");
+    assert!(printed.contains("paste it here"), "{printed}");
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_headless_login_completes_with_a_pasted_address_and_refuses_a_wrong_state() {
+    let (server, google) = server().await;
+    let sb = Sandbox::new();
+    configure(&sb, &server.uri(), "file");
+    let refused = manual_login(&sb, true).await;
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("state does not match"), "{err}");
+    assert!(
+        !sb.path("data/tokens/default.json").exists(),
+        "no tokens from a refused login"
+    );
+    let ok = manual_login(&sb, false).await;
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(sb.path("data/tokens/default.json").exists());
+    let status = fitpipe(&sb, &["auth", "status", "--json"], &[]).await;
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(v[0]["tokens_found"], true, "{v}");
+    let st = google.state.lock().unwrap();
+    assert!(st.bad_requests.is_empty(), "{:?}", st.bad_requests);
 }
