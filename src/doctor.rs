@@ -244,6 +244,19 @@ where
                 hours.map_or("ever".to_string(), |h| format!("{h} h"))
             ));
         }
+        // A watch away longer than the late window may hold samples a plain sync no longer
+        // looks for once it uploads.
+        let window = i64::from(settings.google.late_window_days) * 24;
+        if let (Some(h), Some(l)) = (hours, last) {
+            if window > 0 && h >= window {
+                attention.push(format!(
+                    "account {account}: the newest sample is older than the late window ({} days): what the watch uploads more than {} days late will not be looked for by a plain sync; after it uploads, run `fitpipe sync --since {}`",
+                    settings.google.late_window_days,
+                    settings.google.late_window_days,
+                    crate::model::format_utc(l).get(..10).unwrap_or_default()
+                ));
+            }
+        }
         series.push(Series {
             account,
             last_sample_utc: last.map(crate::model::format_utc),

@@ -75,6 +75,10 @@ pub struct PullReport {
     pub late_hours_changed: u32,
     /// Chunks before the overlap read again for them.
     pub late_chunks: u32,
+    /// Set when the account had no sample for longer than the late window and this pull
+    /// brought new ones (a watch back after a long time away): the date of its newest sample
+    /// before, from which `sync --since` reads what may be older than the window.
+    pub late_beyond_since: Option<String>,
 }
 
 /// Everything a pull needs besides the store.
@@ -340,6 +344,7 @@ pub async fn pull(
         ..PullReport::default()
     };
     let mut body = Vec::new();
+    let newest_before = store.last_sample(id)?;
     let mut session = Session {
         tokens: Some(p.fresh(account, None, false, &mut report).await?),
         last_request: None,
@@ -484,11 +489,18 @@ pub async fn pull(
         };
         // Both lists are in time order: walk them together. A sample is stored when its
         // instant is, from its source (or it names none), with an offset if it has one.
-        let ids = if samples.iter().any(|s| s.device.is_some()) {
+        let ids = if stored.iter().any(|k| k.2.is_some()) {
             store.source_ids()?
         } else {
             HashMap::new()
         };
+        // A sample that names no source is the wearable's own: stored when the wearable's
+        // reading of the instant is, named or not.
+        let wearable: HashSet<i64> = ids
+            .iter()
+            .filter(|(label, _)| crate::sources::counted_by_default(Some(label)))
+            .map(|(_, id)| *id)
+            .collect();
         let mut at = 0usize;
         samples.retain(|s| {
             while at < stored.len() && stored[at].0 < s.ts {
@@ -502,7 +514,7 @@ pub async fn pull(
                     .any(|&(_, has_offset, device)| {
                         (has_offset || s.utc_offset_min.is_none())
                             && match source {
-                                None => true,
+                                None => device.is_none_or(|d| wearable.contains(&d)),
                                 Some(None) => false,
                                 Some(Some(id)) => device == Some(id),
                             }
@@ -536,6 +548,13 @@ pub async fn pull(
         w.commit()?;
     }
     progress(chunks.len() as u64, chunks.len() as u64);
+    if let Some(before) = newest_before {
+        if p.settings.late_window_days > 0 && before < late_from && report.samples_new > 0 {
+            report.late_beyond_since = crate::model::format_utc(before)
+                .get(..10)
+                .map(str::to_string);
+        }
+    }
     Ok(report)
 }
 

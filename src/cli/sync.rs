@@ -123,6 +123,22 @@ fn pull_stage(
                 r.account, r.from, r.to, r.samples_new, r.samples_present, r.rejected, r.requests, r.pages_unchanged, r.retries, r.refreshes
             )
             .map_err(io_err)?;
+            if r.late_hours_changed > 0 {
+                writeln!(
+                    out,
+                    "pull: account {}: {} hour(s) changed on the server since they were read (late uploads); {} chunk(s) read again",
+                    r.account, r.late_hours_changed, r.late_chunks
+                )
+                .map_err(io_err)?;
+            }
+            if let Some(since) = &r.late_beyond_since {
+                writeln!(
+                    out,
+                    "note: account {}: no sample arrived for longer than the late window ({} days) before this pull; samples from before the window are not looked for: to read them, run `fitpipe sync --since {since}`",
+                    r.account, settings.google.late_window_days
+                )
+                .map_err(io_err)?;
+            }
         }
         reports.push(r);
     }

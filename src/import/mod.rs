@@ -280,12 +280,25 @@ fn flush(
     if split == 0 && days.is_empty() {
         return Ok(());
     }
-    // Merge the readings of one instant (Takeout's JSON and CSV twins) into one sample.
+    // Merge the readings of one instant that are one reading (Takeout's JSON and CSV
+    // twins: the same source, or an unnamed one and a wearable's) into one sample; other
+    // sources' readings of the instant stay samples of their own, the wearable's first.
     let mut merged: Vec<Sample> = Vec::with_capacity(split);
+    let mut group_start = 0;
     for s in buf.drain(..split) {
-        match merged.last_mut() {
-            Some(last) if last.ts == s.ts => last.absorb(s),
-            _ => merged.push(s),
+        if merged.last().is_some_and(|last| last.ts != s.ts) {
+            group_start = merged.len();
+        }
+        match merged[group_start..]
+            .iter_mut()
+            .find(|m| same_reading(m.device.as_deref(), s.device.as_deref()))
+        {
+            Some(m) => m.absorb(s),
+            None => {
+                merged.push(s);
+                merged[group_start..]
+                    .sort_by_key(|m| !crate::sources::counted_by_default(m.device.as_deref()));
+            }
         }
     }
     let mut w = store.sample_writer(account)?;
@@ -315,9 +328,27 @@ fn flush(
     Ok(())
 }
 
+/// Whether two readings of one instant, from sources `a` and `b`, are one reading: the same
+/// source, or an unnamed one (a Takeout day file's, the wearable's own) and a wearable's.
+fn same_reading(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a == b,
+        (None, None) => true,
+        (None, Some(x)) | (Some(x), None) => crate::sources::counted_by_default(Some(x)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn readings_of_one_instant_merge_only_when_they_are_one_reading() {
+        assert!(same_reading(None, Some("Pixel Watch 3")));
+        assert!(same_reading(Some("Charge 5"), Some("Charge 5")));
+        assert!(!same_reading(None, Some("Phone Health Connect")));
+        assert!(!same_reading(Some("Charge 5"), Some("Pixel Watch 3")));
+    }
 
     #[test]
     fn line_of_finds_lines() {

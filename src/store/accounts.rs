@@ -40,9 +40,16 @@ impl Store {
             |r| r.get(0),
         )?;
         let id = free.ok_or(StoreError::TooManyAccounts)?;
+        // A new account has no choices: its hours are computed under the default policy
+        // from the first sample on.
         tx.execute(
-            "INSERT INTO account (id, name, created_at) VALUES (?1, ?2, ?3)",
-            params![id, name, now],
+            "INSERT INTO account (id, name, created_at, policy) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                id,
+                name,
+                now,
+                crate::sources::Policy::default().version() as i64
+            ],
         )?;
         tx.commit()?;
         Ok(AccountId(id))

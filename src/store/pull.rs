@@ -288,15 +288,19 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         let mut out = Vec::new();
         for (id, name) in accounts {
-            let base = id * super::ACCOUNT_FACTOR;
-            let last: Option<i64> = self.conn.query_row(
-                "SELECT max(key) - ?1 FROM sample WHERE key >= ?1 AND key < ?1 + ?2",
-                params![base, super::ACCOUNT_FACTOR],
-                |r| r.get(0),
-            )?;
-            out.push((name, last));
+            out.push((name, self.last_sample(AccountId(id))?));
         }
         Ok(out)
+    }
+
+    /// The newest sample instant of `account`, if it has one.
+    pub fn last_sample(&self, account: AccountId) -> Result<Option<i64>> {
+        let base = account.key_base();
+        Ok(self.conn.query_row(
+            "SELECT max(key) - ?1 FROM sample WHERE key >= ?1 AND key < ?1 + ?2",
+            params![base, super::ACCOUNT_FACTOR],
+            |r| r.get(0),
+        )?)
     }
 
     /// The newest migration this build knows.

@@ -94,6 +94,8 @@ pub struct SampleWriter<'s> {
     devices: HashMap<String, i64>,
     /// The account's source policy, for the sources it meets first in this transaction.
     policy: crate::sources::Policy,
+    /// Whether each source met is a wearable's own, by id.
+    wearables: HashMap<i64, bool>,
     touched: HourRanges,
     /// Samples that came from the remote lake do not make their days dirty.
     from_remote: bool,
@@ -109,6 +111,7 @@ impl Store {
             account,
             devices: HashMap::new(),
             policy,
+            wearables: HashMap::new(),
             touched: HourRanges::default(),
             from_remote: false,
         })
@@ -232,14 +235,7 @@ impl SampleWriter<'_> {
         let mut held_by = self
             .tx
             .prepare_cached("SELECT device_id FROM sample WHERE key = ?1")?;
-        let mut insert_more = self.tx.prepare_cached(
-            "INSERT OR IGNORE INTO sample_more (key, device_id, bpm, utc_offset_min)
-             VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        let mut fill_more = self.tx.prepare_cached(
-            "UPDATE sample_more SET utc_offset_min = ?3
-              WHERE key = ?1 AND device_id = ?2 AND utc_offset_min IS NULL AND ?3 IS NOT NULL",
-        )?;
+
         let base = self.account.key_base();
         let samples: Vec<&'a Sample> = samples.into_iter().collect();
         let mut rest: &[&'a Sample] = &samples;
@@ -307,30 +303,41 @@ impl SampleWriter<'_> {
             let outcome = if insert.execute(params![key, s.bpm, s.utc_offset_min, device])? == 1 {
                 self.touched.add_ts(s.ts);
                 InsertOutcome::New
-            } else if s.utc_offset_min.is_none() && device.is_none() {
-                InsertOutcome::Present
             } else {
                 // The instant is held: by this source; by a sample that names none, which
                 // is the wearable's own (a Takeout day file's): the same reading, when this
                 // one names a wearable, and it gains the name; or by another source.
                 let held: Option<i64> = held_by.query_row([key], |r| r.get(0))?;
-                let another = match (device, held) {
-                    (Some(d), Some(h)) => d != h,
-                    (Some(_), None) => !crate::sources::counted_by_default(s.device.as_deref()),
-                    (None, _) => false,
+                let held_wearable = match held {
+                    None => true,
+                    Some(h) => wearable(&self.tx, &mut self.wearables, h)?,
                 };
-                match device {
-                    Some(d) if another => {
-                        if insert_more.execute(params![key, d, s.bpm, s.utc_offset_min])? == 1 {
-                            self.touched.add_ts(s.ts);
-                            InsertOutcome::New
-                        } else if fill_more.execute(params![key, d, s.utc_offset_min])? == 1 {
-                            self.touched.add_ts(s.ts);
-                            InsertOutcome::Enriched
-                        } else {
-                            InsertOutcome::Present
-                        }
+                match (device, held) {
+                    (Some(d), Some(h)) if d != h => {
+                        another(&self.tx, &mut self.touched, key, d, s)?
                     }
+                    (Some(d), None) if !wearable(&self.tx, &mut self.wearables, d)? => {
+                        another(&self.tx, &mut self.touched, key, d, s)?
+                    }
+                    // The wearable's unnamed reading where another source's is held: it
+                    // takes the instant, and the other moves beside it.
+                    (None, Some(h)) if !held_wearable => {
+                        self.tx
+                            .prepare_cached(
+                                "INSERT OR IGNORE INTO sample_more (key, device_id, bpm, utc_offset_min)
+                                 SELECT key, device_id, bpm, utc_offset_min FROM sample WHERE key = ?1",
+                            )?
+                            .execute([key])?;
+                        self.tx
+                            .prepare_cached(
+                                "UPDATE sample SET bpm = ?2, utc_offset_min = ?3, device_id = NULL
+                                  WHERE key = ?1 AND device_id = ?4",
+                            )?
+                            .execute(params![key, s.bpm, s.utc_offset_min, h])?;
+                        self.touched.add_ts(s.ts);
+                        InsertOutcome::New
+                    }
+                    _ if s.utc_offset_min.is_none() && device.is_none() => InsertOutcome::Present,
                     _ if fill.execute(params![key, s.utc_offset_min, device])? == 1 => {
                         // A new offset or source changes what the hour shows or counts.
                         self.touched.add_ts(s.ts);
@@ -386,6 +393,51 @@ impl SampleWriter<'_> {
         self.tx.commit()?;
         Ok(self.touched)
     }
+}
+
+/// Whether source `id` is a wearable's own (counted by default), from its label.
+fn wearable(tx: &Transaction<'_>, cache: &mut HashMap<i64, bool>, id: i64) -> Result<bool> {
+    if let Some(&w) = cache.get(&id) {
+        return Ok(w);
+    }
+    let name: Option<String> = tx
+        .prepare_cached("SELECT name FROM device WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    let w = crate::sources::counted_by_default(name.as_deref());
+    cache.insert(id, w);
+    Ok(w)
+}
+
+/// Stores `s` of source `d` beside the sample another source holds at `key`.
+fn another(
+    tx: &Transaction<'_>,
+    touched: &mut HourRanges,
+    key: i64,
+    d: i64,
+    s: &Sample,
+) -> Result<InsertOutcome> {
+    let new = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO sample_more (key, device_id, bpm, utc_offset_min)
+                 VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![key, d, s.bpm, s.utc_offset_min])?;
+    if new == 1 {
+        touched.add_ts(s.ts);
+        return Ok(InsertOutcome::New);
+    }
+    let filled = tx
+        .prepare_cached(
+            "UPDATE sample_more SET utc_offset_min = ?3
+                  WHERE key = ?1 AND device_id = ?2 AND utc_offset_min IS NULL AND ?3 IS NOT NULL",
+        )?
+        .execute(params![key, d, s.utc_offset_min])?;
+    if filled == 1 {
+        touched.add_ts(s.ts);
+        return Ok(InsertOutcome::Enriched);
+    }
+    Ok(InsertOutcome::Present)
 }
 
 /// Rows per multi-row insert.

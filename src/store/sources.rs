@@ -71,18 +71,32 @@ fn apply_to_sources(tx: &Transaction<'_>, account: AccountId, policy: &Policy) -
     Ok(())
 }
 
-/// The hours of `account` that hold samples of any source, as ranges.
-fn hours_with_samples(tx: &Transaction<'_>, account: AccountId) -> Result<HourRanges> {
+/// The hours of `account` that hold samples of any source, as ranges of at most a day
+/// (so that computing one range again sorts a day of samples at most). Found with one index
+/// seek per hour with samples, not by reading every sample.
+fn hours_with_samples(tx: &Transaction<'_>, account: AccountId) -> Result<Vec<(i64, i64)>> {
     let base = account.key_base();
-    let mut out = HourRanges::default();
+    let end = base + super::ACCOUNT_FACTOR;
+    let mut hours = HourRanges::default();
     for table in ["sample", "sample_more"] {
-        let mut stmt = tx.prepare(&format!(
-            "SELECT DISTINCT (key - ?1) / 3600 * 3600 FROM {table}
-              WHERE key >= ?1 AND key < ?1 + ?2 ORDER BY 1"
+        let mut next = tx.prepare(&format!(
+            "SELECT min(key) - ?1 FROM {table} WHERE key >= ?2 AND key < ?3"
         ))?;
-        let mut rows = stmt.query(params![base, super::ACCOUNT_FACTOR])?;
-        while let Some(r) = rows.next()? {
-            out.add_ts(r.get(0)?);
+        let mut from = base;
+        while let Some(ts) =
+            next.query_row(params![base, from, end], |r| r.get::<_, Option<i64>>(0))?
+        {
+            hours.add_ts(ts);
+            from = base + ts - ts.rem_euclid(crate::model::HOUR) + crate::model::HOUR;
+        }
+    }
+    let mut out = Vec::new();
+    for &(start, stop) in hours.ranges() {
+        let mut s = start;
+        while s < stop {
+            let e = (s + crate::model::DAY).min(stop);
+            out.push((s, e));
+            s = e;
         }
     }
     Ok(out)
@@ -151,8 +165,8 @@ impl Store {
             return Ok(false);
         }
         apply_to_sources(&tx, account, &policy)?;
-        let mut hours = hours_with_samples(&tx, account)?;
-        super::master::recompute_hours(&tx, account, hours.ranges(), policy.version())?;
+        let hours = hours_with_samples(&tx, account)?;
+        super::master::recompute_hours(&tx, account, &hours, policy.version())?;
         tx.execute(
             "UPDATE account SET policy = ?2 WHERE id = ?1",
             params![account.0, version],

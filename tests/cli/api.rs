@@ -951,3 +951,52 @@ async fn a_headless_login_completes_with_a_pasted_address_and_refuses_a_wrong_st
     let st = google.state.lock().unwrap();
     assert!(st.bad_requests.is_empty(), "{:?}", st.bad_requests);
 }
+
+/// A watch away for nine days uploads them all at once: a plain sync picks up the late
+/// window's seven, says what may be missing before it and how to read it; that command
+/// fills the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_older_than_the_late_window_is_named_with_its_fix() {
+    let Setup {
+        _server,
+        google,
+        mut truth,
+        sb,
+        ..
+    } = logged_in("file").await;
+    let since = (now() - 14 * DAY) / DAY * DAY;
+    let away = now() - 9 * DAY;
+    {
+        let mut st = google.state.lock().unwrap();
+        st.late.clear();
+        let gone: Vec<(i64, (u16, i64))> =
+            st.samples.range(away..).map(|(k, v)| (*k, *v)).collect();
+        for (k, v) in gone {
+            st.samples.remove(&k);
+            truth.remove(&k);
+            st.late.insert(k, v);
+        }
+    }
+    fitpipe(&sb, &["sync", "--since", &day(since)], &[]).await;
+    assert_holds(&sb, truth.range(since..));
+    let before = fitpipe(&sb, &["doctor"], &[]).await;
+    let text = String::from_utf8_lossy(&before.stdout);
+    assert!(text.contains("older than the late window"), "{text}");
+    {
+        let mut st = google.state.lock().unwrap();
+        st.reveal_late = true;
+        truth.extend(st.late.iter().map(|(k, v)| (*k, v.0)));
+    }
+    let out = fitpipe(&sb, &["sync"], &[]).await;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let newest_before = truth.range(..away).next_back().map(|(t, _)| *t).unwrap();
+    let fix = format!("fitpipe sync --since {}", &day(newest_before));
+    assert!(text.contains(&fix), "{text}");
+    // What the window held is in; what lies before it is not, until the named command.
+    let stored = crate::support::stored_hourly(&sb.db(), "default");
+    let want = reference_hourly(truth.range(since..).map(|(t, b)| (*t, *b)));
+    assert_ne!(stored, want);
+    let out = fitpipe(&sb, &["sync", "--since", &day(newest_before)], &[]).await;
+    assert!(out.status.success());
+    assert_holds(&sb, truth.range(since..));
+}

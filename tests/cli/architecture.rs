@@ -22,11 +22,26 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("export", &["model", "store"]),
     (
         "import",
-        &["clock", "formats", "health_api", "model", "store"],
+        &[
+            "clock",
+            "formats",
+            "health_api",
+            "model",
+            "sources",
+            "store",
+        ],
     ),
     (
         "pull",
-        &["auth", "clock", "config", "health_api", "model", "store"],
+        &[
+            "auth",
+            "clock",
+            "config",
+            "health_api",
+            "model",
+            "sources",
+            "store",
+        ],
     ),
     (
         "sync",

@@ -333,3 +333,85 @@ fn a_clean_export_with_empty_cells_imports_with_success() {
     let stored: i64 = query_one(&sb.db(), "SELECT count(*) FROM sample");
     assert_eq!(stored, 2);
 }
+
+/// A Takeout whose CSV has a phone app beside the watch, some rows at the watch's own
+/// seconds (before or after the watch's row), and a JSON day file (which names no source)
+/// with the watch's samples: the hourly max is the watch's, each source's readings are
+/// kept, and importing it again changes nothing.
+#[test]
+fn a_phone_app_beside_the_watch_in_a_takeout_leaves_the_watch_max() {
+    let sb = Sandbox::new();
+    let t0 = 1_780_000_000 / 3600 * 3600; // 2026-05-28T20:00:00Z
+    let day = chrono::DateTime::from_timestamp(t0, 0).unwrap();
+    let mut csv = String::from("timestamp,beats per minute,data source\n");
+    let mut json = Vec::new();
+    let mut watch = Vec::new();
+    let mut phone = Vec::new();
+    for i in 0..(4 * 3600 / 5) {
+        let ts = t0 + i * 5;
+        let bpm = 60 + (i * 13 % 45) as u16;
+        let at = |t: i64| {
+            chrono::DateTime::from_timestamp(t, 0)
+                .unwrap()
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+        };
+        let w = format!("{},{bpm}.0,Pixel Watch 3\n", at(ts));
+        if i % 23 == 0 {
+            // The app's reading at the watch's second, written before or after it.
+            let p = format!("{},{}.0,Phone Health Connect\n", at(ts), bpm + 60);
+            if i % 2 == 0 {
+                csv.push_str(&p);
+                csv.push_str(&w);
+            } else {
+                csv.push_str(&w);
+                csv.push_str(&p);
+            }
+            phone.push((ts, bpm + 60));
+        } else {
+            csv.push_str(&w);
+        }
+        watch.push((ts, bpm));
+        json.push(serde_json::json!({
+            "dateTime": chrono::DateTime::from_timestamp(ts, 0).unwrap().format("%m/%d/%y %H:%M:%S").to_string(),
+            "value": {"bpm": bpm, "confidence": 2}
+        }));
+    }
+    let root = sb.path("export/Takeout/Fitbit");
+    std::fs::create_dir_all(root.join("Physical Activity_GoogleData")).unwrap();
+    std::fs::create_dir_all(root.join("Global Export Data")).unwrap();
+    std::fs::write(
+        root.join(format!(
+            "Physical Activity_GoogleData/heart_rate_{}.csv",
+            day.format("%Y-%m-%d")
+        )),
+        &csv,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join(format!(
+            "Global Export Data/heart_rate-{}.json",
+            day.format("%Y-%m-%d")
+        )),
+        serde_json::to_string(&json).unwrap(),
+    )
+    .unwrap();
+    for _ in 0..2 {
+        sb.cmd()
+            .args(["import"])
+            .arg(sb.path("export"))
+            .assert()
+            .success();
+        assert_eq!(
+            stored_hourly(&sb.db(), "default"),
+            reference_hourly(watch.iter().copied())
+        );
+        let n: i64 = query_one(&sb.db(), "SELECT count(*) FROM samples");
+        assert_eq!(n as usize, watch.len() + phone.len());
+        let apps: i64 = query_one(
+            &sb.db(),
+            "SELECT count(*) FROM samples WHERE device = 'Phone Health Connect' AND counted = 0",
+        );
+        assert_eq!(apps as usize, phone.len());
+    }
+}
