@@ -7,7 +7,8 @@
 # overlap), the same syncs of that binary are measured in the same run, against the same
 # server, for comparison. Requests and bytes are the stand-in's own count of what it sent.
 # Each sync is its own process; CPU (user + sys) and peak RSS are the kernel's rusage.
-# Usage: scripts/bench-late.sh [WORKDIR] [OLD_BINARY]   (run scripts/bench-import.sh WORKDIR first)
+# Usage: scripts/bench-late.sh [WORKDIR] [OLD_BINARY]   (run scripts/bench-import.sh WORKDIR first,
+# with the old binary when one is compared: a database of a newer schema is not opened by it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-bench-data}

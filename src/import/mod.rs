@@ -285,19 +285,31 @@ fn flush(
     // sources' readings of the instant stay samples of their own, the wearable's first.
     let mut merged: Vec<Sample> = Vec::with_capacity(split);
     let mut group_start = 0;
+    // Sources come in runs: whether one is a wearable's is worked out once a run.
+    let mut last: Option<(std::sync::Arc<str>, bool)> = None;
+    let mut wearable = |label: &std::sync::Arc<str>| match &last {
+        Some((prev, w)) if **prev == **label => *w,
+        _ => {
+            let w = crate::sources::counted_by_default(Some(label));
+            last = Some((label.clone(), w));
+            w
+        }
+    };
     for s in buf.drain(..split) {
         if merged.last().is_some_and(|last| last.ts != s.ts) {
             group_start = merged.len();
         }
-        match merged[group_start..]
-            .iter_mut()
-            .find(|m| same_reading(m.device.as_deref(), s.device.as_deref()))
-        {
-            Some(m) => m.absorb(s),
+        let found = merged[group_start..]
+            .iter()
+            .position(|m| same_reading(m.device.as_ref(), s.device.as_ref(), &mut wearable));
+        match found {
+            Some(i) => merged[group_start + i].absorb(s),
             None => {
                 merged.push(s);
-                merged[group_start..]
-                    .sort_by_key(|m| !crate::sources::counted_by_default(m.device.as_deref()));
+                if merged.len() - group_start > 1 {
+                    merged[group_start..]
+                        .sort_by_key(|m| !m.device.as_ref().is_none_or(&mut wearable));
+                }
             }
         }
     }
@@ -329,12 +341,17 @@ fn flush(
 }
 
 /// Whether two readings of one instant, from sources `a` and `b`, are one reading: the same
-/// source, or an unnamed one (a Takeout day file's, the wearable's own) and a wearable's.
-fn same_reading(a: Option<&str>, b: Option<&str>) -> bool {
+/// source, or an unnamed one (a Takeout day file's, the wearable's own) and a wearable's
+/// (`wearable` says which sources are).
+fn same_reading<L: PartialEq>(
+    a: Option<&L>,
+    b: Option<&L>,
+    mut wearable: impl FnMut(&L) -> bool,
+) -> bool {
     match (a, b) {
         (Some(a), Some(b)) => a == b,
         (None, None) => true,
-        (None, Some(x)) | (Some(x), None) => crate::sources::counted_by_default(Some(x)),
+        (None, Some(x)) | (Some(x), None) => wearable(x),
     }
 }
 
@@ -344,10 +361,16 @@ mod tests {
 
     #[test]
     fn readings_of_one_instant_merge_only_when_they_are_one_reading() {
-        assert!(same_reading(None, Some("Pixel Watch 3")));
-        assert!(same_reading(Some("Charge 5"), Some("Charge 5")));
-        assert!(!same_reading(None, Some("Phone Health Connect")));
-        assert!(!same_reading(Some("Charge 5"), Some("Pixel Watch 3")));
+        let same = |a: Option<&str>, b: Option<&str>| {
+            same_reading(a.as_ref(), b.as_ref(), |x| {
+                crate::sources::counted_by_default(Some(x))
+            })
+        };
+        assert!(same(None, Some("Pixel Watch 3")));
+        assert!(same(Some("Charge 5"), Some("Charge 5")));
+        assert!(same(None, None));
+        assert!(!same(None, Some("Phone Health Connect")));
+        assert!(!same(Some("Charge 5"), Some("Pixel Watch 3")));
     }
 
     #[test]

@@ -188,14 +188,31 @@ impl Store {
             .collect()
     }
 
-    /// Brings every account's hours up to its policy (see [`Store::apply_source_policy`]).
+    /// Brings every account's hours up to its policy (see [`Store::apply_source_policy`]):
+    /// at an open, this happens once after an upgrade that changed the rules, and reads
+    /// every sample of the account (about 4 s a year of samples at 5 s), so it says so.
     pub fn apply_source_policies(&mut self) -> Result<()> {
-        let ids: Vec<i64> = self
+        let stale: Vec<(i64, String)> = self
             .conn
-            .prepare("SELECT id FROM account")?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        for id in ids {
+            .prepare("SELECT id, name, policy FROM account")?
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, Option<i64>>(2)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .filter(|(id, _, applied)| {
+                let version = load_policy(&self.conn, AccountId(*id))
+                    .map(|p| p.version() as i64)
+                    .ok();
+                *applied != version
+            })
+            .map(|(id, name, _)| (id, name))
+            .collect();
+        for (id, name) in stale {
+            tracing::warn!(
+                account = %name,
+                "computing the account's hourly max again under its source policy (once after an upgrade; it reads every sample)"
+            );
             self.apply_source_policy(AccountId(id))?;
         }
         Ok(())
