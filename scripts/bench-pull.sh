@@ -66,7 +66,7 @@ PY
 
 now=$(date -u +%s)
 d=$work/pull-empty; setup "$d"
-sqlite3 "$d/fitpipe.db" "INSERT OR REPLACE INTO pull_state VALUES (0, $now, 'bench')"
+sqlite3 "$d/fitpipe.db" "INSERT OR REPLACE INTO pull_state (account_id, cursor, last_pull_at) VALUES (0, $now, 'bench')"
 serve 2000-01-01T00:00:00Z 2000-01-02T00:00:00Z 60
 for r in 1 2 3; do run "sync, nothing new (server empty), run $r" "$d" sync; done
 stop
@@ -108,7 +108,7 @@ openssl x509 -req -in "$tls/leaf.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CA
 export SSL_CERT_FILE=$tls/ca.crt
 d=$work/pull-tls; setup "$d"
 sed -i "s|http://127.0.0.1|https://127.0.0.1|" "$d/config/config.toml"
-sqlite3 "$d/fitpipe.db" "INSERT OR REPLACE INTO pull_state VALUES (0, $now, 'bench')"
+sqlite3 "$d/fitpipe.db" "INSERT OR REPLACE INTO pull_state (account_id, cursor, last_pull_at) VALUES (0, $now, 'bench')"
 serve 2000-01-01T00:00:00Z 2000-01-02T00:00:00Z 60 --tls "$tls/leaf.crt" "$tls/leaf.key"
 for r in 1 2 3; do run "HTTPS: sync, nothing new (server empty), run $r" "$d" sync; done
 stop
@@ -126,7 +126,7 @@ import gzip, json, sys, urllib.parse, urllib.request
 port, now = int(sys.argv[1]), int(sys.argv[2])
 from datetime import datetime, timezone
 iso = lambda t: datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-fields = "dataPoints(dataSource/device/displayName,heartRate(sampleTime(physicalTime,utcOffset),beatsPerMinute)),nextPageToken"
+fields = "dataPoints(dataSource(platform,recordingMethod,device(displayName,formFactor),application/packageName),heartRate(sampleTime(physicalTime,utcOffset),beatsPerMinute)),nextPageToken"
 partial = {"fields": fields, "prettyPrint": "false"}
 for label, extra, gz in (("whole, pretty-printed", {}, False), ("partial (fields, prettyPrint=false)", partial, False), ("partial, gzip", partial, True)):
     total, token = 0, None

@@ -60,12 +60,147 @@ pub struct Gap {
     pub hours: i64,
 }
 
-/// A column of the heat map: a day, or a week when the range is long.
+/// A column of the heat map: a day, a week or a month, as the range's length asks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeatColumn {
     pub first_day: NaiveDate,
     /// Max of the hourly max per local hour of day.
     pub cells: [Option<i64>; 24],
+}
+
+/// The step of the time series, chosen from the range so that no series has more points
+/// than the chart has room for: hours up to about a week, days up to half a year, weeks up
+/// to three years, months beyond.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Step {
+    Hour,
+    Day,
+    Week,
+    Month,
+}
+
+impl Step {
+    /// The step for a range of `days` local days.
+    pub fn for_days(days: i64) -> Step {
+        match days {
+            ..=8 => Step::Hour,
+            9..=183 => Step::Day,
+            184..=1096 => Step::Week,
+            _ => Step::Month,
+        }
+    }
+
+    /// Steps a rolling mean spans: about a week of days, two months of weeks, half a year
+    /// of months; none for hours.
+    pub fn rolling(self) -> Option<usize> {
+        match self {
+            Step::Hour => None,
+            Step::Day => Some(7),
+            Step::Week => Some(8),
+            Step::Month => Some(6),
+        }
+    }
+
+    /// The first local day of the step that holds local day `d`.
+    pub fn start_of(self, d: NaiveDate) -> NaiveDate {
+        match self {
+            Step::Hour | Step::Day => d,
+            Step::Week => d - chrono::Days::new(d.weekday().num_days_from_monday() as u64),
+            Step::Month => d.with_day(1).expect("the first exists"),
+        }
+    }
+
+    /// The first local day of the step after the one starting at `start`.
+    pub fn next(self, start: NaiveDate) -> NaiveDate {
+        match self {
+            Step::Hour | Step::Day => start + chrono::Days::new(1),
+            Step::Week => start + chrono::Days::new(7),
+            Step::Month => start + chrono::Months::new(1),
+        }
+    }
+}
+
+/// One step of the time series: the lowest and highest hourly max in it, their mean, and
+/// how many of its hours have samples.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepStat {
+    /// Where the step starts on a local clock: epoch seconds of its local start read as
+    /// if it were UTC (the chart's x axis, whose labels are local times).
+    pub x: i64,
+    /// The step as people name it: `2024-03-10 14:00`, `2024-03-10`, `week of 2024-03-04`,
+    /// `2024-03`.
+    pub label: String,
+    pub min: i64,
+    pub max: i64,
+    pub mean: f64,
+    pub hours: u32,
+    /// Hours with samples over the hours of the step (24 a day), at most 1.
+    pub coverage: f64,
+    /// The rolling mean of the step means ending here, for long ranges.
+    pub rolling_mean: Option<f64>,
+}
+
+/// The local clock time of an hour as epoch seconds read as UTC (UTC when its offset is
+/// unknown).
+pub fn local_clock(p: &Hour) -> i64 {
+    p.hour + p.utc_offset_min.unwrap_or(0) as i64 * 60
+}
+
+/// The time series of `hours` (oldest first) in steps of `step`, with the rolling mean.
+pub fn series(hours: &[Hour], step: Step) -> Vec<StepStat> {
+    let mut groups: BTreeMap<i64, (String, i64, Vec<i64>)> = BTreeMap::new();
+    for p in hours {
+        let (day, hour) = local_day_hour(p);
+        let (x, label, span_hours) = match step {
+            Step::Hour => {
+                let x = local_clock(p);
+                (x, format!("{day} {hour:02}:00"), 1)
+            }
+            _ => {
+                let start = step.start_of(day);
+                let days = (step.next(start) - start).num_days();
+                let x = start
+                    .and_hms_opt(0, 0, 0)
+                    .expect("midnight")
+                    .and_utc()
+                    .timestamp();
+                let label = match step {
+                    Step::Week => format!("week of {start}"),
+                    Step::Month => start.format("%Y-%m").to_string(),
+                    _ => start.to_string(),
+                };
+                (x, label, days * 24)
+            }
+        };
+        groups
+            .entry(x)
+            .or_insert_with(|| (label, span_hours, Vec::new()))
+            .2
+            .push(p.max_bpm);
+    }
+    let mut out: Vec<StepStat> = groups
+        .into_iter()
+        .map(|(x, (label, span, v))| StepStat {
+            x,
+            label,
+            min: *v.iter().min().expect("non-empty"),
+            max: *v.iter().max().expect("non-empty"),
+            mean: mean(v.iter().copied()).expect("non-empty"),
+            hours: v.len() as u32,
+            coverage: (v.len() as f64 / span as f64).min(1.0),
+            rolling_mean: None,
+        })
+        .collect();
+    if let Some(n) = step.rolling() {
+        // Over the steps that have samples, the window's steps weighted alike.
+        for i in 0..out.len() {
+            let from = (i + 1).saturating_sub(n);
+            let w = &out[from..=i];
+            out[i].rolling_mean = Some(w.iter().map(|s| s.mean).sum::<f64>() / w.len() as f64);
+        }
+    }
+    out
 }
 
 /// Everything the report shows.
@@ -78,8 +213,17 @@ pub struct ReportData {
     pub weeks: Vec<WeekStat>,
     pub gaps: Vec<Gap>,
     pub heat: Vec<HeatColumn>,
-    /// Whether the heat map has one column a week (long ranges) instead of a day.
-    pub heat_by_week: bool,
+    /// What one heat-map column is: a day, a week (ranges over half a year) or a month
+    /// (over three years).
+    pub heat_step: Step,
+    /// The step of the time series and its steps.
+    pub step: Step,
+    pub series: Vec<StepStat>,
+    /// The distinct UTC offsets (minutes) the hours carry, in order of first appearance;
+    /// empty when none is known.
+    pub offsets: Vec<i16>,
+    /// Whether some hours carry no offset (shown in UTC).
+    pub some_without_offset: bool,
 }
 
 /// How many of the longest gaps are listed.
@@ -169,14 +313,18 @@ pub fn compute(account: &str, hours: Vec<Hour>) -> ReportData {
     gaps.sort_by(|a, b| b.hours.cmp(&a.hours).then(a.from.cmp(&b.from)));
     gaps.truncate(GAPS_SHOWN);
 
-    let heat_by_week = by_day.len() > 366;
+    let span_days = match (by_day.keys().next(), by_day.keys().next_back()) {
+        (Some(a), Some(b)) => (*b - *a).num_days() + 1,
+        _ => 0,
+    };
+    let step = Step::for_days(span_days);
+    let heat_step = match step {
+        Step::Hour | Step::Day => Step::Day,
+        other => other,
+    };
     let mut heat: BTreeMap<NaiveDate, [Option<i64>; 24]> = BTreeMap::new();
     for (date, v) in &by_day {
-        let key = if heat_by_week {
-            *date - chrono::Days::new(date.weekday().num_days_from_monday() as u64)
-        } else {
-            *date
-        };
+        let key = heat_step.start_of(*date);
         let cells = heat.entry(key).or_insert([None; 24]);
         for &(h, bpm) in v {
             let c = &mut cells[h as usize];
@@ -188,6 +336,15 @@ pub fn compute(account: &str, hours: Vec<Hour>) -> ReportData {
         .map(|(first_day, cells)| HeatColumn { first_day, cells })
         .collect();
 
+    let series = series(&hours, step);
+    let mut offsets: Vec<i16> = Vec::new();
+    for o in hours.iter().filter_map(|p| p.utc_offset_min) {
+        if !offsets.contains(&o) {
+            offsets.push(o);
+        }
+    }
+    let some_without_offset = hours.iter().any(|p| p.utc_offset_min.is_none());
+
     ReportData {
         account: account.to_string(),
         hours,
@@ -196,7 +353,11 @@ pub fn compute(account: &str, hours: Vec<Hour>) -> ReportData {
         weeks,
         gaps,
         heat,
-        heat_by_week,
+        heat_step,
+        step,
+        series,
+        offsets,
+        some_without_offset,
     }
 }
 
@@ -279,6 +440,45 @@ mod tests {
         assert_eq!((r.days[0].min, r.days[0].max, r.days[0].hours), (60, 90, 2));
         assert_eq!(r.heat[0].cells[19], Some(60));
         assert_eq!(r.heat[1].cells[2], Some(70));
+    }
+
+    #[test]
+    fn the_step_follows_the_range_and_the_series_is_computed_per_local_step() {
+        assert_eq!(Step::for_days(7), Step::Hour);
+        assert_eq!(Step::for_days(61), Step::Day);
+        assert_eq!(Step::for_days(366), Step::Week);
+        assert_eq!(Step::for_days(3653), Step::Month);
+        // Two local days at -05:00 (1970-01-01 05:00Z is local midnight), hour by hour.
+        let hours: Vec<Hour> = (5..53)
+            .filter(|h| h % 7 != 0)
+            .map(|h| p(h, 50 + h % 11, Some(-300)))
+            .collect();
+        let days = series(&hours, Step::Day);
+        assert_eq!(days.len(), 2);
+        // Computed here from the hours' own values: day 1 holds hours 5..29.
+        let day1: Vec<i64> = hours
+            .iter()
+            .filter(|h| h.hour < 29 * HOUR)
+            .map(|h| h.max_bpm)
+            .collect();
+        assert_eq!(days[0].label, "1970-01-01");
+        assert_eq!(days[0].min, *day1.iter().min().unwrap());
+        assert_eq!(days[0].max, *day1.iter().max().unwrap());
+        assert!((days[0].mean - day1.iter().sum::<i64>() as f64 / day1.len() as f64).abs() < 1e-9);
+        assert_eq!(days[0].hours as usize, day1.len());
+        assert!((days[0].coverage - day1.len() as f64 / 24.0).abs() < 1e-9);
+        assert_eq!(days[0].rolling_mean, Some(days[0].mean));
+        assert!((days[1].rolling_mean.unwrap() - (days[0].mean + days[1].mean) / 2.0).abs() < 1e-9);
+        let by_hour = series(&hours, Step::Hour);
+        assert_eq!(by_hour.len(), hours.len());
+        assert_eq!(by_hour[0].label, "1970-01-01 00:00");
+        assert!(by_hour.iter().all(|s| s.rolling_mean.is_none()));
+        let months = series(&hours, Step::Month);
+        assert_eq!((months.len(), months[0].label.as_str()), (1, "1970-01"));
+        assert_eq!(
+            Step::Week.start_of(NaiveDate::from_ymd_opt(2024, 3, 10).unwrap()),
+            NaiveDate::from_ymd_opt(2024, 3, 4).unwrap()
+        );
     }
 
     #[test]

@@ -193,3 +193,194 @@ fn the_page_renders_in_headless_chromium_without_script_errors() {
         "both charts are in the page"
     );
 }
+
+/// The points of every line, band and marker in an SVG chart, per element.
+fn svg_series_sizes(svg: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    for tag in ["<polyline", "<polygon"] {
+        let mut rest = svg;
+        while let Some(i) = rest.find(tag) {
+            let el = &rest[i..rest[i..].find('>').map_or(rest.len(), |e| i + e)];
+            let pts = el
+                .split("points=\"")
+                .nth(1)
+                .and_then(|p| p.split('"').next())
+                .unwrap_or("");
+            out.push(pts.split_whitespace().count());
+            rest = &rest[i + tag.len()..];
+        }
+    }
+    out.push(svg.matches("<circle").count());
+    out
+}
+
+/// The lowest and highest hourly max of the local days `from..=to` (`YYYY-MM-DD`), and of
+/// one local hour of day in them, as SQL gives them.
+fn sql_range(db: &Path, from: &str, to: &str, hour: Option<u32>) -> Option<(i64, i64)> {
+    let local = "coalesce(hour_start_local, hour_start_utc)";
+    let hour_filter = hour
+        .map(|h| format!(" AND substr({local}, 12, 2) = '{h:02}'"))
+        .unwrap_or_default();
+    let sql = format!(
+        "SELECT min(max_bpm), max(max_bpm) FROM hourly_max WHERE substr({local}, 1, 10) BETWEEN '{from}' AND '{to}'{hour_filter}"
+    );
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row(&sql, [], |r| {
+        Ok(r.get::<_, Option<i64>>(0)?.zip(r.get::<_, Option<i64>>(1)?))
+    })
+    .unwrap()
+}
+
+/// The last local day of the step (a day, a week, a month) named `label` or starting on
+/// `first`.
+fn step_days(unit: &str, first: &str) -> (String, String) {
+    let d = chrono::NaiveDate::parse_from_str(first, "%Y-%m-%d").unwrap();
+    let last = match unit {
+        "day" => d,
+        "week" => d + chrono::Days::new(6),
+        "month" => d + chrono::Months::new(1) - chrono::Days::new(1),
+        other => panic!("unit {other}"),
+    };
+    (first.to_string(), last.to_string())
+}
+
+/// What a test page script found by hovering over the middle step of the time series and a
+/// cell of the heat map: it dispatches the mouse events a person's pointer would and reads
+/// the tooltip back, knowing nothing of how the page computes it.
+const PROBE: &str = r#"<script>
+(function () {
+  var d = JSON.parse(document.getElementById("fitpipe-series").textContent);
+  function at(el, x, y) {
+    var svg = el.ownerSVGElement, pt = svg.createSVGPoint();
+    pt.x = x; pt.y = y;
+    var c = pt.matrixTransform(svg.getScreenCTM());
+    el.dispatchEvent(new MouseEvent("mousemove", {clientX: c.x, clientY: c.y, bubbles: true}));
+    return document.getElementById("tip").innerText;
+  }
+  var ts = document.getElementById("ts-hit"), p = d.points[Math.floor(d.points.length / 2)];
+  var out = {ts_label: p.label, ts_text: at(ts, p.x, +ts.getAttribute("y") + +ts.getAttribute("height") / 2)};
+  var hm = document.getElementById("hm-hit"), n = d.heat.columns.length, col = Math.floor(n / 2), row = 14;
+  var x0 = +hm.getAttribute("x"), y0 = +hm.getAttribute("y"), w = +hm.getAttribute("width"), h = +hm.getAttribute("height");
+  out.hm_col = d.heat.columns[col]; out.hm_row = row; out.hm_unit = d.heat.unit;
+  out.hm_text = at(hm, x0 + (col + 0.5) * w / n, y0 + (23 - row + 0.5) * h / 24);
+  var pre = document.createElement("pre"); pre.id = "probe"; pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+</script>"#;
+
+#[test]
+fn charts_pick_their_step_by_range_and_hover_shows_the_values() {
+    let browser = chromium();
+    if browser.is_none() {
+        assert!(
+            std::env::var_os("FITPIPE_REQUIRE_CHROMIUM").is_none(),
+            "FITPIPE_REQUIRE_CHROMIUM is set but no chromium was found"
+        );
+    }
+    for (days, cadence, step) in [
+        ("61", "600", "day"),
+        ("365", "1800", "week"),
+        ("3652", "1800", "month"),
+    ] {
+        let sb = Sandbox::new();
+        sb.demo_history(&["--days", days, "--cadence", cadence], "takeout");
+        let page = sb.path("report.html");
+        sb.cmd()
+            .args(["report", "--out"])
+            .arg(&page)
+            .assert()
+            .success();
+        let html = std::fs::read_to_string(&page).unwrap();
+        assert!(html.len() < 5_000_000, "{days} days: {} bytes", html.len());
+        let n = numbers(&html);
+        assert_eq!(n["step"], step, "{days} days");
+        // The keys of before are all still there.
+        for key in [
+            "account",
+            "current_max",
+            "mean_hourly_max",
+            "highest_max",
+            "hours_with_samples",
+            "hours_in_range",
+            "samples",
+        ] {
+            assert!(n.get(key).is_some(), "{key}");
+        }
+        let times = n["times"].as_str().unwrap();
+        assert!(times.starts_with("Times are local"), "{times}");
+        assert!(html.contains(&format!("<p class=\"sub\" id=\"times\">{times}</p>")));
+        for svg in html.split("<svg").skip(1) {
+            let sizes = svg_series_sizes(svg.split("</svg>").next().unwrap());
+            assert!(sizes.iter().all(|s| *s <= 1000), "{days} days: {sizes:?}");
+        }
+        let Some(browser) = &browser else { continue };
+        let probe_page = sb.path("probe.html");
+        std::fs::write(
+            &probe_page,
+            html.replace("</body>", &format!("{PROBE}</body>")),
+        )
+        .unwrap();
+        let url = format!("file://{}", probe_page.display());
+        let out = headless(browser, &sb.path("profile"))
+            .arg("--window-size=1300,1000")
+            .arg("--dump-dom")
+            .arg(&url)
+            .output()
+            .unwrap();
+        let dom = String::from_utf8_lossy(&out.stdout);
+        let probe = dom
+            .split("<pre id=\"probe\">")
+            .nth(1)
+            .and_then(|p| p.split("</pre>").next())
+            .unwrap_or_else(|| {
+                panic!(
+                    "{days} days: the probe did not run: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&");
+        let p: serde_json::Value = serde_json::from_str(&probe).unwrap();
+        // The time series: the step's label, and its lowest and highest hourly max as SQL
+        // computes them over the step's local days.
+        let label = p["ts_label"].as_str().unwrap();
+        let text = p["ts_text"].as_str().unwrap();
+        let first = match step {
+            "day" => label.to_string(),
+            "week" => label.trim_start_matches("week of ").to_string(),
+            _ => format!("{label}-01"),
+        };
+        let (from, to) = step_days(step, &first);
+        let (lo, hi) = sql_range(&sb.db(), &from, &to, None).unwrap();
+        assert!(text.starts_with(label), "{text}");
+        assert!(
+            text.contains(&format!("max {hi} bpm")),
+            "{days} days, {label}: {text}"
+        );
+        assert!(
+            text.contains(&format!("lowest {lo} bpm")),
+            "{days} days, {label}: {text}"
+        );
+        assert!(text.contains("coverage "), "{text}");
+        // The heat map: the cell's column and local hour, and its max as SQL gives it.
+        let unit = p["hm_unit"].as_str().unwrap();
+        let (from, to) = step_days(unit, p["hm_col"].as_str().unwrap());
+        let row = p["hm_row"].as_u64().unwrap() as u32;
+        let text = p["hm_text"].as_str().unwrap();
+        match sql_range(&sb.db(), &from, &to, Some(row)) {
+            Some((_, hi)) => assert!(
+                text.contains(&format!("max {hi} bpm")),
+                "{days} days: {text}"
+            ),
+            None => assert!(text.contains("no samples"), "{text}"),
+        }
+        assert!(text.contains(&format!("{row}:00")), "{text}");
+        let log = String::from_utf8_lossy(&out.stderr);
+        let console: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains(":CONSOLE") && (l.contains("Uncaught") || l.contains("Error")))
+            .collect();
+        assert!(console.is_empty(), "{console:?}");
+    }
+}
