@@ -497,7 +497,7 @@ document.getElementById("tz").textContent = "viewed in " + Intl.DateTimeFormat()
   function hide() {{ tip.style.display = "none"; }}
   var ts = document.getElementById("ts-hit"), guide = document.getElementById("ts-hit-guide");
   if (ts && data.points.length) {{
-    ts.addEventListener("mousemove", function (ev) {{
+    function onSeries(ev) {{
       var x = svgPoint(ts, ev).x, pts = data.points, lo = 0, hi = pts.length - 1;
       while (lo < hi) {{ var m = (lo + hi) >> 1; if (pts[m].x < x) lo = m + 1; else hi = m; }}
       if (lo > 0 && x - pts[lo - 1].x < pts[lo].x - x) lo -= 1;
@@ -506,12 +506,14 @@ document.getElementById("tz").textContent = "viewed in " + Intl.DateTimeFormat()
       show(ev, "<b>" + p.label + "</b><br>max " + p.max + " bpm · lowest " + p.min + " bpm<br>mean of the hourly max " + p.mean + " bpm" +
         (p.rolling_mean === null ? "" : "<br>rolling mean " + p.rolling_mean + " bpm") +
         "<br>coverage " + p.coverage + " % (" + p.hours + " h with samples)");
-    }});
+    }}
+    ts.addEventListener("mousemove", onSeries);
+    ts.addEventListener("click", onSeries);
     ts.addEventListener("mouseleave", function () {{ hide(); guide.setAttribute("visibility", "hidden"); }});
   }}
   var hm = document.getElementById("hm-hit");
   if (hm && data.heat.columns.length) {{
-    hm.addEventListener("mousemove", function (ev) {{
+    function onHeat(ev) {{
       var pt = svgPoint(hm, ev), x0 = +hm.getAttribute("x"), y0 = +hm.getAttribute("y");
       var w = +hm.getAttribute("width"), h = +hm.getAttribute("height"), n = data.heat.columns.length;
       var col = Math.min(n - 1, Math.max(0, Math.floor((pt.x - x0) / w * n)));
@@ -519,7 +521,9 @@ document.getElementById("tz").textContent = "viewed in " + Intl.DateTimeFormat()
       var v = data.heat.cells[col][row];
       show(ev, "<b>" + data.heat.unit + " of " + data.heat.columns[col] + ", " + (row < 10 ? "0" : "") + row + ":00</b><br>" +
         (v === null ? "no samples" : "max " + v + " bpm"));
-    }});
+    }}
+    hm.addEventListener("mousemove", onHeat);
+    hm.addEventListener("click", onHeat);
     hm.addEventListener("mouseleave", hide);
   }}
 }})();
