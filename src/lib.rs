@@ -15,6 +15,7 @@ pub mod formats;
 pub mod health_api;
 pub mod import;
 pub mod model;
+pub mod notify;
 pub mod pull;
 pub mod report;
 pub mod service;

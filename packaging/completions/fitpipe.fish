@@ -158,6 +158,7 @@ complete -c fitpipe -n "__fish_fitpipe_using_subcommand sync" -l account -d 'The
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand sync" -l dry-run -d 'Print what would be written, skipped and merged; change nothing'
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand sync" -l wait -d 'Wait for a sync that is already running instead of exiting'
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand sync" -l json -d 'Print the report as JSON'
+complete -c fitpipe -n "__fish_fitpipe_using_subcommand sync" -l scheduled -d 'A run of the timer (set by the installed service): problems are notified and a health check pinged, as `[notify]` says'
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand sync" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand sync" -s h -l help -d 'Print help'
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand restore" -l db -d 'The database file [default: $XDG_DATA_HOME/fitpipe/fitpipe.db]' -r -F

@@ -118,8 +118,11 @@ pub fn run(settings: &Settings, cmd: ServiceCommand) -> Result<(), Error> {
         }
         ServiceCommand::Status(a) => {
             let s = status(settings, platform, &d);
+            let (scheduled, lines) = super::status::scheduled(settings);
             if a.json {
-                return super::output::print_json(&mut out, &s);
+                let mut v = serde_json::to_value(&s).expect("serializable");
+                v["scheduled"] = scheduled;
+                return super::output::print_json(&mut out, &v);
             }
             writeln!(
                 out,
@@ -144,6 +147,9 @@ pub fn run(settings: &Settings, cmd: ServiceCommand) -> Result<(), Error> {
                 if let Some(x) = v {
                     writeln!(out, "{k:<12} {x}").map_err(io_err)?;
                 }
+            }
+            for line in lines {
+                writeln!(out, "{line}").map_err(io_err)?;
             }
             Ok(())
         }

@@ -16,6 +16,42 @@ pub struct StatusArgs {
     pub json: bool,
 }
 
+/// The last scheduled run and the problems its notifications spoke of (`notify.json`): as
+/// JSON, and as lines of text.
+pub(crate) fn scheduled(settings: &Settings) -> (serde_json::Value, Vec<String>) {
+    let state = crate::notify::load(&settings.data_dir);
+    let open: Vec<&crate::notify::Open> = state.open.values().collect();
+    let json = serde_json::json!({
+        "last_run": state.last_run,
+        "open_problems": open.iter().map(|o| serde_json::json!({
+            "what": o.problem.what, "fix": o.problem.fix, "since": o.since,
+        })).collect::<Vec<_>>(),
+    });
+    let mut lines = Vec::new();
+    match &state.last_run {
+        None => lines.push("last scheduled run: none recorded".to_string()),
+        Some(r) => lines.push(format!(
+            "last scheduled run: {}, {}",
+            r.at,
+            match (&r.error, r.exit_code) {
+                (_, 0) => "ok".to_string(),
+                (Some(e), c) => format!(
+                    "failed (exit {c}): {}",
+                    e.lines().next().unwrap_or_default()
+                ),
+                (None, c) => format!("failed (exit {c})"),
+            }
+        )),
+    }
+    for o in open {
+        lines.push(format!(
+            "open problem: {} (since {}); {}",
+            o.problem.what, o.since, o.problem.fix
+        ));
+    }
+    (json, lines)
+}
+
 pub fn run(settings: &Settings, args: StatusArgs) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     if !settings.db.exists() {
@@ -37,6 +73,7 @@ pub fn run(settings: &Settings, args: StatusArgs) -> Result<(), Error> {
     if args.json {
         let mut v = serde_json::to_value(&st).expect("serializable");
         v["exists"] = true.into();
+        v["scheduled"] = scheduled(settings).0;
         super::output::print_json(&mut out, &v)?;
         return Ok(());
     }
@@ -81,6 +118,9 @@ pub fn run(settings: &Settings, args: StatusArgs) -> Result<(), Error> {
         if let Some(line) = super::report::last_day_line(&store, &a.account)? {
             w(&mut out, format!("  last 24 h:   {line}"))?;
         }
+    }
+    for line in scheduled(settings).1 {
+        w(&mut out, line)?;
     }
     Ok(())
 }

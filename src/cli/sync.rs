@@ -32,6 +32,16 @@ pub struct SyncArgs {
     /// cursor: a backfill.
     #[arg(long, value_parser = parse_since, value_name = "DATE")]
     pub since: Option<i64>,
+
+    /// A run of the timer (set by the installed service): problems are notified and a
+    /// health check pinged, as `[notify]` says.
+    #[arg(
+        long,
+        env = "FITPIPE_SCHEDULED",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::FalseyValueParser::new()
+    )]
+    pub scheduled: bool,
 }
 
 /// `YYYY-MM-DD` (UTC midnight) or an RFC 3339 instant, as epoch seconds.
@@ -217,7 +227,116 @@ pub(crate) fn print_report(
     Ok(())
 }
 
+/// `fitpipe sync`; a scheduled run is followed by its notifications and ping.
 pub fn run(settings: &Settings, args: SyncArgs) -> Result<(), Error> {
+    if !args.scheduled {
+        return run_sync(settings, args);
+    }
+    let n = &settings.notify;
+    let timeout = std::time::Duration::from_secs(n.ping_timeout_secs);
+    let ping = |kind: crate::notify::Ping<'_>| {
+        let Some(url) = &n.ping_url else { return };
+        let sent = super::runtime::runtime()
+            .map_err(|e| e.to_string())
+            .and_then(|rt| rt.block_on(crate::notify::ping(url, kind, timeout)));
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "the health-check ping was not sent");
+        }
+    };
+    if n.ping_start {
+        ping(crate::notify::Ping::Start);
+    }
+    let at = crate::clock::now_rfc3339();
+    let result = run_sync(settings, args);
+    let code: i32 = match &result {
+        Ok(()) => 0,
+        Err(e) => e.exit_code().into(),
+    };
+    let error = result.as_ref().err().map(|e| e.to_string());
+    let mut found = Vec::new();
+    if let Err(e) = &result {
+        found.push(crate::notify::Problem {
+            key: format!("exit-{code}"),
+            what: error
+                .as_deref()
+                .and_then(|m| m.lines().next())
+                .unwrap_or("the sync failed")
+                .chars()
+                .take(200)
+                .collect(),
+            fix: e.hint().unwrap_or("see `fitpipe doctor`").to_string(),
+        });
+    }
+    found.extend(warnings(settings));
+    crate::notify::after_run(
+        n,
+        &settings.data_dir,
+        crate::notify::LastRun {
+            at,
+            exit_code: code,
+            error: error.clone(),
+        },
+        &found,
+        crate::clock::now().timestamp(),
+    );
+    ping(match &result {
+        Ok(()) => crate::notify::Ping::Success,
+        Err(_) => crate::notify::Ping::Failure {
+            exit_code: code,
+            error: error.as_deref(),
+        },
+    });
+    result
+}
+
+/// The warnings a scheduled run gives ahead of a failure: a login that expires within 48
+/// hours, an account that got no new sample for a day.
+fn warnings(settings: &Settings) -> Vec<crate::notify::Problem> {
+    let mut out = Vec::new();
+    let now = crate::clock::now().timestamp();
+    let Ok(store) = Store::open_read_only(&settings.db) else {
+        return out;
+    };
+    if settings.notify.login_expiry {
+        let tokens = crate::auth::token_store(settings);
+        for login in store.logins().unwrap_or_default() {
+            let at = tokens
+                .load(&login.account)
+                .ok()
+                .flatten()
+                .and_then(|t| t.refresh_expires_at);
+            if let Some(at) = at.filter(|at| at - now < crate::notify::LOGIN_WARN_SECS) {
+                out.push(crate::notify::Problem {
+                    key: format!("login-expiry:{}", login.account),
+                    what: format!(
+                        "the Google login of account {} expires at {}",
+                        login.account,
+                        crate::model::format_utc(at)
+                    ),
+                    fix: format!("run `fitpipe --account {} auth login`", login.account),
+                });
+            }
+        }
+    }
+    if settings.notify.stale_data {
+        for (account, last) in store.last_samples().unwrap_or_default() {
+            if let Some(last) = last.filter(|l| now - l >= crate::notify::STALE_SECS) {
+                out.push(crate::notify::Problem {
+                    key: format!("stale:{account}"),
+                    what: format!(
+                        "account {account} got no new sample for {} h",
+                        (now - last) / 3600
+                    ),
+                    fix: "check that the watch syncs to its phone; `fitpipe doctor` says more"
+                        .into(),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn run_sync(settings: &Settings, args: SyncArgs) -> Result<(), Error> {
     let _lock = crate::service::lock(&settings.db, args.wait)?;
     let mut store = Store::open(&settings.db)?;
     let since = args.since;

@@ -20,6 +20,24 @@ pub struct RawConfig {
     pub remote: RawRemote,
     #[serde(default)]
     pub google: RawGoogle,
+    #[serde(default)]
+    pub notify: RawNotify,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotify {
+    /// Desktop notifications from scheduled runs (default true).
+    pub desktop: Option<bool>,
+    /// A health-check URL pinged after each scheduled run.
+    pub ping_url: Option<String>,
+    /// Also ping `URL/start` when a scheduled run starts (default false).
+    pub ping_start: Option<bool>,
+    pub ping_timeout_secs: Option<u64>,
+    /// Warn when the Google login expires within 48 hours (default true).
+    pub login_expiry: Option<bool>,
+    /// Warn when an account got no new sample for a day (default true).
+    pub stale_data: Option<bool>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]

@@ -139,6 +139,18 @@ pub struct Settings {
     pub config_found: bool,
     pub remote: Option<RemoteSettings>,
     pub google: GoogleSettings,
+    pub notify: NotifySettings,
+}
+
+/// What scheduled runs tell the user, and how (`[notify]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifySettings {
+    pub desktop: bool,
+    pub ping_url: Option<String>,
+    pub ping_start: bool,
+    pub ping_timeout_secs: u64,
+    pub login_expiry: bool,
+    pub stale_data: bool,
 }
 
 /// What the command line said (clap has folded `FITPIPE_*` variables in already).
@@ -291,6 +303,14 @@ impl Settings {
             config_found,
             remote,
             google,
+            notify: NotifySettings {
+                desktop: raw.notify.desktop.unwrap_or(true),
+                ping_url: raw.notify.ping_url.clone().filter(|u| !u.is_empty()),
+                ping_start: raw.notify.ping_start.unwrap_or(false),
+                ping_timeout_secs: raw.notify.ping_timeout_secs.unwrap_or(5).max(1),
+                login_expiry: raw.notify.login_expiry.unwrap_or(true),
+                stale_data: raw.notify.stale_data.unwrap_or(true),
+            },
         })
     }
 }

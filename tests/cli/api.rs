@@ -1000,3 +1000,250 @@ async fn an_upload_older_than_the_late_window_is_named_with_its_fix() {
     assert!(out.status.success());
     assert_holds(&sb, truth.range(since..));
 }
+
+/// A notification server of the freedesktop Notifications interface on the session bus,
+/// recording what it is sent: (app name, summary, body).
+struct Notifications(std::sync::Arc<std::sync::Mutex<Vec<(String, String, String)>>>);
+
+#[zbus::interface(name = "org.freedesktop.Notifications")]
+impl Notifications {
+    #[allow(clippy::too_many_arguments)]
+    fn notify(
+        &self,
+        app_name: String,
+        _replaces_id: u32,
+        _app_icon: String,
+        summary: String,
+        body: String,
+        _actions: Vec<String>,
+        _hints: std::collections::HashMap<String, zbus::zvariant::OwnedValue>,
+        _expire_timeout: i32,
+    ) -> u32 {
+        let mut v = self.0.lock().unwrap();
+        v.push((app_name, summary, body));
+        v.len() as u32
+    }
+    fn get_capabilities(&self) -> Vec<String> {
+        vec!["body".into()]
+    }
+    fn get_server_information(&self) -> (String, String, String, String) {
+        (
+            "fitpipe-test".into(),
+            "fitpipe".into(),
+            "1".into(),
+            "1.2".into(),
+        )
+    }
+    fn close_notification(&self, _id: u32) {}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_sync_tells_of_a_revoked_login_once_and_when_it_is_fixed() {
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        assert!(
+            std::env::var_os("FITPIPE_REQUIRE_KEYRING").is_none(),
+            "a session bus is required (as for the keyring)"
+        );
+        eprintln!("skipped: no session bus");
+        return;
+    }
+    let shown = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let _bus = zbus::blocking::connection::Builder::session()
+        .unwrap()
+        .name("org.freedesktop.Notifications")
+        .unwrap()
+        .serve_at(
+            "/org/freedesktop/Notifications",
+            Notifications(shown.clone()),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+    let Setup {
+        _server,
+        google,
+        start,
+        sb,
+        ..
+    } = logged_in("file").await;
+    let ping = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(wiremock::ResponseTemplate::new(200))
+        .mount(&ping)
+        .await;
+    let config = sb.path("home/.config/fitpipe/config.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[notify]\nping_url = \"{}/ping/abc\"\n",
+        ping.uri()
+    ));
+    std::fs::write(&config, text).unwrap();
+    let scheduled = [("FITPIPE_SCHEDULED", "1")];
+    let ok = fitpipe(&sb, &["sync", "--since", &day(start)], &scheduled).await;
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(shown.lock().unwrap().is_empty(), "nothing is wrong yet");
+
+    // The login is revoked at Google: the scheduled run fails with 13 and says how to fix it.
+    {
+        let mut st = google.state.lock().unwrap();
+        st.refresh_tokens.values_mut().for_each(|v| *v = false);
+        st.valid_access = None;
+    }
+    let failed = fitpipe(&sb, &["sync"], &scheduled).await;
+    assert_eq!(failed.status.code(), Some(13));
+    {
+        let n = shown.lock().unwrap();
+        assert_eq!(n.len(), 1, "{n:?}");
+        assert_eq!(n[0].0, "fitpipe");
+        assert!(n[0].1.contains("revoked or expired"), "{n:?}");
+        assert!(n[0].2.contains("fitpipe auth login"), "{n:?}");
+    }
+    // Within the day: no second notification; an interactive sync notifies nobody either.
+    assert_eq!(
+        fitpipe(&sb, &["sync"], &scheduled).await.status.code(),
+        Some(13)
+    );
+    assert_eq!(fitpipe(&sb, &["sync"], &[]).await.status.code(), Some(13));
+    assert_eq!(shown.lock().unwrap().len(), 1);
+    let status = fitpipe(&sb, &["status", "--json"], &[]).await;
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(v["scheduled"]["last_run"]["exit_code"], 13, "{v}");
+    assert_eq!(
+        v["scheduled"]["open_problems"].as_array().unwrap().len(),
+        1,
+        "{v}"
+    );
+
+    // Logged in again: the next scheduled run says it is fixed, once.
+    login(&sb).await;
+    let fixed = fitpipe(&sb, &["sync"], &scheduled).await;
+    assert!(
+        fixed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fixed.stderr)
+    );
+    {
+        let n = shown.lock().unwrap();
+        assert_eq!(n.len(), 2, "{n:?}");
+        assert_eq!(n[1].1, "fitpipe: fixed");
+    }
+    let status = fitpipe(&sb, &["service", "status", "--json"], &[]).await;
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(v["scheduled"]["last_run"]["exit_code"], 0, "{v}");
+    assert!(v["scheduled"]["open_problems"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    // Without a reachable notification service (a server, no session bus) the run goes on
+    // and says so in its log.
+    {
+        let mut st = google.state.lock().unwrap();
+        st.refresh_tokens.values_mut().for_each(|v| *v = false);
+        st.valid_access = None;
+    }
+    let nobus = fitpipe(
+        &sb,
+        &["sync"],
+        &[
+            ("FITPIPE_SCHEDULED", "1"),
+            ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus"),
+        ],
+    )
+    .await;
+    assert_eq!(nobus.status.code(), Some(13));
+    let log = String::from_utf8_lossy(&nobus.stderr);
+    assert!(
+        log.contains("no desktop notification could be shown"),
+        "{log}"
+    );
+    assert_eq!(shown.lock().unwrap().len(), 2);
+    // What could not be shown is shown by the next run that reaches the service.
+    assert_eq!(
+        fitpipe(&sb, &["sync"], &scheduled).await.status.code(),
+        Some(13)
+    );
+    assert_eq!(shown.lock().unwrap().len(), 3);
+
+    // The pings: success, failure with the exit code (twice scheduled, never interactive),
+    // success, failure; no token anywhere in them or the notifications.
+    let got = ping.received_requests().await.unwrap();
+    let seen: Vec<(String, String, String)> = got
+        .iter()
+        .map(|r| {
+            (
+                r.method.to_string(),
+                r.url.path().to_string(),
+                String::from_utf8_lossy(&r.body).to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen.iter()
+            .map(|s| (s.0.as_str(), s.1.as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            ("GET", "/ping/abc"),
+            ("POST", "/ping/abc/fail"),
+            ("POST", "/ping/abc/fail"),
+            ("GET", "/ping/abc"),
+            ("POST", "/ping/abc/fail"),
+            ("POST", "/ping/abc/fail"),
+        ]
+    );
+    assert!(seen[1].2.starts_with("exit 13: "), "{:?}", seen[1]);
+    let issued = google.state.lock().unwrap().issued.clone();
+    for t in issued {
+        for (_, _, body) in &seen {
+            assert!(!body.contains(&t));
+        }
+        for (_, s, b) in shown.lock().unwrap().iter() {
+            assert!(!s.contains(&t) && !b.contains(&t));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ping_server_that_never_answers_holds_the_run_up_only_for_its_timeout() {
+    let Setup {
+        _server, start, sb, ..
+    } = logged_in("file").await;
+    // Accepts connections and never answers.
+    let hang = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = hang.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in hang.incoming() {
+            held.push(c);
+        }
+    });
+    let config = sb.path("home/.config/fitpipe/config.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[notify]\ndesktop = false\nping_url = \"http://{addr}/x\"\nping_timeout_secs = 1\n"
+    ));
+    std::fs::write(&config, text).unwrap();
+    fitpipe(&sb, &["sync", "--since", &day(start)], &[]).await;
+    let t = std::time::Instant::now();
+    let quiet = fitpipe(&sb, &["sync"], &[]).await;
+    let plain = t.elapsed();
+    assert!(quiet.status.success());
+    let t = std::time::Instant::now();
+    let out = fitpipe(&sb, &["sync"], &[("FITPIPE_SCHEDULED", "1")]).await;
+    let pinged = t.elapsed();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // One ping (no start ping configured), cut off after its 1 s timeout.
+    assert!(
+        pinged < plain + std::time::Duration::from_secs(4),
+        "{pinged:?} against {plain:?}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("health-check ping was not sent"));
+}

@@ -49,6 +49,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "clock", "config", "export", "formats", "model", "service", "sources", "store",
         ],
     ),
+    ("notify", &["config"]),
     (
         "doctor",
         &[
@@ -82,6 +83,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "health_api",
             "import",
             "model",
+            "notify",
             "pull",
             "report",
             "service",
@@ -98,7 +100,8 @@ const HOMES: &[(&str, &[&str])] = &[
     ("rusqlite", &["store"]),
     ("refinery", &["store"]),
     ("object_store", &["sync"]),
-    ("reqwest", &["health_api", "auth"]),
+    ("reqwest", &["health_api", "auth", "notify"]),
+    ("notify_rust", &["notify"]),
     ("oauth2", &["auth"]),
     ("keyring", &["auth"]),
     ("clap", &["cli"]),
