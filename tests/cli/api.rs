@@ -1247,3 +1247,68 @@ async fn a_ping_server_that_never_answers_holds_the_run_up_only_for_its_timeout(
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("health-check ping was not sent"));
 }
+
+#[test]
+fn a_scheduled_run_warns_ahead_of_a_watch_that_stopped_and_a_login_about_to_lapse() {
+    let sb = Sandbox::new();
+    sb.demo_history(&["--days", "2", "--start", "2024-01-01"], "takeout");
+    std::fs::create_dir_all(sb.path("home/.config/fitpipe")).unwrap();
+    std::fs::write(
+        sb.path("home/.config/fitpipe/config.toml"),
+        "[google]\ntoken_store = \"file\"\n[notify]\ndesktop = false\n",
+    )
+    .unwrap();
+    // A login whose refresh token lapses in 10 hours (a "Testing" app's seventh day).
+    let now = now();
+    std::fs::create_dir_all(sb.path("data/tokens")).unwrap();
+    let tokens = sb.path("data/tokens/default.json");
+    std::fs::write(
+        &tokens,
+        format!(
+            "{{\"access_token\":\"a\",\"access_expires_at\":{},\"refresh_token\":\"r\",\"refresh_expires_at\":{},\"scope\":\"s\"}}",
+            now + 3000,
+            now + 10 * 3600
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&tokens, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let conn = rusqlite::Connection::open(sb.db()).unwrap();
+    conn.execute(
+        "INSERT INTO auth_login VALUES (0, 'file', 's', '2026-11-24T00:00:00Z')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    // No OAuth client is configured, so the pull fails at once (a problem of its own); the
+    // warnings come from the store and the token file.
+    let out = sb
+        .std_cmd()
+        .args(["sync"])
+        .env("FITPIPE_SCHEDULED", "1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let status = sb.std_cmd().args(["status", "--json"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let open: Vec<String> = v["scheduled"]["open_problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["what"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        open.iter().any(|w| w.contains("got no new sample for")),
+        "{open:?}"
+    );
+    assert!(
+        open.iter()
+            .any(|w| w.contains("Google login of account default expires")),
+        "{open:?}"
+    );
+    let text = sb.std_cmd().arg("status").output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("open problem: account default got no new sample"),
+        "{text}"
+    );
+}
