@@ -1144,12 +1144,16 @@ _fitpipe() {
             return 0
             ;;
         fitpipe__subcmd__import)
-            opts="-v -h --json --db --config --remote --account --verbose --help"
+            opts="-v -h --json --timezone --db --config --remote --account --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --timezone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -47,6 +47,7 @@ complete -c fitpipe -n "__fish_fitpipe_needs_command" -f -a "config" -d 'Show or
 complete -c fitpipe -n "__fish_fitpipe_needs_command" -f -a "report" -d 'Draw the heart-rate report: one self-contained HTML file, or a terminal summary'
 complete -c fitpipe -n "__fish_fitpipe_needs_command" -f -a "demo" -d 'Try fitpipe on a made-up history: no account or cloud needed'
 complete -c fitpipe -n "__fish_fitpipe_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fitpipe -n "__fish_fitpipe_using_subcommand import" -l timezone -d 'Your time zone (an IANA name such as America/New_York), for local times of samples whose files state no UTC offset; default: `timezone` in the config, else the one the export states, else this machine\'s' -r
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand import" -l db -d 'The database file [default: $XDG_DATA_HOME/fitpipe/fitpipe.db]' -r -F
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand import" -l config -d 'The configuration file [default: $XDG_CONFIG_HOME/fitpipe/config.toml]' -r -F
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand import" -l remote -d 'The remote for sync: gs://BUCKET/PREFIX or file:///PATH (overrides remote.url)' -r

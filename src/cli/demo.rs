@@ -145,7 +145,7 @@ pub fn run(settings: &Settings, args: DemoArgs) -> Result<(), Error> {
         db: dir.join("fitpipe.db"),
         ..settings.clone()
     };
-    let summary = import_paths(&demo_settings, &[source], true)?;
+    let summary = import_paths(&demo_settings, &[source], None, true)?;
     write!(out, "  ").map_err(io_err)?;
     print_summary(&mut out, &summary).map_err(io_err)?;
     print_rejects(&summary);

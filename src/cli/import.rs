@@ -20,12 +20,25 @@ pub struct ImportArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+
+    /// Your time zone (an IANA name such as America/New_York), for local times of samples
+    /// whose files state no UTC offset; default: `timezone` in the config, else the one
+    /// the export states, else this machine's.
+    #[arg(long, value_name = "ZONE", value_parser = check_zone)]
+    pub timezone: Option<String>,
+}
+
+fn check_zone(s: &str) -> Result<String, String> {
+    import::zone::parse(s)
+        .map(|_| s.trim().to_string())
+        .ok_or_else(|| format!("{s:?} is not a time zone (an IANA name such as America/New_York)"))
 }
 
 /// Imports `paths` into the settings' database and account; shared with `demo`.
 pub(crate) fn import_paths(
     settings: &Settings,
     paths: &[PathBuf],
+    zone: Option<&str>,
     show_progress: bool,
 ) -> Result<ImportSummary, Error> {
     let discovery = import::discover(paths)?;
@@ -44,7 +57,8 @@ pub(crate) fn import_paths(
     } else {
         None
     };
-    let summary = import::run(&mut store, account, &discovery, &now, &mut |p| {
+    let zone = zone.or(settings.timezone.as_deref());
+    let summary = import::run(&mut store, account, &discovery, zone, &now, &mut |p| {
         if let Some(b) = &bar {
             b.set_position(p.files_done);
             b.set_message(format!("{} samples read", thousands(p.samples_read)));
@@ -72,7 +86,22 @@ pub(crate) fn print_summary(out: &mut impl Write, s: &ImportSummary) -> std::io:
         },
         thousands(s.rejected),
         thousands(s.hours_touched as u64),
-    )
+    )?;
+    if let Some(z) = &s.zone {
+        use crate::import::zone::ZoneSource;
+        writeln!(
+            out,
+            "local times where the files state no offset: zone {} ({})",
+            z.name,
+            match z.source {
+                ZoneSource::Given => "given",
+                ZoneSource::Export => "stated by the export's UserDemographicData.csv",
+                ZoneSource::ThisMachine =>
+                    "this machine's; give --timezone or set timezone in the config if yours differs",
+            }
+        )?;
+    }
+    Ok(())
 }
 
 /// Says how many measurements had no value, and where (normal; not an error).
@@ -111,7 +140,7 @@ pub(crate) fn print_rejects(s: &ImportSummary) {
 }
 
 pub fn run(settings: &Settings, args: ImportArgs) -> Result<(), Error> {
-    let summary = import_paths(settings, &args.paths, !args.json)?;
+    let summary = import_paths(settings, &args.paths, args.timezone.as_deref(), !args.json)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         super::output::print_json(&mut out, &summary)?;

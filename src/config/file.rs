@@ -16,6 +16,8 @@ pub const EXAMPLE: &str = include_str!("../../packaging/config.toml");
 pub struct RawConfig {
     /// Database file; default `$XDG_DATA_HOME/fitpipe/fitpipe.db`.
     pub db: Option<PathBuf>,
+    /// The user's time zone (IANA name), for local times that imported files do not state.
+    pub timezone: Option<String>,
     #[serde(default)]
     pub remote: RawRemote,
     #[serde(default)]
@@ -91,6 +93,37 @@ pub fn load(path: &Path, must_exist: bool) -> Result<RawConfig, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_key_of_the_example_is_in_its_table() {
+        // Uncommented (the first example of each key), the example is a valid file: no key
+        // sits in a table it does not belong to.
+        let mut text = String::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut table = String::new();
+        for line in EXAMPLE.lines() {
+            let l = line.strip_prefix("# ").unwrap_or(line);
+            let is_table = l.starts_with('[') && l.ends_with(']');
+            let key = l.split_once(" = ").map(|(k, _)| k);
+            if is_table {
+                table = l.to_string();
+                text.push_str(l);
+                text.push('\n');
+            } else if let Some(k) =
+                key.filter(|k| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            {
+                if seen.insert(format!("{table}.{k}")) {
+                    let value = l.split_once(" = ").unwrap().1;
+                    let value = value.split("  #").next().unwrap().trim();
+                    text.push_str(&format!("{k} = {value}\n"));
+                }
+            }
+        }
+        let c: RawConfig = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(c.timezone.as_deref(), Some("America/New_York"));
+        assert_eq!(c.notify.ping_timeout_secs, Some(5));
+        assert!(c.google.late_window_days.is_some());
+    }
 
     #[test]
     fn the_example_parses_and_sets_nothing_by_default() {

@@ -140,6 +140,8 @@ pub struct Settings {
     pub remote: Option<RemoteSettings>,
     pub google: GoogleSettings,
     pub notify: NotifySettings,
+    /// The user's time zone (`timezone`), when set.
+    pub timezone: Option<String>,
 }
 
 /// What scheduled runs tell the user, and how (`[notify]`).
@@ -303,6 +305,7 @@ impl Settings {
             config_found,
             remote,
             google,
+            timezone: raw.timezone.clone().filter(|z| !z.trim().is_empty()),
             notify: NotifySettings {
                 desktop: raw.notify.desktop.unwrap_or(true),
                 ping_url: raw.notify.ping_url.clone().filter(|u| !u.is_empty()),

@@ -44,6 +44,8 @@ pub struct Unit {
 #[derive(Debug, Default)]
 pub struct Discovery {
     pub units: Vec<Unit>,
+    /// `UserDemographicData.csv` files, which state the user's time zone: (name, where).
+    pub(super) demographics: Vec<(String, Location)>,
     /// Files in folders and archives that hold no heart rate (steps, sleep...).
     pub skipped: u64,
 }
@@ -64,6 +66,12 @@ fn classify_name(name: &str) -> Option<(Kind, NaiveDate)> {
         return date(d).map(|d| (Kind::TakeoutCsv, d));
     }
     None
+}
+
+/// Whether `name` is the export's profile file that states the user's time zone.
+fn is_demographics(name: &str) -> bool {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    base.eq_ignore_ascii_case("UserDemographicData.csv")
 }
 
 fn has_ext(p: &Path, ext: &str) -> bool {
@@ -137,6 +145,10 @@ fn walk(dir: &Path, found: &mut Discovery) -> Result<(), ImportError> {
                 display: p.display().to_string(),
                 location: Location::File(p),
             });
+        } else if is_demographics(&p.to_string_lossy()) {
+            found
+                .demographics
+                .push((p.display().to_string(), Location::File(p)));
         } else {
             found.skipped += 1;
         }
@@ -174,6 +186,13 @@ fn list_zip(path: &Path, found: &mut Discovery) -> Result<(), ImportError> {
                     index,
                 },
             }),
+            None if is_demographics(name) => found.demographics.push((
+                format!("{}/{}", path.display(), name),
+                Location::Zip {
+                    archive: path.to_path_buf(),
+                    index,
+                },
+            )),
             None => found.skipped += 1,
         }
     }

@@ -14,6 +14,7 @@ pub(crate) mod health_page;
 pub mod offsets;
 mod read;
 pub(crate) mod takeout_json;
+pub mod zone;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -87,6 +88,8 @@ pub enum ImportError {
     Unreadable { path: PathBuf, message: String },
     #[error("no heart-rate files found in {0}")]
     NothingFound(String),
+    #[error("{0:?} is not a time zone (give an IANA name such as America/New_York)")]
+    BadZone(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -107,8 +110,17 @@ pub struct ImportSummary {
     /// The first files that have such measurements, with how many each.
     pub no_reading_files: Vec<NoReadings>,
     pub hours_touched: i64,
+    /// The zone that gave local times to hours whose files state no offset.
+    pub zone: Option<ZoneUsed>,
     #[serde(serialize_with = "as_secs")]
     pub elapsed: Duration,
+}
+
+/// A time zone the import used, and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ZoneUsed {
+    pub name: String,
+    pub source: zone::ZoneSource,
 }
 
 fn as_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -147,6 +159,7 @@ pub fn run(
     store: &mut Store,
     account: AccountId,
     discovery: &Discovery,
+    zone: Option<&str>,
     now: &str,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportSummary, ImportError> {
@@ -228,10 +241,35 @@ pub fn run(
         &mut hours,
     )?;
 
+    // Offsets for hours whose samples carry none: the day files' bounds, and around them
+    // the user's zone when one is known.
     let day_files = store.day_files(account)?;
-    if !day_files.is_empty() {
-        store.replace_offset_spans(account, &offsets::infer(&day_files))?;
+    let day_spans = offsets::infer(&day_files);
+    let chosen = match zone {
+        Some(z) => Some((z.to_string(), zone::ZoneSource::Given)),
+        None => discovery
+            .demographics
+            .iter()
+            .find_map(|(_, loc)| read::read_small(loc).ok())
+            .and_then(|b| zone::from_demographics(&b))
+            .map(|z| (z, zone::ZoneSource::Export))
+            .or_else(|| zone::of_this_machine().map(|z| (z, zone::ZoneSource::ThisMachine))),
+    };
+    let range = match (store.first_sample(account)?, store.last_sample(account)?) {
+        (Some(a), Some(b)) => Some((a, b + 1)),
+        _ => None,
+    };
+    let zone_spans = match (&chosen, range) {
+        (Some((name, _)), Some((from, to))) => {
+            let tz = zone::parse(name).ok_or_else(|| ImportError::BadZone(name.clone()))?;
+            zone::spans(tz, from, to)
+        }
+        _ => Vec::new(),
+    };
+    if !day_files.is_empty() || !zone_spans.is_empty() {
+        store.replace_offset_spans(account, &zone::fill_gaps(&day_spans, &zone_spans))?;
     }
+    summary.zone = chosen.map(|(name, source)| ZoneUsed { name, source });
     summary.hours_touched = hours.hour_count();
     summary.elapsed = started.elapsed();
     store.record_import_run(

@@ -77,6 +77,21 @@ fn parse_reader(
     Ok(())
 }
 
+/// The bytes of one small file where discovery found it (a file, or a zip entry).
+pub(super) fn read_small(location: &Location) -> Result<Vec<u8>, String> {
+    match location {
+        Location::File(p) => File::open(p)
+            .and_then(|f| read_bytes(f, 0))
+            .map_err(|e| e.to_string()),
+        Location::Zip { archive, index } => {
+            let mut a = open_zip(archive).map_err(|e| e.to_string())?;
+            let entry = a.by_index(*index).map_err(|e| e.to_string())?;
+            let size = entry.size();
+            read_bytes(entry, size).map_err(|e| e.to_string())
+        }
+    }
+}
+
 /// The parse thread: reads every unit in order and sends what it finds.
 pub(super) fn read_all(units: &[Unit], tx: &SyncSender<Msg>) {
     let mut archives: HashMap<PathBuf, zip::ZipArchive<BufReader<File>>> = HashMap::new();

@@ -293,6 +293,16 @@ impl Store {
         Ok(out)
     }
 
+    /// The oldest sample instant of `account`, if it has one.
+    pub fn first_sample(&self, account: AccountId) -> Result<Option<i64>> {
+        let base = account.key_base();
+        Ok(self.conn.query_row(
+            "SELECT min(key) - ?1 FROM sample WHERE key >= ?1 AND key < ?1 + ?2",
+            params![base, super::ACCOUNT_FACTOR],
+            |r| r.get(0),
+        )?)
+    }
+
     /// The newest sample instant of `account`, if it has one.
     pub fn last_sample(&self, account: AccountId) -> Result<Option<i64>> {
         let base = account.key_base();

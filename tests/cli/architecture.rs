@@ -119,6 +119,9 @@ const HOMES: &[(&str, &[&str])] = &[
     // The readers and the writers.
     ("zip", &["import", "synth"]),
     ("csv", &["import", "export"]),
+    // Time zones: the offsets of hours whose files state none.
+    ("chrono_tz", &["import"]),
+    ("iana_time_zone", &["import"]),
 ];
 
 fn src() -> PathBuf {

@@ -415,3 +415,96 @@ fn a_phone_app_beside_the_watch_in_a_takeout_leaves_the_watch_max() {
         assert_eq!(apps as usize, phone.len());
     }
 }
+
+/// An export with heart-rate CSVs only (no JSON day files, so no offsets of its own) gets
+/// local times from the zone its UserDemographicData.csv states, across the DST change, or
+/// from `--timezone`.
+#[test]
+fn a_csv_only_export_gets_local_times_from_the_users_zone() {
+    let sb = Sandbox::new();
+    let root = sb.path("export/Takeout/Google Health");
+    let hr = root.join("Physical Activity_GoogleData/Heart Rate");
+    std::fs::create_dir_all(&hr).unwrap();
+    std::fs::create_dir_all(root.join("Account")).unwrap();
+    let start = 1_709_942_400; // 2024-03-09T00:00:00Z
+    let change = 1_710_054_000; // 2024-03-10T07:00:00Z: New York moves to -04:00
+    for (day, from) in [("2024-03-09", start), ("2024-03-10", start + 86_400)] {
+        let mut csv = String::from("timestamp,beats per minute,data source\n");
+        for t in (from..from + 86_400).step_by(600) {
+            let at = chrono::DateTime::from_timestamp(t, 0).unwrap();
+            csv.push_str(&format!(
+                "{},{}.0,Pixel Watch 3\n",
+                at.format("%Y-%m-%dT%H:%M:%SZ"),
+                60 + t % 50
+            ));
+        }
+        std::fs::write(hr.join(format!("heart_rate_{day}.csv")), csv).unwrap();
+    }
+    std::fs::write(
+        root.join("Account/UserDemographicData.csv"),
+        "gender,height,weight,timezone\nFEMALE,170,60,America/New_York\n",
+    )
+    .unwrap();
+    sb.cmd()
+        .arg("import")
+        .arg(sb.path("export"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "zone America/New_York (stated by the export's UserDemographicData.csv)",
+        ));
+    // Each hour's local start, computed here from the known change instant.
+    let expected = |hour: i64| {
+        let off = if hour < change { -5 } else { -4 };
+        chrono::DateTime::from_timestamp(hour, 0)
+            .unwrap()
+            .with_timezone(&chrono::FixedOffset::east_opt(off * 3600).unwrap())
+            .format("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string()
+    };
+    let conn = rusqlite::Connection::open(sb.db()).unwrap();
+    let rows: Vec<(i64, Option<String>)> = conn
+        .prepare("SELECT hour_epoch, hour_start_local FROM hourly_max ORDER BY hour_epoch")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows.len(), 48);
+    for (hour, local) in &rows {
+        assert_eq!(
+            local.as_deref(),
+            Some(expected(*hour).as_str()),
+            "hour {hour}"
+        );
+    }
+    // Local days follow: the hours of the day of the change, counted here.
+    let want = rows
+        .iter()
+        .filter(|(h, _)| expected(*h).starts_with("2024-03-10"))
+        .count() as i64;
+    let day: i64 = query_one(
+        &sb.db(),
+        "SELECT hours_covered FROM daily_summary WHERE local_date = '2024-03-10'",
+    );
+    assert_eq!(day, want);
+    drop(conn);
+
+    // A zone given on the command line wins.
+    sb.cmd()
+        .args(["import", "--timezone", "Asia/Kolkata"])
+        .arg(sb.path("export"))
+        .assert()
+        .success();
+    let local: String = query_one(
+        &sb.db(),
+        "SELECT hour_start_local FROM hourly_max ORDER BY hour_epoch LIMIT 1",
+    );
+    assert_eq!(local, "2024-03-09T05:30:00+05:30");
+    sb.cmd()
+        .args(["import", "--timezone", "Mars/Olympus"])
+        .arg(sb.path("export"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a time zone"));
+}
