@@ -142,7 +142,7 @@ impl Error {
                 "fix or remove the files named above and import again; samples already stored are kept and re-importing is safe"
             }
             Error::Input(_) => {
-                "give a Takeout .zip or folder, a heart_rate CSV, or a saved Google Health API page"
+                "give a Takeout .zip, .tgz or folder, a heart_rate CSV, or a saved Google Health API page"
             }
             Error::Database(_) => {
                 "check the path given by --db / FITPIPE_DB, its permissions and free disk space"

@@ -20,6 +20,9 @@ pub enum Kind {
     Csv,
     /// A saved Google Health API page.
     HealthPage,
+    /// A `.tgz` / `.tar.gz` archive, read as a stream: its heart-rate members in the order
+    /// they are stored.
+    TarGz,
 }
 
 /// Where a unit's bytes are.
@@ -50,7 +53,7 @@ pub struct Discovery {
     pub skipped: u64,
 }
 
-fn classify_name(name: &str) -> Option<(Kind, NaiveDate)> {
+pub(super) fn classify_name(name: &str) -> Option<(Kind, NaiveDate)> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let date = crate::formats::date;
     if let Some(d) = base
@@ -69,9 +72,15 @@ fn classify_name(name: &str) -> Option<(Kind, NaiveDate)> {
 }
 
 /// Whether `name` is the export's profile file that states the user's time zone.
-fn is_demographics(name: &str) -> bool {
+pub(super) fn is_demographics(name: &str) -> bool {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
     base.eq_ignore_ascii_case("UserDemographicData.csv")
+}
+
+/// Whether `p` names a gzip-compressed tar archive.
+fn is_tgz(p: &Path) -> bool {
+    let name = p.to_string_lossy().to_ascii_lowercase();
+    name.ends_with(".tgz") || name.ends_with(".tar.gz")
 }
 
 fn has_ext(p: &Path, ext: &str) -> bool {
@@ -91,6 +100,8 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovery, ImportError> {
             walk(path, &mut found)?;
         } else if has_ext(path, "zip") {
             list_zip(path, &mut found)?;
+        } else if is_tgz(path) {
+            found.units.push(tgz_unit(path));
         } else {
             let kind_date = classify_name(&path.to_string_lossy());
             let (kind, date) = match kind_date {
@@ -138,6 +149,8 @@ fn walk(dir: &Path, found: &mut Discovery) -> Result<(), ImportError> {
             walk(&p, found)?;
         } else if has_ext(&p, "zip") {
             list_zip(&p, found)?;
+        } else if is_tgz(&p) {
+            found.units.push(tgz_unit(&p));
         } else if let Some((kind, date)) = classify_name(&p.to_string_lossy()) {
             found.units.push(Unit {
                 kind,
@@ -154,6 +167,15 @@ fn walk(dir: &Path, found: &mut Discovery) -> Result<(), ImportError> {
         }
     }
     Ok(())
+}
+
+fn tgz_unit(path: &Path) -> Unit {
+    Unit {
+        kind: Kind::TarGz,
+        date: None,
+        display: path.display().to_string(),
+        location: Location::File(path.to_path_buf()),
+    }
 }
 
 pub(super) fn open_zip(path: &Path) -> Result<zip::ZipArchive<BufReader<File>>, ImportError> {

@@ -82,7 +82,9 @@ pub(crate) fn line_of(bytes: &[u8], needle: &[u8], from: usize) -> Option<(u64, 
 pub enum ImportError {
     #[error("{0}: no such file or folder")]
     NotFound(PathBuf),
-    #[error("{0}: not a Takeout export, a .zip, a .csv or a Google Health API page (.json)")]
+    #[error(
+        "{0}: not a Takeout export, a .zip, a .tgz, a .csv or a Google Health API page (.json)"
+    )]
     Unsupported(PathBuf),
     #[error("read {path}: {message}")]
     Unreadable { path: PathBuf, message: String },
@@ -151,8 +153,25 @@ const MAX_LEAD: i64 = 14 * 3600;
 
 enum Msg {
     Items(Vec<Item>),
-    Done { unit: usize, day: Option<DayFile> },
+    Done {
+        unit: usize,
+        day: Option<DayFile>,
+    },
+    /// A heart-rate member of a streamed archive was read (`Done` follows the archive).
+    Member {
+        name: String,
+        day: Option<DayFile>,
+    },
+    /// A member of a streamed archive that holds no heart rate.
+    Skipped,
+    /// The bytes of a `UserDemographicData.csv` found in a streamed archive.
+    Demographics(Vec<u8>),
 }
+
+/// A streamed archive's samples are written whenever this many wait, whatever their dates
+/// (its members come in the archive's order; readings of one instant that arrive apart are
+/// merged by the store), so memory does not grow with the archive.
+const STREAM_FLUSH: usize = 1 << 18;
 
 /// Imports `units` (from [`discover`]) into `account`.
 pub fn run(
@@ -174,6 +193,7 @@ pub fn run(
     let mut days: Vec<DayFile> = Vec::new();
     let mut samples_read = 0u64;
     let mut unit_no_readings = 0u64;
+    let mut streamed_demographics: Vec<Vec<u8>> = Vec::new();
 
     std::thread::scope(|scope| -> Result<(), ImportError> {
         let (tx, rx) = mpsc::sync_channel::<Msg>(8);
@@ -197,18 +217,34 @@ pub fn run(
                         }
                     }
                 }
-                Msg::Done { unit, day } => {
+                Msg::Member { name, day } => {
                     summary.files += 1;
-                    if unit_no_readings > 0 {
-                        summary.no_readings += unit_no_readings;
-                        if summary.no_reading_files.len() < REJECTS_SHOWN {
-                            summary.no_reading_files.push(NoReadings {
-                                file: units[unit].display.clone(),
-                                count: unit_no_readings,
-                            });
-                        }
-                        unit_no_readings = 0;
+                    note_no_readings(&mut summary, &mut unit_no_readings, &name);
+                    days.extend(day);
+                    if buf.len() >= STREAM_FLUSH {
+                        flush(
+                            store,
+                            account,
+                            &mut buf,
+                            i64::MAX,
+                            &mut days,
+                            &mut summary,
+                            &mut hours,
+                        )?;
                     }
+                    progress(Progress {
+                        files_done: summary.files,
+                        files_total: units.len() as u64,
+                        samples_read,
+                    });
+                }
+                Msg::Skipped => summary.entries_skipped += 1,
+                Msg::Demographics(bytes) => streamed_demographics.push(bytes),
+                Msg::Done { unit, day } => {
+                    if units[unit].kind != discover::Kind::TarGz {
+                        summary.files += 1;
+                    }
+                    note_no_readings(&mut summary, &mut unit_no_readings, &units[unit].display);
                     days.extend(day);
                     if let Some(bound) = flush_bound(units, unit) {
                         flush(
@@ -250,8 +286,9 @@ pub fn run(
         None => discovery
             .demographics
             .iter()
-            .find_map(|(_, loc)| read::read_small(loc).ok())
-            .and_then(|b| zone::from_demographics(&b))
+            .filter_map(|(_, loc)| read::read_small(loc).ok())
+            .chain(streamed_demographics)
+            .find_map(|b| zone::from_demographics(&b))
             .map(|z| (z, zone::ZoneSource::Export))
             .or_else(|| zone::of_this_machine().map(|z| (z, zone::ZoneSource::ThisMachine))),
     };
@@ -283,6 +320,20 @@ pub fn run(
         summary.hours_touched,
     )?;
     Ok(summary)
+}
+
+/// Counts a file's measurements without a value into the summary.
+fn note_no_readings(summary: &mut ImportSummary, pending: &mut u64, file: &str) {
+    if *pending > 0 {
+        summary.no_readings += *pending;
+        if summary.no_reading_files.len() < REJECTS_SHOWN {
+            summary.no_reading_files.push(NoReadings {
+                file: file.to_string(),
+                count: *pending,
+            });
+        }
+        *pending = 0;
+    }
 }
 
 /// After unit `i`, the instant below which no later unit can bring a sample of the same

@@ -8,7 +8,7 @@ use std::io::{BufReader, Read};
 use std::path::PathBuf;
 use std::sync::mpsc::SyncSender;
 
-use super::discover::{open_zip, Kind, Location, Unit};
+use super::discover::{classify_name, is_demographics, open_zip, Kind, Location, Unit};
 use super::{csv_file, health_page, takeout_json, Item, Msg, Reject, BATCH};
 use crate::store::DayFile;
 
@@ -73,6 +73,61 @@ fn parse_reader(
         Kind::Csv => csv_file::parse(r, name, true, out),
         Kind::TakeoutJson => takeout_json::parse(&read_bytes(r, size)?, name, out),
         Kind::HealthPage => health_page::parse(&read_bytes(r, size)?, name, out),
+        Kind::TarGz => unreachable!("archives are read member by member"),
+    }
+    Ok(())
+}
+
+/// Reads a `.tgz` archive as one stream, member by member (memory does not grow with the
+/// archive): each heart-rate member is parsed and its end reported like a file's; other
+/// members are counted as skipped.
+fn read_tgz(path: &std::path::Path, display: &str, s: &mut Sender<'_>) -> Result<(), String> {
+    let file = File::open(path).map_err(|e| e.to_string())?;
+    let gz = flate2::read::MultiGzDecoder::new(BufReader::new(file));
+    let mut archive = tar::Archive::new(gz);
+    let entries = archive.entries().map_err(|e| e.to_string())?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| format!("not a readable .tgz archive: {e}"))?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let member = entry
+            .path()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let name = format!("{display}/{member}");
+        let size = entry.size();
+        if let Some((kind, date)) = classify_name(&member) {
+            s.bounds = None;
+            let r = parse_reader(kind, &mut entry, size, &name, &mut |it| s.push(it));
+            if let Err(e) = r {
+                s.push(Item::Reject(Reject::new(
+                    &name,
+                    None,
+                    format!("could not read: {e}"),
+                )));
+            }
+            s.send_batch();
+            let day = match (kind, s.bounds) {
+                (Kind::TakeoutJson, Some((first_ts, last_ts))) => Some(DayFile {
+                    local_date: date,
+                    first_ts,
+                    last_ts,
+                }),
+                _ => None,
+            };
+            if s.closed || s.tx.send(Msg::Member { name, day }).is_err() {
+                s.closed = true;
+                return Ok(());
+            }
+        } else if is_demographics(&member) {
+            if let Ok(bytes) = read_bytes(&mut entry, size) {
+                let _ = s.tx.send(Msg::Demographics(bytes));
+            }
+        } else if s.tx.send(Msg::Skipped).is_err() {
+            s.closed = true;
+            return Ok(());
+        }
     }
     Ok(())
 }
@@ -104,6 +159,7 @@ pub(super) fn read_all(units: &[Unit], tx: &SyncSender<Msg>) {
         };
         let name = unit.display.as_str();
         let result: Result<(), String> = match &unit.location {
+            Location::File(p) if unit.kind == Kind::TarGz => read_tgz(p, name, &mut s),
             Location::File(p) => File::open(p)
                 .and_then(|f| {
                     let size = f.metadata().map(|m| m.len()).unwrap_or(0);

@@ -508,3 +508,78 @@ fn a_csv_only_export_gets_local_times_from_the_users_zone() {
         .code(2)
         .stderr(predicate::str::contains("is not a time zone"));
 }
+
+/// `tar -czf` of part of a folder: the members named by `filter` (paths relative to `dir`).
+fn tgz(dir: &std::path::Path, out: &std::path::Path, filter: &str) {
+    let list = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "cd '{}' && find . -type f | grep -e '{filter}' | sort > /tmp/fitpipe-tgz-{}.txt && tar -czf '{}' -T /tmp/fitpipe-tgz-{}.txt",
+            dir.display(),
+            std::process::id(),
+            out.display(),
+            std::process::id()
+        ))
+        .status()
+        .unwrap();
+    assert!(list.success());
+}
+
+/// A Takeout downloaded as .tgz, in two parts (the JSON day files in one, the CSVs and the
+/// rest in the other), imported in one command: the same table, samples and local times as
+/// the unpacked folder; a part cut short is named, and the rest is imported.
+#[test]
+fn tgz_parts_import_like_the_folder() {
+    let sb = Sandbox::new();
+    let spec = spec((2024, 3, 1), 12, true);
+    synth::write_takeout(&spec, &sb.path("export")).unwrap();
+    let samples = truth(&spec);
+    let export = sb.path("export");
+    tgz(&export, &sb.path("takeout-1.tgz"), "\\.json$");
+    tgz(&export, &sb.path("takeout-2.tar.gz"), "\\.csv$");
+    let out = sb
+        .cmd()
+        .args(["import"])
+        .arg(sb.path("takeout-1.tgz"))
+        .arg(sb.path("takeout-2.tar.gz"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8_lossy(&out);
+    assert!(
+        out.contains(&format!("{} new samples", thousands(samples.len()))),
+        "{out}"
+    );
+    let folder = Sandbox::new();
+    folder
+        .cmd()
+        .args(["import"])
+        .arg(&export)
+        .assert()
+        .success();
+    let expected = reference_hourly(samples.iter().map(|g| (g.ts, g.bpm)));
+    assert_eq!(stored_hourly(&sb.db(), "default"), expected);
+    let q = "SELECT group_concat(hour_epoch || ' ' || coalesce(hour_start_local, '-'), ';') FROM (SELECT * FROM hourly_max ORDER BY hour_epoch)";
+    assert_eq!(
+        query_one::<String>(&sb.db(), q),
+        query_one::<String>(&folder.db(), q),
+        "the same local times"
+    );
+    let n: i64 = query_one(&sb.db(), "SELECT count(*) FROM samples");
+    assert_eq!(n as usize, samples.len(), "twins across parts count once");
+
+    // A part cut short: named, exit 3, and what it held before the cut is kept.
+    let whole = std::fs::read(sb.path("takeout-2.tar.gz")).unwrap();
+    std::fs::write(sb.path("cut.tgz"), &whole[..whole.len() / 2]).unwrap();
+    let cut = Sandbox::new();
+    cut.cmd()
+        .args(["import"])
+        .arg(sb.path("cut.tgz"))
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("cut.tgz"));
+    let kept: i64 = query_one(&cut.db(), "SELECT count(*) FROM samples");
+    assert!(kept > 0 && (kept as usize) < samples.len(), "{kept}");
+}
