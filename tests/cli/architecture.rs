@@ -112,7 +112,9 @@ const HOMES: &[(&str, &[&str])] = &[
     ("plotters", &["report"]),
     // Page fingerprints, and the version of a source policy.
     ("xxhash_rust", &["health_api", "sources"]),
-    ("flate2", &["health_api"]),
+    // Gzip: the API's compressed pages, and .tgz archives.
+    ("flate2", &["health_api", "import"]),
+    ("tar", &["import"]),
     ("toml", &["config"]),
     ("directories", &["config"]),
     ("sha2", &["sync"]),
