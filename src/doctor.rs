@@ -11,7 +11,7 @@ use crate::service::{Platform, ServiceError, ServiceStatus, UserDirs};
 use crate::store::{Integrity, Store, StoreError};
 
 /// A series that got no new sample for this long has stopped.
-pub const STALE_AFTER_HOURS: i64 = 24;
+pub const STALE_AFTER_HOURS: i64 = crate::notify::STALE_SECS / 3600;
 /// A timer whose last finished sync is older than this has stopped running.
 const TIMER_SILENT_HOURS: i64 = 25;
 
@@ -172,7 +172,7 @@ where
             .as_ref()
             .and_then(|t| t.refresh_expires_at)
             .map(|at| (at - now) / 3600);
-        if let Some(h) = refresh_left_h.filter(|h| *h < 48) {
+        if let Some(h) = refresh_left_h.filter(|h| *h < crate::notify::LOGIN_WARN_SECS / 3600) {
             attention.push(format!(
                 "account {}: the Google login expires in {h} h: run `fitpipe auth login`",
                 l.account

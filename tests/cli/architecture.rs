@@ -53,7 +53,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "doctor",
         &[
-            "auth", "clock", "config", "formats", "model", "service", "store", "sync",
+            "auth", "clock", "config", "formats", "model", "notify", "service", "store", "sync",
         ],
     ),
     (
