@@ -1196,13 +1196,45 @@ async fn a_scheduled_sync_tells_of_a_revoked_login_once_and_when_it_is_fixed() {
         ]
     );
     assert!(seen[1].2.starts_with("exit 13: "), "{:?}", seen[1]);
+    // A damaged database: the scheduled run says so, with the way back.
+    let db = sb.db();
+    let len = std::fs::metadata(&db).unwrap().len();
+    let f = std::fs::OpenOptions::new().write(true).open(&db).unwrap();
+    f.set_len(len / 3).unwrap();
+    drop(f);
+    for side in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{side}", db.display()));
+    }
+    let damaged = fitpipe(&sb, &["sync"], &scheduled).await;
+    assert_eq!(
+        damaged.status.code(),
+        Some(18),
+        "{}",
+        String::from_utf8_lossy(&damaged.stderr)
+    );
+    {
+        let n = shown.lock().unwrap();
+        let last = n.last().unwrap();
+        assert!(last.1.contains("damaged"), "{n:?}");
+        assert!(last.2.contains("fitpipe restore"), "{n:?}");
+    }
+
     let issued = google.state.lock().unwrap().issued.clone();
+    let logs: Vec<String> = [&ok, &failed, &fixed, &nobus, &damaged]
+        .iter()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stderr).to_string() + &String::from_utf8_lossy(&o.stdout)
+        })
+        .collect();
     for t in issued {
         for (_, _, body) in &seen {
             assert!(!body.contains(&t));
         }
         for (_, s, b) in shown.lock().unwrap().iter() {
             assert!(!s.contains(&t) && !b.contains(&t));
+        }
+        for l in &logs {
+            assert!(!l.contains(&t), "a token in the log");
         }
     }
 }
