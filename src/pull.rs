@@ -268,8 +268,13 @@ impl Puller<'_> {
                     .await
                 {
                     Ok(()) => {}
+                    // Whatever the API holds against the roll-up alone (a 403 that also
+                    // holds for `list` stops the pull there, with its own message).
                     Err(PullError::Api(
-                        e @ (ApiError::Http { .. } | ApiError::InvalidPageToken { .. }),
+                        e @ (ApiError::Http { .. }
+                        | ApiError::Refused { .. }
+                        | ApiError::Malformed { .. }
+                        | ApiError::InvalidPageToken { .. }),
                     )) => {
                         tracing::warn!(error = %e, "the roll-up was refused; reading the late window instead");
                         return Ok(None);
