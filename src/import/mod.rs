@@ -168,9 +168,9 @@ enum Msg {
     Demographics(Vec<u8>),
 }
 
-/// A streamed archive's samples are written whenever this many wait, whatever their dates
-/// (its members come in the archive's order; readings of one instant that arrive apart are
-/// merged by the store), so memory does not grow with the archive.
+/// Samples are written whenever this many wait, whatever their dates (a streamed archive's
+/// members come in the archive's order, one file may hold years; readings of one instant
+/// that arrive apart are merged by the store), so memory does not grow with the input.
 const STREAM_FLUSH: usize = 1 << 18;
 
 /// Imports `units` (from [`discover`]) into `account`.
@@ -216,11 +216,9 @@ pub fn run(
                             Item::NoReading => unit_no_readings += 1,
                         }
                     }
-                }
-                Msg::Member { name, day } => {
-                    summary.files += 1;
-                    note_no_readings(&mut summary, &mut unit_no_readings, &name);
-                    days.extend(day);
+                    // One huge file (or a streamed archive) does not make memory grow:
+                    // what waits is written, and a twin that comes later meets it in the
+                    // store.
                     if buf.len() >= STREAM_FLUSH {
                         flush(
                             store,
@@ -232,6 +230,11 @@ pub fn run(
                             &mut hours,
                         )?;
                     }
+                }
+                Msg::Member { name, day } => {
+                    summary.files += 1;
+                    note_no_readings(&mut summary, &mut unit_no_readings, &name);
+                    days.extend(day);
                     progress(Progress {
                         files_done: summary.files,
                         files_total: units.len() as u64,

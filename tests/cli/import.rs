@@ -583,3 +583,44 @@ fn tgz_parts_import_like_the_folder() {
     let kept: i64 = query_one(&cut.db(), "SELECT count(*) FROM samples");
     assert!(kept > 0 && (kept as usize) < samples.len(), "{kept}");
 }
+
+/// A file longer than what the import holds in memory is written as it is read; its twin in
+/// a second file, read after the first has been written, still counts once.
+#[test]
+fn a_file_longer_than_the_buffer_and_its_twin_count_once() {
+    let sb = Sandbox::new();
+    let dir = sb.path("export");
+    std::fs::create_dir_all(&dir).unwrap();
+    let t0 = 1_700_000_000;
+    let n = 300_000i64; // more than the 262,144 samples the import buffers
+    let mut csv = String::from("timestamp,beats per minute,data source\n");
+    let mut samples = Vec::new();
+    for i in 0..n {
+        let t = t0 + i * 5;
+        let bpm = 50 + (i * 7 % 97) as u16;
+        let at = chrono::DateTime::from_timestamp(t, 0).unwrap();
+        csv.push_str(&format!(
+            "{},{bpm}.0,Pixel Watch 3\n",
+            at.format("%Y-%m-%dT%H:%M:%SZ")
+        ));
+        samples.push((t, bpm));
+    }
+    std::fs::write(dir.join("a.csv"), &csv).unwrap();
+    std::fs::write(dir.join("b.csv"), &csv).unwrap();
+    sb.cmd()
+        .arg("import")
+        .arg(dir.join("a.csv"))
+        .arg(dir.join("b.csv"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "{} new samples",
+            thousands(n as usize)
+        )));
+    assert_eq!(
+        stored_hourly(&sb.db(), "default"),
+        reference_hourly(samples.iter().copied())
+    );
+    let stored: i64 = query_one(&sb.db(), "SELECT count(*) FROM samples");
+    assert_eq!(stored, n);
+}
