@@ -14,6 +14,8 @@ use crate::store::DayFile;
 
 /// Largest single file read whole into memory (one Takeout day is a few MB).
 const MAX_FILE: u64 = 1 << 30;
+/// A Takeout JSON file bigger than this is parsed as a stream instead of read whole.
+const STREAM_JSON_OVER: u64 = 64 << 20;
 
 /// Sends items in batches; remembers whether the writer has gone away.
 struct Sender<'a> {
@@ -71,6 +73,9 @@ fn parse_reader(
     match kind {
         Kind::TakeoutCsv => csv_file::parse(r, name, false, out),
         Kind::Csv => csv_file::parse(r, name, true, out),
+        // A day file is small and read whole (fast, and a report can name its line); one
+        // that is not is read as a stream.
+        Kind::TakeoutJson if size > STREAM_JSON_OVER => takeout_json::parse_stream(r, name, out),
         Kind::TakeoutJson => takeout_json::parse(&read_bytes(r, size)?, name, out),
         Kind::HealthPage => health_page::parse(&read_bytes(r, size)?, name, out),
         Kind::TarGz => unreachable!("archives are read member by member"),

@@ -120,9 +120,76 @@ pub fn parse(bytes: &[u8], file: &str, out: &mut dyn FnMut(Item)) {
     }
 }
 
+/// Like [`parse`], reading from `r` as it goes, for a file too big to hold (a report names
+/// the entry by its index, not its line).
+pub fn parse_stream(r: impl std::io::Read, file: &str, out: &mut dyn FnMut(Item)) {
+    use std::io::Read;
+    let mut r = std::io::BufReader::new(r);
+    let mut head = [0u8; 3];
+    let mut got = 0;
+    while got < 3 {
+        match r.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(_) => break,
+        }
+    }
+    let head = if head[..got] == *b"\xEF\xBB\xBF" {
+        &[][..]
+    } else {
+        &head[..got]
+    };
+    let mut de = serde_json::Deserializer::from_reader(head.chain(r));
+    let seed = Elements {
+        file,
+        bytes: &[],
+        out,
+    };
+    let res = seed.deserialize(&mut de).and_then(|()| de.end());
+    if let Err(e) = res {
+        let reason = if e.is_eof() {
+            format!("file is cut short ({e}); entries before this point were read")
+        } else {
+            format!("invalid JSON ({e}); entries before this point were read")
+        };
+        out(Item::Reject(Reject::new(
+            file,
+            Some(e.line() as u64),
+            reason,
+        )));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stream_reads_what_the_bytes_give() {
+        let text = include_str!("../../tests/data/takeout_heart_rate_example.json");
+        let (a, ra) = run(text);
+        let mut b = Vec::new();
+        let mut rb = Vec::new();
+        let with_bom = format!("\u{feff}{text}");
+        parse_stream(with_bom.as_bytes(), "f.json", &mut |i| match i {
+            Item::Sample(x) => b.push(x),
+            Item::Reject(x) => rb.push(x),
+            Item::NoReading => {}
+        });
+        assert!(!a.is_empty());
+        assert_eq!(a, b);
+        assert_eq!(ra.len(), rb.len());
+        let cut = &text[..text.len() / 2];
+        let mut n = 0;
+        let mut rejects = Vec::new();
+        parse_stream(cut.as_bytes(), "f.json", &mut |i| match i {
+            Item::Sample(_) => n += 1,
+            Item::Reject(r) => rejects.push(r),
+            Item::NoReading => {}
+        });
+        assert!(n > 0 && n < a.len());
+        assert_eq!(rejects.len(), 1);
+    }
 
     fn run(text: &str) -> (Vec<Sample>, Vec<Reject>) {
         let mut s = Vec::new();
