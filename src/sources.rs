@@ -88,12 +88,14 @@ pub fn counted_by_default(label: Option<&str>) -> bool {
     }
     // A Takeout `data source`: device names count; the phone's apps and mirrors do not.
     let l = label.to_lowercase();
+    // (Google Fit names a typed-in reading's source `...:user_input`.)
     let phone = [
         "health connect",
         "health kit",
         "healthkit",
         "apple health",
         "mobiletrack",
+        "user_input",
     ];
     if phone.iter().any(|p| l.contains(p)) {
         return false;
@@ -246,6 +248,7 @@ mod tests {
             Some("Galaxy Watch7 (HEALTH_CONNECT, WATCH)"),
             Some("Oura (HEALTH_CONNECT, RING)"),
             Some("A watch (of mine)"),
+            Some("raw:com.google.heart_rate.bpm:com.mobvoi.ticwear:watch"),
         ] {
             assert!(counted_by_default(counted), "{counted:?}");
         }
@@ -263,6 +266,7 @@ mod tests {
             "Apple Watch (HEALTH_KIT, WATCH)",
             "Inspire 3 (FITBIT, MANUAL)",
             "Pixel 9 (FITBIT, PHONE)",
+            "raw:com.google.heart_rate.bpm:com.google.android.apps.fitness:user_input",
         ] {
             assert!(!counted_by_default(Some(not)), "{not}");
         }

@@ -20,6 +20,8 @@ pub enum Kind {
     Csv,
     /// A saved Google Health API page.
     HealthPage,
+    /// Google Fit's `raw_com.google.heart_rate.bpm*.json`: one data source, years long.
+    GoogleFit,
     /// A `.tgz` / `.tar.gz` archive, read as a stream: its heart-rate members in the order
     /// they are stored.
     TarGz,
@@ -51,6 +53,12 @@ pub struct Discovery {
     pub(super) demographics: Vec<(String, Location)>,
     /// Files in folders and archives that hold no heart rate (steps, sleep...).
     pub skipped: u64,
+}
+
+/// Google Fit's heart-rate files carry no date in their names.
+pub(super) fn classify_undated(name: &str) -> Option<Kind> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    super::google_fit::is_fit_heart_rate(base).then_some(Kind::GoogleFit)
 }
 
 pub(super) fn classify_name(name: &str) -> Option<(Kind, NaiveDate)> {
@@ -106,6 +114,9 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovery, ImportError> {
             let kind_date = classify_name(&path.to_string_lossy());
             let (kind, date) = match kind_date {
                 Some((k, d)) => (k, Some(d)),
+                None if classify_undated(&path.to_string_lossy()).is_some() => {
+                    (Kind::GoogleFit, None)
+                }
                 None if has_ext(path, "csv") => (Kind::Csv, None),
                 None if has_ext(path, "json") => (Kind::HealthPage, None),
                 None => return Err(ImportError::Unsupported(path.clone())),
@@ -158,6 +169,13 @@ fn walk(dir: &Path, found: &mut Discovery) -> Result<(), ImportError> {
                 display: p.display().to_string(),
                 location: Location::File(p),
             });
+        } else if let Some(kind) = classify_undated(&p.to_string_lossy()) {
+            found.units.push(Unit {
+                kind,
+                date: None,
+                display: p.display().to_string(),
+                location: Location::File(p),
+            });
         } else if is_demographics(&p.to_string_lossy()) {
             found
                 .demographics
@@ -202,6 +220,15 @@ fn list_zip(path: &Path, found: &mut Discovery) -> Result<(), ImportError> {
             Some((kind, date)) => found.units.push(Unit {
                 kind,
                 date: Some(date),
+                display: format!("{}/{}", path.display(), name),
+                location: Location::Zip {
+                    archive: path.to_path_buf(),
+                    index,
+                },
+            }),
+            None if classify_undated(name).is_some() => found.units.push(Unit {
+                kind: Kind::GoogleFit,
+                date: None,
                 display: format!("{}/{}", path.display(), name),
                 location: Location::Zip {
                     archive: path.to_path_buf(),

@@ -10,6 +10,7 @@
 
 mod csv_file;
 mod discover;
+mod google_fit;
 pub(crate) mod health_page;
 pub mod offsets;
 mod read;

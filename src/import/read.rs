@@ -8,7 +8,9 @@ use std::io::{BufReader, Read};
 use std::path::PathBuf;
 use std::sync::mpsc::SyncSender;
 
-use super::discover::{classify_name, is_demographics, open_zip, Kind, Location, Unit};
+use super::discover::{
+    classify_name, classify_undated, is_demographics, open_zip, Kind, Location, Unit,
+};
 use super::{csv_file, health_page, takeout_json, Item, Msg, Reject, BATCH};
 use crate::store::DayFile;
 
@@ -78,6 +80,7 @@ fn parse_reader(
         Kind::TakeoutJson if size > STREAM_JSON_OVER => takeout_json::parse_stream(r, name, out),
         Kind::TakeoutJson => takeout_json::parse(&read_bytes(r, size)?, name, out),
         Kind::HealthPage => health_page::parse(&read_bytes(r, size)?, name, out),
+        Kind::GoogleFit => super::google_fit::parse(r, name, out),
         Kind::TarGz => unreachable!("archives are read member by member"),
     }
     Ok(())
@@ -102,7 +105,10 @@ fn read_tgz(path: &std::path::Path, display: &str, s: &mut Sender<'_>) -> Result
             .unwrap_or_default();
         let name = format!("{display}/{member}");
         let size = entry.size();
-        if let Some((kind, date)) = classify_name(&member) {
+        let kind_date = classify_name(&member)
+            .map(|(k, d)| (k, Some(d)))
+            .or_else(|| classify_undated(&member).map(|k| (k, None)));
+        if let Some((kind, date)) = kind_date {
             s.bounds = None;
             let r = parse_reader(kind, &mut entry, size, &name, &mut |it| s.push(it));
             if let Err(e) = r {
@@ -113,9 +119,9 @@ fn read_tgz(path: &std::path::Path, display: &str, s: &mut Sender<'_>) -> Result
                 )));
             }
             s.send_batch();
-            let day = match (kind, s.bounds) {
-                (Kind::TakeoutJson, Some((first_ts, last_ts))) => Some(DayFile {
-                    local_date: date,
+            let day = match (kind, date, s.bounds) {
+                (Kind::TakeoutJson, Some(local_date), Some((first_ts, last_ts))) => Some(DayFile {
+                    local_date,
                     first_ts,
                     last_ts,
                 }),

@@ -624,3 +624,62 @@ fn a_file_longer_than_the_buffer_and_its_twin_count_once() {
     let stored: i64 = query_one(&sb.db(), "SELECT count(*) FROM samples");
     assert_eq!(stored, n);
 }
+
+/// Google Fit's Takeout, in a folder of another language: the raw heart-rate file of each
+/// source is read (nanosecond stamps, the source named), the derived merge is not.
+#[test]
+fn google_fit_raw_heart_rate_is_read_and_the_derived_merge_is_not() {
+    let sb = Sandbox::new();
+    let dir = sb.path("export/Takeout/Fit/Alle gegevens");
+    std::fs::create_dir_all(&dir).unwrap();
+    let t0: i64 = 1_715_771_700;
+    let mut points = Vec::new();
+    let mut truth = Vec::new();
+    for i in 0..2_000i64 {
+        let t = t0 + i * 61;
+        let bpm = 55 + (i * 13 % 80) as u16;
+        points.push(serde_json::json!({
+            "dataTypeName": "com.google.heart_rate.bpm",
+            "startTimeNanos": (t as u64) * 1_000_000_000 + 123_456_789,
+            "endTimeNanos": (t as u64) * 1_000_000_000 + 123_456_789,
+            "fitValue": [{"value": {"fpVal": bpm as f64}}],
+        }));
+        truth.push((t, bpm));
+    }
+    let raw = serde_json::json!({
+        "Data Source": "raw:com.google.heart_rate.bpm:com.mobvoi.ticwear:watch",
+        "Data Points": points,
+    });
+    std::fs::write(
+        dir.join("raw_com.google.heart_rate.bpm_com.mobvoi.ticwear.json"),
+        raw.to_string(),
+    )
+    .unwrap();
+    // The merged stream holds the same readings again, and one more that must not count.
+    let mut merged = raw.clone();
+    merged["Data Source"] =
+        "derived:com.google.heart_rate.bpm:com.google.android.gms:merge_heart_rate_bpm".into();
+    merged["Data Points"].as_array_mut().unwrap().push(serde_json::json!({
+        "startTimeNanos": (t0 as u64 + 30) * 1_000_000_000, "fitValue": [{"value": {"fpVal": 199.0}}]
+    }));
+    std::fs::write(
+        dir.join("derived_com.google.heart_rate.bpm_com.google.android.gms.json"),
+        merged.to_string(),
+    )
+    .unwrap();
+    sb.cmd()
+        .arg("import")
+        .arg(sb.path("export"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2,000 new samples"));
+    assert_eq!(
+        stored_hourly(&sb.db(), "default"),
+        reference_hourly(truth.iter().copied())
+    );
+    let device: String = query_one(&sb.db(), "SELECT DISTINCT device FROM samples");
+    assert_eq!(
+        device,
+        "raw:com.google.heart_rate.bpm:com.mobvoi.ticwear:watch"
+    );
+}
