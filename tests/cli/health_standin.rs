@@ -278,18 +278,8 @@ impl State {
     }
 
     fn list(&mut self, req: &Request) -> ResponseTemplate {
-        let auth = req
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if self.valid_access.as_deref().map(|t| format!("Bearer {t}")) != Some(auth.to_string()) {
-            return google_error(
-                401,
-                "UNAUTHENTICATED",
-                "CREDENTIALS_MISSING",
-                "Request had invalid authentication credentials.",
-            );
+        if let Some(refused) = self.refuse_unauthorized(req) {
+            return refused;
         }
         if let Some(reason) = &self.refuse_403 {
             return google_error(
@@ -481,6 +471,24 @@ impl State {
 }
 
 impl State {
+    /// The 401 the API answers a request without the access token it issued last.
+    fn refuse_unauthorized(&self, req: &Request) -> Option<ResponseTemplate> {
+        let auth = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        (self.valid_access.as_deref().map(|t| format!("Bearer {t}")) != Some(auth.to_string()))
+            .then(|| {
+                google_error(
+                    401,
+                    "UNAUTHENTICATED",
+                    "CREDENTIALS_MISSING",
+                    "Request had invalid authentication credentials.",
+                )
+            })
+    }
+
     /// The samples served now: the ones on the server from the start, and the late ones
     /// once they are revealed.
     fn served(&self, start: i64, end: i64) -> Vec<(i64, (u16, i64), bool)> {
@@ -500,18 +508,8 @@ impl State {
     /// the range's start, each with the mean, highest and lowest bpm of its samples; at most
     /// 14 days a request; windows without samples left out; newest first; paged.
     fn roll_up(&mut self, req: &Request) -> ResponseTemplate {
-        let auth = req
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if self.valid_access.as_deref().map(|t| format!("Bearer {t}")) != Some(auth.to_string()) {
-            return google_error(
-                401,
-                "UNAUTHENTICATED",
-                "CREDENTIALS_MISSING",
-                "Request had invalid authentication credentials.",
-            );
+        if let Some(refused) = self.refuse_unauthorized(req) {
+            return refused;
         }
         if self.refuse_roll_up {
             return ResponseTemplate::new(404).set_body_string("Not Found");
