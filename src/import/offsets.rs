@@ -7,6 +7,10 @@
 //! days), and a day whose neighbours differ inside its range had one too (23-hour days).
 //! Without a zone database the instant of a change is not in the data: it is placed at
 //! 02:00 local time of the old offset, when the US and EU (spring) change their clocks.
+//! Only offsets some real zone uses are candidates (whole and half hours, and Nepal's,
+//! Eucla's and the Chatham Islands' quarter hours): a sparse day (a sample every half hour,
+//! or a watch off the wrist for the night) bounds the offset loosely, and the quarter hour
+//! it would pin (-04:45) is no zone's.
 
 use crate::model::{days_from_civil, DAY};
 use crate::store::DayFile;
@@ -30,12 +34,38 @@ fn midnight(d: chrono::NaiveDate) -> i64 {
     days_from_civil(d.year() as i64, d.month(), d.day()) * DAY
 }
 
+/// Quarter-hour offsets (seconds) that zones in use have: +05:45, +08:45, +12:45, +13:45.
+const QUARTER_HOURS: [i64; 4] = [345 * 60, 525 * 60, 765 * 60, 825 * 60];
+
+/// Whether some zone uses offset `o` (seconds).
+fn is_real(o: i64) -> bool {
+    o.rem_euclid(2 * STEP) == 0 || QUARTER_HOURS.contains(&o)
+}
+
+/// The smallest offset some zone uses at or above `x`.
+fn ceil_real(x: i64) -> i64 {
+    let mut o = x.div_euclid(STEP) * STEP + if x.rem_euclid(STEP) == 0 { 0 } else { STEP };
+    while !is_real(o) {
+        o += STEP;
+    }
+    o
+}
+
+/// The largest offset some zone uses at or below `x`.
+fn floor_real(x: i64) -> i64 {
+    let mut o = x.div_euclid(STEP) * STEP;
+    while !is_real(o) {
+        o -= STEP;
+    }
+    o
+}
+
 fn bound(day: &DayFile) -> Bound {
     let m = midnight(day.local_date);
     let lo = (m - day.first_ts).max(MIN_OFFSET);
     let hi = (m + DAY - 1 - day.last_ts).min(MAX_OFFSET);
-    let lo_c = lo.div_euclid(STEP) * STEP + if lo.rem_euclid(STEP) == 0 { 0 } else { STEP };
-    let hi_c = hi.div_euclid(STEP) * STEP;
+    let lo_c = ceil_real(lo);
+    let hi_c = floor_real(hi);
     match lo_c.cmp(&hi_c) {
         std::cmp::Ordering::Equal => Bound::Fixed(lo_c),
         std::cmp::Ordering::Less => Bound::Range(lo_c, hi_c),
@@ -168,6 +198,29 @@ mod tests {
             spans[2],
             (ts("2024-11-03 06:00:00"), ts("2024-11-04 05:00:00"), -300)
         );
+    }
+
+    #[test]
+    fn a_sparse_day_pins_no_offset_that_no_zone_has() {
+        // A sample every half hour at :15 and :45, New York in winter: the first sample of
+        // the local day is at 00:15 and the last at 23:45, which alone bound the offset to
+        // -05:15..-04:45; of the offsets zones use, only -05:00 lies between.
+        let days = [day(
+            "2024-01-10",
+            "2024-01-10 05:15:00",
+            "2024-01-11 04:45:00",
+        )];
+        let spans = infer(&days);
+        assert_eq!(spans.len(), 1);
+        assert_eq!(spans[0].2, -300);
+        // Nepal's quarter hour still pins.
+        let nepal = [day(
+            "2024-01-10",
+            "2024-01-09 18:15:04",
+            "2024-01-10 18:14:58",
+        )];
+        assert_eq!(infer(&nepal)[0].2, 345);
+        assert!(is_real(-9 * 1800) && !is_real(-285 * 60) && is_real(525 * 60));
     }
 
     #[test]

@@ -683,3 +683,51 @@ fn google_fit_raw_heart_rate_is_read_and_the_derived_merge_is_not() {
         "raw:com.google.heart_rate.bpm:com.mobvoi.ticwear:watch"
     );
 }
+
+/// A history sampled every 30 minutes (a watch that records sparsely, or days with the
+/// watch charged overnight) across both DST changes: the day files bound each offset only
+/// loosely, yet nearly every hour gets the generator's true local time (before, whole
+/// winters came out at -04:45 and whole summers without one).
+#[test]
+fn a_sparse_history_gets_real_offsets_from_its_day_files() {
+    let sb = Sandbox::new();
+    let spec = Spec {
+        start: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+        days: 366,
+        cadence: (1800, 1800),
+        seed: 9,
+        trip: false,
+        device: "Pixel Watch 3".into(),
+    };
+    synth::write_takeout(&spec, &sb.path("export")).unwrap();
+    sb.cmd()
+        .arg("import")
+        .arg(sb.path("export"))
+        .assert()
+        .success();
+    let conn = rusqlite::Connection::open(sb.db()).unwrap();
+    let locals: Vec<(i64, Option<String>)> = conn
+        .prepare("SELECT hour_epoch, hour_start_local FROM hourly_max")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let right = locals
+        .iter()
+        .filter(|(hour, local)| {
+            let off = spec.offset_at(*hour);
+            let want = chrono::DateTime::from_timestamp(hour + off as i64 * 60, 0)
+                .unwrap()
+                .format("%Y-%m-%dT%H:%M:00")
+                .to_string()
+                + &fitpipe::model::format_offset(off);
+            local.as_deref() == Some(want.as_str())
+        })
+        .count();
+    assert!(
+        right * 100 >= locals.len() * 99,
+        "{right} of {} hours have their true local time",
+        locals.len()
+    );
+}
