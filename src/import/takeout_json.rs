@@ -107,17 +107,18 @@ pub fn parse(bytes: &[u8], file: &str, out: &mut dyn FnMut(Item)) {
     let seed = Elements { file, bytes, out };
     let res = seed.deserialize(&mut de).and_then(|()| de.end());
     if let Err(e) = res {
-        let reason = if e.is_eof() {
-            format!("file is cut short ({e}); entries before this point were read")
-        } else {
-            format!("invalid JSON ({e}); entries before this point were read")
-        };
-        out(Item::Reject(Reject::new(
-            file,
-            Some(e.line() as u64),
-            reason,
-        )));
+        out(syntax_reject(file, &e));
     }
+}
+
+/// The one report of a file whose JSON stops making sense: a cut, or invalid syntax.
+fn syntax_reject(file: &str, e: &serde_json::Error) -> Item {
+    let reason = if e.is_eof() {
+        format!("file is cut short ({e}); entries before this point were read")
+    } else {
+        format!("invalid JSON ({e}); entries before this point were read")
+    };
+    Item::Reject(Reject::new(file, Some(e.line() as u64), reason))
 }
 
 /// Like [`parse`], reading from `r` as it goes, for a file too big to hold (a report names
@@ -147,16 +148,7 @@ pub fn parse_stream(r: impl std::io::Read, file: &str, out: &mut dyn FnMut(Item)
     };
     let res = seed.deserialize(&mut de).and_then(|()| de.end());
     if let Err(e) = res {
-        let reason = if e.is_eof() {
-            format!("file is cut short ({e}); entries before this point were read")
-        } else {
-            format!("invalid JSON ({e}); entries before this point were read")
-        };
-        out(Item::Reject(Reject::new(
-            file,
-            Some(e.line() as u64),
-            reason,
-        )));
+        out(syntax_reject(file, &e));
     }
 }
 
