@@ -72,11 +72,6 @@ impl Store {
         Ok(rows)
     }
 
-    /// Everything before this instant has been pulled for `account`.
-    pub fn pull_cursor(&self, account: AccountId) -> Result<Option<i64>> {
-        Ok(self.pull_state(account)?.map(|(c, _)| c))
-    }
-
     /// The pull's cursor and its floor (the earliest instant it was asked for; `None` when
     /// the pulls that set it predate version 7), if `account` was pulled.
     pub fn pull_state(&self, account: AccountId) -> Result<Option<(i64, Option<i64>)>> {
