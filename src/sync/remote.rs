@@ -65,14 +65,38 @@ fn failure_of(e: &object_store::Error) -> RemoteFailure {
 /// That text is read here, and nowhere else.
 fn generic_failure(source: &(dyn std::error::Error + Send + Sync + 'static)) -> RemoteFailure {
     let m = source.to_string();
-    if m.contains("403") {
+    // The status as object_store states it ("... status code: 403 Forbidden: ..."); a bare
+    // "403" could be part of a duration or an address in the same text.
+    let status = |code: &str| m.contains(&format!("status code: {code}"));
+    if status("403") {
         RemoteFailure::Permission
-    } else if m.contains("401") || m.to_lowercase().contains("credential") {
+    } else if status("401") || m.to_lowercase().contains("credential") {
         RemoteFailure::Credentials
-    } else if m.contains("404") || m.contains("NoSuchBucket") || m.contains("no bucket named") {
+    } else if status("404") || m.contains("NoSuchBucket") || m.contains("no bucket named") {
         RemoteFailure::Missing
     } else {
         RemoteFailure::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_read_from_where_object_store_states_them() {
+        let kind = |m: &str| generic_failure(&std::io::Error::other(m.to_string()));
+        let cases = [
+            ("Error performing GET http://h/b in 1.2s, after 0 retries - Server returned non-2xx status code: 403 Forbidden: denied", RemoteFailure::Permission),
+            ("Server returned non-2xx status code: 401 Unauthorized: ", RemoteFailure::Credentials),
+            ("Server returned non-2xx status code: 404 Not Found: <Code>NoSuchBucket</Code>", RemoteFailure::Missing),
+            // A duration that happens to hold 403 is not a status.
+            ("Error performing GET http://127.0.0.1:44067/x in 2.840374244s, after 10 retries - Server returned non-2xx status code: 500 Internal Server Error: no bucket named x", RemoteFailure::Missing),
+            ("Error performing GET http://127.0.0.1:4403/x in 1.403s - Server returned non-2xx status code: 503 Service Unavailable", RemoteFailure::Other),
+        ];
+        for (m, want) in cases {
+            assert_eq!(kind(m), want, "{m}");
+        }
     }
 }
 
