@@ -64,6 +64,7 @@ fn main() {
         dry_run: false,
         holder: "bench".into(),
         wait: false,
+        closed_before: i64::MIN,
     };
     let first = rt
         .block_on(sync::run(&mut store, &remote, &opts, "t"))

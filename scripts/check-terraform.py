@@ -65,7 +65,8 @@ if samples:
     ext = first(samples.get("external_data_configuration"))
     hive = first(ext.get("hive_partitioning_options", [{}]))
     need("{account:STRING}/{date:DATE}" in str(hive.get("source_uri_prefix")), "samples: Hive partitions account and date")
-    need("/samples/*" in str(ext.get("source_uris")), "samples: source URIs under PREFIX/samples/")
+    need("/samples/*.parquet" in str(ext.get("source_uris")), "samples: source URIs of the Parquet parts under PREFIX/samples/")
+    need(ext.get("source_format") == "PARQUET", "samples: source_format PARQUET")
 hourly = resources.get(("google_bigquery_table", "hourly_max"))
 need(hourly is not None and "hourly_max.csv" in str(first(hourly.get("external_data_configuration")).get("source_uris")),
      "resource google_bigquery_table.hourly_max over hourly_max.csv")

@@ -14,7 +14,7 @@ pub const HOUR: i64 = 3600;
 pub const DAY: i64 = 86_400;
 
 /// One heart-rate measurement as read from some source, before it is stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Sample {
     /// The instant, UTC epoch seconds.
     pub ts: i64,

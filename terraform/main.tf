@@ -61,7 +61,9 @@ resource "google_bigquery_dataset" "fitpipe" {
   description = "External tables over fitpipe's lake in gs://${var.bucket_name}/${var.prefix}."
 }
 
-# Raw samples: samples/account=NAME/date=YYYY-MM-DD/part-<hash>.csv, Hive-partitioned.
+# Raw samples: samples/account=NAME/date=YYYY-MM-DD/part-<hash>.parquet, Hive-partitioned.
+# The columns come from the Parquet files: ts INT64 (UTC epoch seconds), time_utc TIMESTAMP,
+# bpm INT64, utc_offset_min INT64 (the user's UTC offset, when known), device STRING.
 resource "google_bigquery_table" "samples" {
   dataset_id          = google_bigquery_dataset.fitpipe.dataset_id
   table_id            = "samples"
@@ -69,28 +71,16 @@ resource "google_bigquery_table" "samples" {
   description         = "Every heart-rate sample. A sample can appear in two parts when two machines uploaded it at once: count DISTINCT ts."
 
   external_data_configuration {
-    source_format = "CSV"
-    autodetect    = false
-    source_uris   = ["gs://${var.bucket_name}/${var.prefix}/samples/*"]
+    source_format = "PARQUET"
+    autodetect    = true
+    # Parts of earlier fitpipes (part-<hash>.csv) are rewritten as Parquet by the next sync.
+    source_uris = ["gs://${var.bucket_name}/${var.prefix}/samples/*.parquet"]
 
     hive_partitioning_options {
       mode                     = "CUSTOM"
       source_uri_prefix        = "gs://${var.bucket_name}/${var.prefix}/samples/{account:STRING}/{date:DATE}"
       require_partition_filter = false
     }
-
-    csv_options {
-      quote             = "\""
-      skip_leading_rows = 1
-    }
-
-    schema = jsonencode([
-      { name = "ts", type = "INT64", mode = "REQUIRED", description = "UTC epoch seconds" },
-      { name = "time_utc", type = "TIMESTAMP", mode = "REQUIRED" },
-      { name = "bpm", type = "INT64", mode = "REQUIRED" },
-      { name = "utc_offset_min", type = "INT64", mode = "NULLABLE", description = "the user's UTC offset, when known" },
-      { name = "device", type = "STRING", mode = "NULLABLE" },
-    ])
   }
 }
 

@@ -176,6 +176,8 @@ pub(crate) fn run_remote(
         dry_run,
         holder: holder(),
         wait,
+        closed_before: crate::clock::now().timestamp()
+            - i64::from(settings.google.late_window_days) * crate::model::DAY,
     };
     let rt = super::runtime::runtime()?;
     let now = crate::clock::now_rfc3339();
@@ -211,6 +213,19 @@ pub(crate) fn print_report(
         r.master_hours,
         if r.master_written { "written" } else if dry_run { "see plan" } else { "up to date" }
     )?;
+    if r.days_compacted > 0 || r.parts_not_removed > 0 {
+        writeln!(
+            out,
+            "lake: {} day(s) compacted into one part each, {} part(s) they replace deleted{}",
+            r.days_compacted,
+            r.parts_removed,
+            if r.parts_not_removed > 0 {
+                format!("; the remote refused to delete {} (their samples are held twice: give fitpipe's account permission to delete objects)", r.parts_not_removed)
+            } else {
+                String::new()
+            }
+        )?;
+    }
     if r.accounts_recomputed > 0 {
         writeln!(
             out,

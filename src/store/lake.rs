@@ -78,6 +78,20 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets parts that are gone from the remote (compacted into another).
+    pub fn forget_part_names(&mut self, account: AccountId, names: &[String]) -> Result<()> {
+        let tx = self.begin()?;
+        {
+            let mut stmt =
+                tx.prepare("DELETE FROM lake_part WHERE account_id = ?1 AND name = ?2")?;
+            for n in names {
+                stmt.execute(params![account.0, n])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Forgets what is known of the remote's parts, so the next sync re-reads them all.
     pub fn forget_parts(&mut self, account: AccountId) -> Result<()> {
         self.conn

@@ -3,7 +3,8 @@
 //! ```text
 //! PREFIX/hourly_max.csv                                            the master table
 //! PREFIX/sources.csv                                               the source choices
-//! PREFIX/samples/account=NAME/date=YYYY-MM-DD/part-<hash>.csv      the raw-sample lake
+//! PREFIX/samples/account=NAME/date=YYYY-MM-DD/part-<hash>.parquet  the raw-sample lake
+//!                                                       (part-<hash>.csv before Parquet)
 //! PREFIX/.fitpipe.lock                                             file:// remotes only
 //! ```
 //!
@@ -31,10 +32,31 @@ pub fn account_dir(account: &str) -> String {
     format!("samples/account={account}/")
 }
 
-/// `samples/account=NAME/date=YYYY-MM-DD/part-HASH.csv`, relative to the prefix.
+/// The form of a part, from its name's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartFormat {
+    /// `part-HASH.csv`, written by fitpipe before the lake was Parquet; still read.
+    Csv,
+    /// `part-HASH.parquet`.
+    Parquet,
+}
+
+/// The form of the part named `rel`, if it is a part's file name at all.
+pub fn part_format(rel: &str) -> Option<PartFormat> {
+    let file = rel.rsplit('/').next()?.strip_prefix("part-")?;
+    if file.ends_with(".parquet") {
+        Some(PartFormat::Parquet)
+    } else if file.ends_with(".csv") {
+        Some(PartFormat::Csv)
+    } else {
+        None
+    }
+}
+
+/// `samples/account=NAME/date=YYYY-MM-DD/part-HASH.parquet`, relative to the prefix.
 pub fn part(account: &str, date: NaiveDate, hash: &str) -> String {
     format!(
-        "{}date={}/part-{hash}.csv",
+        "{}date={}/part-{hash}.parquet",
         account_dir(account),
         date.format("%Y-%m-%d")
     )
@@ -46,7 +68,7 @@ pub fn parse_part(rel: &str) -> Option<(String, NaiveDate)> {
     let (account, rest) = rest.split_once('/')?;
     let rest = rest.strip_prefix("date=")?;
     let (date, file) = rest.split_once('/')?;
-    if !(file.starts_with("part-") && file.ends_with(".csv")) || file.contains('/') {
+    if part_format(file).is_none() || file.contains('/') {
         return None;
     }
     let date = crate::formats::date(date)?;
@@ -62,8 +84,16 @@ mod tests {
     fn names_round_trip() {
         let d = NaiveDate::from_ymd_opt(2025, 3, 9).unwrap();
         let p = part("me@x.org", d, "ab12");
-        assert_eq!(p, "samples/account=me@x.org/date=2025-03-09/part-ab12.csv");
+        assert_eq!(
+            p,
+            "samples/account=me@x.org/date=2025-03-09/part-ab12.parquet"
+        );
         assert_eq!(parse_part(&p), Some(("me@x.org".into(), d)));
+        assert_eq!(part_format(&p), Some(PartFormat::Parquet));
+        // Parts written before the lake was Parquet.
+        let old = "samples/account=me@x.org/date=2025-03-09/part-ab12.csv";
+        assert_eq!(parse_part(old), Some(("me@x.org".into(), d)));
+        assert_eq!(part_format(old), Some(PartFormat::Csv));
         assert_eq!(join("fit/pipe", MASTER), "fit/pipe/hourly_max.csv");
         assert_eq!(join("", MASTER), "hourly_max.csv");
         assert_eq!(

@@ -7,7 +7,9 @@
 //! write (412) sends it back to read and merge again. The
 //! remote is the truth for replication state: after a failed upload fitpipe forgets which
 //! remote parts it had merged, and the next run recomputes that from a listing.
-//! Sync never deletes a remote object (but for a folder remote's own lock object).
+//! Sync deletes two kinds of remote object only: a folder remote's own lock object, and
+//! the parts of a day it has just compacted into one part that it wrote, read back and
+//! proved to hold every one of their samples.
 
 pub mod choices;
 pub mod layout;
@@ -16,7 +18,7 @@ pub mod parts;
 pub mod plan;
 pub mod remote;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 pub use remote::{Concurrency, Remote};
 
@@ -69,6 +71,10 @@ pub struct SyncOptions {
     pub holder: String,
     /// Wait for a lock another live process holds, instead of failing.
     pub wait: bool,
+    /// Days that ended at or before this instant (epoch seconds) are closed: older than
+    /// the late window, so no more samples are expected for them, and their parts are
+    /// compacted into one. `i64::MIN` closes none.
+    pub closed_before: i64,
 }
 
 /// What a sync did (or, dry, would do).
@@ -87,6 +93,12 @@ pub struct SyncReport {
     pub choices_written: bool,
     /// Accounts whose hours were computed again under source choices taken from the remote.
     pub accounts_recomputed: usize,
+    /// Days whose parts were compacted into one.
+    pub days_compacted: usize,
+    /// Parts deleted after their samples were proven held by a compacted part.
+    pub parts_removed: usize,
+    /// Compacted parts the remote refused to delete (their samples are held twice).
+    pub parts_not_removed: usize,
     /// One line per operation, for --dry-run (the operations themselves, which may hold a
     /// part's bytes, are dropped once performed).
     pub plan: Vec<String>,
@@ -220,39 +232,89 @@ async fn sync_lake(
             dirty.dedup();
         }
     }
-    let fetch = plan::parts_to_fetch(listing, &known, &dirty);
-    let mut fetched: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
-    for name in &fetch {
-        let bytes = ctx.remote.get(name).await?;
-        let samples = parts::parse_part(&bytes).map_err(|message| SyncError::Corrupt {
-            object: ctx.remote.name(name),
-            message,
-        })?;
-        fetched.insert(name.clone(), samples);
-    }
-    report.parts_read += fetched.len();
-
-    // Parts from other machines (or an earlier life of this one) go into the local store.
-    if let Some(op) = plan::merge_parts(account, &known, &fetched) {
-        record(ctx, &op, report);
-        apply(store, ctx, id, op, &fetched, report).await?;
-    }
-
-    let Some(id) = id else {
-        return Ok(());
-    };
-    let by_day = parts::parts_by_day(&fetch);
-    for day in dirty {
-        let remote_samples: Vec<Sample> = by_day
-            .get(&day)
+    let compact: BTreeSet<i64> = if ctx.opts.push {
+        plan::days_to_compact(listing, ctx.opts.closed_before)
             .into_iter()
-            .flatten()
-            .flat_map(|p| fetched[p].iter().cloned())
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
+    let read_days: Vec<i64> = dirty.iter().chain(&compact).copied().collect();
+    let fetch = parts::parts_by_day(&plan::parts_to_fetch(listing, &known, &read_days));
+    let days: BTreeSet<i64> = fetch
+        .keys()
+        .chain(&dirty)
+        .chain(&compact)
+        .copied()
+        .collect();
+    // One day at a time, so a sync holds one day's samples, however long the history.
+    // The merges of the days' new parts are listed as one line, where the account's
+    // lines begin.
+    let (plan_at, mut merged) = (report.plan.len(), plan::MergeTotal::default());
+    for day in days {
+        let mut fetched: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
+        // A part listed but gone when read: another machine compacted its day in between.
+        // The day's parts are read again by the next sync; it is not compacted now.
+        let mut vanished = false;
+        for name in fetch.get(&day).into_iter().flatten() {
+            let Some(bytes) = ctx.remote.get_if_exists(name).await? else {
+                vanished = true;
+                continue;
+            };
+            let samples =
+                parts::parse_part(name, &bytes).map_err(|message| SyncError::Corrupt {
+                    object: ctx.remote.name(name),
+                    message,
+                })?;
+            fetched.insert(name.clone(), samples);
+        }
+        report.parts_read += fetched.len();
+
+        // Parts from other machines (or an earlier life of this one) go into the local store.
+        if let Some(op) = plan::merge_parts(account, &known, &fetched) {
+            merged.add(&op);
+            apply(store, ctx, id, op, &fetched, report).await?;
+        }
+        let Some(id) = id else {
+            continue;
+        };
+        let mut day_parts: Vec<String> = fetched.keys().cloned().collect();
+        if dirty.binary_search(&day).is_ok() {
+            let remote_samples: Vec<Sample> =
+                fetched.values().flat_map(|p| p.iter().cloned()).collect();
+            let local = store.day_samples(id, day)?;
+            if let Some(op) = plan::day(account, day, &local, &remote_samples, ctx.opts.push) {
+                let uploaded = match &op {
+                    plan::Operation::Upload { object, bytes, .. } => Some((
+                        object.clone(),
+                        parts::parse_part(object, bytes).expect("a part just written reads"),
+                    )),
+                    _ => None,
+                };
+                record(ctx, &op, report);
+                apply(store, ctx, Some(id), op, &fetched, report).await?;
+                if let Some((object, samples)) = uploaded {
+                    fetched.insert(object.clone(), samples);
+                    day_parts.push(object);
+                }
+            }
+        }
+        let closed = (day + 1) * crate::model::DAY <= ctx.opts.closed_before;
+        if !ctx.opts.push || vanished || !plan::needs_compaction(&day_parts, closed) {
+            continue;
+        }
+        let of_day: BTreeMap<&str, &[Sample]> = fetched
+            .iter()
+            .map(|(p, s)| (p.as_str(), s.as_slice()))
             .collect();
-        let local = store.day_samples(id, day)?;
-        if let Some(op) = plan::day(account, day, &local, &remote_samples, ctx.opts.push) {
+        if let Some(op) = plan::compact(account, day, &of_day) {
             record(ctx, &op, report);
             apply(store, ctx, Some(id), op, &fetched, report).await?;
+        }
+    }
+    if let Some(op) = merged.operation(account) {
+        if let Some(line) = op.describe(|o| ctx.remote.name(o)) {
+            report.plan.insert(plan_at, line);
         }
     }
     Ok(())
@@ -339,6 +401,58 @@ async fn apply(
                 let id = store.ensure_account(account, ctx.now)?;
                 report.hours_merged_locally += store.merge_master_hours(id, hours)?;
             }
+        }
+        Operation::Compact {
+            account: _,
+            day: _,
+            object,
+            samples: _,
+            replaces,
+            bytes,
+        } => {
+            let id = id.expect("a store that applies has the account");
+            if let Some(bytes) = bytes {
+                ctx.remote.put_new(object, bytes.clone()).await?;
+            }
+            // Read back: every sample of every part replaced must be in the part written.
+            let back = ctx.remote.get(object).await?;
+            let held: HashSet<Sample> = parts::parse_part(object, &back)
+                .map_err(|message| SyncError::Corrupt {
+                    object: ctx.remote.name(object),
+                    message,
+                })?
+                .into_iter()
+                .collect();
+            if let Some(p) = replaces
+                .iter()
+                .find(|p| !fetched[*p].iter().all(|s| held.contains(s)))
+            {
+                return Err(SyncError::Corrupt {
+                    object: ctx.remote.name(object),
+                    message: format!(
+                        "read back, it lacks samples of {}, which it was written to hold; nothing was deleted",
+                        ctx.remote.name(p)
+                    ),
+                });
+            }
+            store.record_parts(id, std::slice::from_ref(object))?;
+            report.days_compacted += 1;
+            for p in replaces {
+                match ctx.remote.delete(p).await {
+                    Ok(()) => report.parts_removed += 1,
+                    // A bucket that lets fitpipe write but not delete keeps both: every
+                    // sample is still held, twice; say so and go on.
+                    Err(SyncError::Remote {
+                        kind: RemoteFailure::Permission,
+                        ..
+                    }) => {
+                        tracing::warn!(part = %ctx.remote.name(p), "the remote refused to delete a compacted part; it stays, with its samples held twice");
+                        report.parts_not_removed += 1;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            store.forget_part_names(id, replaces)?;
         }
         // The conditional write needs the copy read, so the master's loop performs it.
         Operation::WriteMaster { .. }

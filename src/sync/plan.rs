@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use super::choices::{self, Choices};
 use super::master::{self, Master};
 use super::{layout, parts};
-use crate::model::{Hour, Sample};
+use crate::model::{Hour, Sample, DAY};
 
 /// One change a sync makes to the local store or the remote.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +41,20 @@ pub enum Operation {
     MergeChoices { choices: Choices },
     /// Write the merged source choices, conditional on the copy read.
     WriteChoices { choices: usize, bytes: Vec<u8> },
+    /// Replace the parts of a day by one part holding their union: write it (unless it is
+    /// one of them already), read it back, check that it holds every sample of the parts
+    /// it replaces, and only then delete those.
+    Compact {
+        account: String,
+        day: i64,
+        object: String,
+        samples: usize,
+        /// The parts the new one replaces (never `object` itself).
+        replaces: Vec<String>,
+        /// The new part's bytes, or `None` when `object` exists already (it is one of the
+        /// day's parts).
+        bytes: Option<Vec<u8>>,
+    },
 }
 
 impl Operation {
@@ -78,7 +92,23 @@ impl Operation {
             Operation::WriteChoices { choices, .. } => {
                 format!("write {} ({choices} source choices)", name(layout::CHOICES))
             }
+            Operation::Compact {
+                object,
+                samples,
+                replaces,
+                ..
+            } => format!(
+                "compact {} part(s) into {} ({samples} samples), then delete the {} it replaces",
+                replaces.len() + usize::from(self.writes_nothing()),
+                name(object),
+                replaces.len()
+            ),
         })
+    }
+
+    /// A compaction whose union is one of the day's parts already.
+    fn writes_nothing(&self) -> bool {
+        matches!(self, Operation::Compact { bytes: None, .. })
     }
 }
 
@@ -100,6 +130,55 @@ pub fn parts_to_fetch(
         }
     }
     out.into_iter().collect()
+}
+
+/// Whether a day's parts (names) are to be compacted into one: when there are several and
+/// the day is `closed` (older than the late window, so no more parts are expected), or when
+/// any of them is in the CSV form of earlier fitpipes, whose day is rewritten as Parquet
+/// at once.
+pub fn needs_compaction(parts: &[String], closed: bool) -> bool {
+    (closed && parts.len() > 1)
+        || parts
+            .iter()
+            .any(|p| layout::part_format(p) == Some(layout::PartFormat::Csv))
+}
+
+/// The days of a listing to compact ([`needs_compaction`]); a day is closed when it ended
+/// at or before the instant `closed_before` (epoch seconds). Sorted.
+pub fn days_to_compact(listing: &[String], closed_before: i64) -> Vec<i64> {
+    parts::parts_by_day(listing)
+        .into_iter()
+        .filter(|(day, names)| needs_compaction(names, (day + 1) * DAY <= closed_before))
+        .map(|(day, _)| day)
+        .collect()
+}
+
+/// One part for a day's parts: their samples' union (a sample that two parts hold is held
+/// once), named by its content. `None` when the day has one part and it is that union.
+pub fn compact(account: &str, day: i64, parts: &BTreeMap<&str, &[Sample]>) -> Option<Operation> {
+    let mut union: Vec<Sample> = parts.values().flat_map(|p| p.iter().cloned()).collect();
+    union.sort_by(|a, b| {
+        (a.ts, &a.device, a.bpm, a.utc_offset_min).cmp(&(b.ts, &b.device, b.bpm, b.utc_offset_min))
+    });
+    union.dedup();
+    let (object, bytes) = parts::part_object(account, day, &union);
+    let replaces: Vec<String> = parts
+        .keys()
+        .filter(|p| **p != object)
+        .map(|p| p.to_string())
+        .collect();
+    if replaces.is_empty() {
+        return None;
+    }
+    let exists = parts.contains_key(object.as_str());
+    Some(Operation::Compact {
+        account: account.to_string(),
+        day,
+        samples: union.len(),
+        replaces,
+        bytes: (!exists).then_some(bytes),
+        object,
+    })
 }
 
 /// Days with local hours for which the remote lists no part at all: a new remote, an
@@ -129,6 +208,32 @@ pub fn merge_parts(
         samples: new.iter().map(|p| fetched[*p].len()).sum(),
         parts: new.into_iter().cloned().collect(),
     })
+}
+
+/// The merges of one account's parts, day by day, summed for the one line that lists them.
+#[derive(Debug, Default)]
+pub struct MergeTotal {
+    parts: Vec<String>,
+    samples: usize,
+}
+
+impl MergeTotal {
+    /// Adds a day's [`Operation::MergeParts`].
+    pub fn add(&mut self, op: &Operation) {
+        if let Operation::MergeParts { parts, samples, .. } = op {
+            self.parts.extend(parts.iter().cloned());
+            self.samples += samples;
+        }
+    }
+
+    /// The sum, as one operation (for its description), if anything was merged.
+    pub fn operation(self, account: &str) -> Option<Operation> {
+        (!self.parts.is_empty()).then(|| Operation::MergeParts {
+            account: account.to_string(),
+            parts: self.parts,
+            samples: self.samples,
+        })
+    }
 }
 
 /// What a dirty day needs when pushing: an upload of the local samples whose instants no
@@ -246,7 +351,6 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
-    use crate::model::DAY;
 
     fn s(ts: i64, bpm: u16) -> Sample {
         Sample::new(ts, bpm)
@@ -316,6 +420,70 @@ mod tests {
         for (local, listing, want) in cases {
             assert_eq!(unlisted_days(&local, &listing), want);
         }
+    }
+
+    fn of<'a>(v: &[(&'a str, &'a [Sample])]) -> BTreeMap<&'a str, &'a [Sample]> {
+        v.iter().map(|(n, s)| (*n, *s)).collect()
+    }
+
+    #[test]
+    fn compaction_table() {
+        let pq = |h: &str| format!("samples/account=a/date=2025-01-01/part-{h}.parquet");
+        let d1 = parts::day_of(NaiveDate::from_ymd_opt(2025, 1, 1).unwrap());
+        // (parts, closed) -> compact?
+        let cases: Vec<(Vec<String>, bool, bool)> = vec![
+            (vec![pq("x")], false, false),
+            (vec![pq("x")], true, false),
+            (vec![pq("x"), pq("y")], false, false),
+            (vec![pq("x"), pq("y")], true, true),
+            // A CSV part of an earlier fitpipe is rewritten at once, closed or not.
+            (vec![p("2025-01-01", "x")], false, true),
+            (vec![p("2025-01-01", "x"), pq("y")], false, true),
+        ];
+        for (names, closed, want) in cases {
+            assert_eq!(
+                needs_compaction(&names, closed),
+                want,
+                "{names:?} closed {closed}"
+            );
+        }
+        let listing = vec![pq("x"), pq("y"), p("2025-01-02", "z")];
+        // The first day is closed once it ended, the second is a CSV part.
+        assert_eq!(days_to_compact(&listing, (d1 + 1) * DAY), vec![d1, d1 + 1]);
+        assert_eq!(days_to_compact(&listing, (d1 + 1) * DAY - 1), vec![d1 + 1]);
+
+        let t = d1 * DAY;
+        let x = vec![s(t, 60), s(t + 5, 61)];
+        let y = vec![s(t + 5, 61), s(t + 9, 70)];
+        let (nx, ny) = (pq("x"), pq("y"));
+        let Some(Operation::Compact {
+            object,
+            samples,
+            replaces,
+            bytes: Some(bytes),
+            ..
+        }) = compact("a", d1, &of(&[(&nx, &x), (&ny, &y)]))
+        else {
+            panic!("two parts compact into a new one");
+        };
+        assert_eq!(samples, 3, "the shared sample once");
+        assert_eq!(replaces, vec![nx.clone(), ny.clone()]);
+        let union = parts::parse_part(&object, &bytes).unwrap();
+        assert_eq!(union, vec![s(t, 60), s(t + 5, 61), s(t + 9, 70)]);
+        // The union already stored as one of the parts: only the others go.
+        let both: Vec<Sample> = union.clone();
+        assert_eq!(
+            compact("a", d1, &of(&[(&object, &both), (&nx, &x)])),
+            Some(Operation::Compact {
+                account: "a".into(),
+                day: d1,
+                object: object.clone(),
+                samples: 3,
+                replaces: vec![nx.clone()],
+                bytes: None,
+            })
+        );
+        assert_eq!(compact("a", d1, &of(&[(&object, &both)])), None);
     }
 
     #[test]
@@ -401,7 +569,7 @@ mod tests {
                         object.starts_with("samples/account=a/date=2024-10-04/part-"),
                         "{object}"
                     );
-                    let parsed = parts::parse_part(&bytes).unwrap();
+                    let parsed = parts::parse_part(&object, &bytes).unwrap();
                     assert_eq!(parsed.iter().map(|x| x.ts).collect::<Vec<_>>(), *ts);
                     assert_eq!(samples, ts.len());
                 }

@@ -299,12 +299,9 @@ impl Remote {
         }
     }
 
-    /// Releases the lock object: the one object sync ever deletes.
+    /// Releases the lock object.
     pub async fn unlock(&self) -> Result<(), SyncError> {
-        match self.store.delete(&self.path(LOCK)?).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(remote_err("unlock", &self.name(LOCK), e)),
-        }
+        self.delete(LOCK).await
     }
 
     /// Names (relative to the prefix) of every object below `rel_dir`.
@@ -339,6 +336,28 @@ impl Remote {
         r.bytes()
             .await
             .map_err(|e| remote_err("read", &self.name(rel), e))
+    }
+
+    /// Reads an object, or `None` when it is not there (any more).
+    pub async fn get_if_exists(&self, rel: &str) -> Result<Option<Bytes>, SyncError> {
+        match self.store.get(&self.path(rel)?).await {
+            Ok(r) => Ok(Some(
+                r.bytes()
+                    .await
+                    .map_err(|e| remote_err("read", &self.name(rel), e))?,
+            )),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(remote_err("read", &self.name(rel), e)),
+        }
+    }
+
+    /// Deletes an object (one already gone is fine): only parts a compaction proved held
+    /// by the part replacing them, and the lock object.
+    pub async fn delete(&self, rel: &str) -> Result<(), SyncError> {
+        match self.store.delete(&self.path(rel)?).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(remote_err("delete", &self.name(rel), e)),
+        }
     }
 
     /// Writes an object that must not exist yet; one that does is the same content (parts

@@ -118,6 +118,7 @@ const HOMES: &[(&str, &[&str])] = &[
     ("toml", &["config"]),
     ("directories", &["config"]),
     ("sha2", &["sync"]),
+    ("parquet", &["sync"]),
     // The readers and the writers.
     ("zip", &["import", "synth"]),
     ("csv", &["import", "export"]),

@@ -7,6 +7,7 @@ mod fake_gcs;
 mod gcs_standin;
 mod health_standin;
 mod import;
+mod lake;
 mod packaging;
 mod query;
 mod report;

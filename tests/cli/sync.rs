@@ -88,17 +88,18 @@ impl ObjectStore for Faulty {
     }
 }
 
-fn opts() -> SyncOptions {
+pub(super) fn opts() -> SyncOptions {
     SyncOptions {
         push: true,
         dry_run: false,
         holder: "test".into(),
         wait: false,
+        closed_before: i64::MIN,
     }
 }
 
 /// A deterministic pseudo-random history: (ts, bpm) for `hours` hours from `start`.
-fn history(seed: u64, start: i64, hours: i64, every: i64) -> Vec<(i64, u16)> {
+pub(super) fn history(seed: u64, start: i64, hours: i64, every: i64) -> Vec<(i64, u16)> {
     let mut x = seed
         .wrapping_mul(6364136223846793005)
         .wrapping_add(1442695040888963407);
@@ -114,7 +115,7 @@ fn history(seed: u64, start: i64, hours: i64, every: i64) -> Vec<(i64, u16)> {
     out
 }
 
-fn add(store: &mut Store, account: &str, samples: &[(i64, u16)]) {
+pub(super) fn add(store: &mut Store, account: &str, samples: &[(i64, u16)]) {
     let id = store.ensure_account(account, "t").unwrap();
     let v: Vec<Sample> = samples
         .iter()
@@ -132,7 +133,7 @@ fn add(store: &mut Store, account: &str, samples: &[(i64, u16)]) {
 
 /// (account, hour) -> (max, count) computed from raw samples, the first reading of an
 /// instant counting.
-fn reference(
+pub(super) fn reference(
     samples: &BTreeMap<String, BTreeMap<i64, u16>>,
 ) -> BTreeMap<(String, String), (i64, i64)> {
     let mut out = BTreeMap::new();
@@ -150,7 +151,7 @@ fn reference(
     out
 }
 
-fn figures(m: &master::Master) -> BTreeMap<(String, String), (i64, i64)> {
+pub(super) fn figures(m: &master::Master) -> BTreeMap<(String, String), (i64, i64)> {
     m.iter()
         .map(|((account, hour), e)| {
             (
@@ -162,7 +163,7 @@ fn figures(m: &master::Master) -> BTreeMap<(String, String), (i64, i64)> {
 }
 
 /// The remote master and each machine's local master all equal `want`.
-async fn assert_converged(
+pub(super) async fn assert_converged(
     remote: &Remote,
     machines: &[(&str, &Store)],
     want: &BTreeMap<(String, String), (i64, i64)>,
@@ -182,7 +183,7 @@ async fn assert_converged(
     }
 }
 
-async fn remote_master(remote: &Remote) -> master::Master {
+pub(super) async fn remote_master(remote: &Remote) -> master::Master {
     master::parse(
         &remote
             .get_master()
@@ -210,7 +211,7 @@ fn standin_remote(uri: &str, prefix: &str) -> Remote {
 }
 
 /// The backends under test. The stand-in server must outlive the remote.
-async fn backends() -> Vec<(
+pub(super) async fn backends() -> Vec<(
     &'static str,
     Remote,
     Option<wiremock::MockServer>,

@@ -1,0 +1,355 @@
+//! The lake: Parquet parts, one part per day once the day is closed, parts of earlier
+//! fitpipes (CSV) read and rewritten, and engines (DuckDB, Spark) reading what a series of
+//! hourly syncs wrote.
+
+use std::collections::BTreeMap;
+
+use fitpipe::model::DAY;
+use fitpipe::store::Store;
+use fitpipe::sync::{self, layout, parts, Remote, SyncOptions};
+
+use super::sync::{add, assert_converged, backends, figures, opts, reference};
+
+/// Late uploads older than this are not expected; days that ended before are closed.
+const WINDOW: i64 = 2 * DAY;
+
+fn opts_at(now: i64) -> SyncOptions {
+    SyncOptions {
+        closed_before: now - WINDOW,
+        ..opts()
+    }
+}
+
+/// Samples every `every` seconds (plus a little jitter) within `[from, to)`.
+fn samples(seed: u64, from: i64, to: i64, every: i64) -> Vec<(i64, u16)> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::new();
+    let mut t = from;
+    while t < to {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.push((t, 45 + (x % 140) as u16));
+        t += every + (x >> 61) as i64;
+    }
+    out
+}
+
+type Truth = BTreeMap<String, BTreeMap<i64, u16>>;
+
+fn feed(store: &mut Store, account: &str, s: &[(i64, u16)], truth: &mut Truth) {
+    for &(ts, bpm) in s {
+        let old = truth
+            .entry(account.to_string())
+            .or_default()
+            .insert(ts, bpm);
+        assert!(old.is_none(), "the test feeds each instant once");
+    }
+    add(store, account, s);
+}
+
+/// Every sample in the lake, by account and instant, checking that copies agree.
+async fn lake(remote: &Remote) -> (Truth, BTreeMap<i64, Vec<String>>) {
+    let listing = remote.list("samples/").await.unwrap();
+    let mut out = Truth::new();
+    for name in &listing {
+        let (account, _) = layout::parse_part(name).expect("only parts in the lake");
+        for s in parts::parse_part(name, &remote.get(name).await.unwrap()).unwrap() {
+            let old = out.entry(account.clone()).or_default().insert(s.ts, s.bpm);
+            assert!(old.is_none() || old == Some(s.bpm), "{name}: {s:?}");
+        }
+    }
+    (out, parts::parts_by_day(&listing))
+}
+
+/// Two laptops sync every three hours for six days, one writing the first hour of each
+/// block, the other the second, with late uploads for days already closed; at the end
+/// every closed day has one part, the lake holds every sample, and a restore has every hour.
+async fn hourly_rounds(remote: &Remote, name: &str) -> (Truth, i64) {
+    let (mut a, mut b) = (
+        Store::open_in_memory().unwrap(),
+        Store::open_in_memory().unwrap(),
+    );
+    let mut truth = Truth::new();
+    let t0 = 1_735_689_600; // 2025-01-01
+    let (mut compacted, mut removed) = (0, 0);
+    let mut now = t0;
+    for round in 0..48i64 {
+        let block = t0 + round * 3 * 3600;
+        now = block + 3 * 3600;
+        feed(
+            &mut a,
+            "me",
+            &samples(round as u64, block, block + 3600, 20),
+            &mut truth,
+        );
+        feed(
+            &mut b,
+            "me",
+            &samples(1000 + round as u64, block + 3600, block + 7200, 30),
+            &mut truth,
+        );
+        if round % 8 == 7 {
+            // A watch that reached its phone late: the third hour of a block three days ago.
+            let late = block - 3 * DAY + 2 * 3600;
+            feed(
+                &mut b,
+                "me",
+                &samples(2000 + round as u64, late, late + 1800, 15),
+                &mut truth,
+            );
+        }
+        if round % 5 == 0 {
+            feed(
+                &mut b,
+                "partner",
+                &samples(3000 + round as u64, block, block + 3600, 60),
+                &mut truth,
+            );
+        }
+        for store in [&mut a, &mut b] {
+            let r = sync::run(store, remote, &opts_at(now), "t").await.unwrap();
+            compacted += r.days_compacted;
+            removed += r.parts_removed;
+        }
+    }
+    for store in [&mut a, &mut b] {
+        sync::run(store, remote, &opts_at(now), "t").await.unwrap();
+    }
+    sync::run(&mut a, remote, &opts_at(now), "t").await.unwrap();
+    assert!(
+        compacted >= 4 && removed > compacted,
+        "{name}: {compacted} days compacted, {removed} parts removed"
+    );
+    let want = reference(&truth);
+    assert_converged(remote, &[("a", &a), ("b", &b)], &want, name).await;
+
+    let (held, by_day) = lake(remote).await;
+    assert_eq!(
+        held, truth,
+        "{name}: the lake holds every sample, once each"
+    );
+    let mut closed = 0;
+    for (day, names) in &by_day {
+        if (day + 1) * DAY <= now - WINDOW {
+            closed += 1;
+            let mine: Vec<_> = names.iter().filter(|n| n.contains("account=me/")).collect();
+            assert!(
+                mine.len() <= 1,
+                "{name}: closed day {day} has parts {mine:?}"
+            );
+        }
+        assert!(names.iter().all(|n| n.ends_with(".parquet")), "{names:?}");
+    }
+    assert!(closed >= 3, "{name}: {closed} closed days");
+
+    let mut fresh = Store::open_in_memory().unwrap();
+    let restore = SyncOptions {
+        push: false,
+        ..opts()
+    };
+    sync::run(&mut fresh, remote, &restore, "t").await.unwrap();
+    assert_eq!(
+        figures(&sync::local_master(&fresh).unwrap()),
+        want,
+        "{name}: restored"
+    );
+    (truth, now)
+}
+
+#[tokio::test]
+async fn hourly_syncs_of_two_laptops_leave_one_part_per_closed_day_on_every_backend() {
+    for (name, remote, _server, _dir) in backends().await {
+        hourly_rounds(&remote, name).await;
+    }
+}
+
+/// A part as fitpipe wrote it before the lake was Parquet (the columns LAKE.md gave).
+fn csv_part(samples: &[(i64, u16)]) -> Vec<u8> {
+    let mut out = String::from("ts,time_utc,bpm,utc_offset_min,device\n");
+    for &(ts, bpm) in samples {
+        let t = chrono::DateTime::from_timestamp(ts, 0).unwrap();
+        out.push_str(&format!(
+            "{ts},{},{bpm},-300,\n",
+            t.format("%Y-%m-%dT%H:%M:%SZ")
+        ));
+    }
+    out.into_bytes()
+}
+
+#[tokio::test]
+async fn a_bucket_of_csv_parts_is_read_and_rewritten_as_parquet() {
+    for (name, remote, _server, _dir) in backends().await {
+        // Three days as an earlier fitpipe left them: CSV parts, two on the second day,
+        // and the master table in its five columns.
+        let t0 = 1_735_689_600;
+        let mut truth = Truth::new();
+        let mut master =
+            String::from("account,hour_start_utc,hour_start_local,max_bpm,sample_count\n");
+        for (i, (from, to)) in [
+            (0, 3600),
+            (DAY, DAY + 1800),
+            (DAY + 1800, DAY + 3600),
+            (2 * DAY, 2 * DAY + 3600),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let s = samples(i as u64, t0 + from, t0 + to, 10);
+            let day = (t0 + from) / DAY;
+            let object = format!(
+                "samples/account=me/date={}/part-old{i}.csv",
+                parts::date_of(day).format("%Y-%m-%d")
+            );
+            remote.put_new(&object, csv_part(&s)).await.unwrap();
+            truth.entry("me".into()).or_default().extend(s);
+        }
+        for ((account, hour), (max, count)) in reference(&truth) {
+            master.push_str(&format!("{account},{hour},,{max},{count}\n"));
+        }
+        assert!(
+            remote.put_master(master.into_bytes(), None).await.unwrap(),
+            "{name}: the old master table is written"
+        );
+        let want = reference(&truth);
+
+        // A new laptop restores from it.
+        let mut fresh = Store::open_in_memory().unwrap();
+        let restore = SyncOptions {
+            push: false,
+            ..opts()
+        };
+        sync::run(&mut fresh, &remote, &restore, "t").await.unwrap();
+        assert_eq!(
+            figures(&sync::local_master(&fresh).unwrap()),
+            want,
+            "{name}: restored"
+        );
+        let (held, _) = lake(&remote).await;
+        assert_eq!(held, truth, "{name}: a restore changes nothing remote");
+
+        // Its first sync rewrites every day as one Parquet part, and deletes the CSV ones.
+        let now = t0 + 3 * DAY;
+        let r = sync::run(&mut fresh, &remote, &opts_at(now), "t")
+            .await
+            .unwrap();
+        assert_eq!((r.days_compacted, r.parts_removed), (3, 4), "{name}");
+        let (held, by_day) = lake(&remote).await;
+        assert_eq!(held, truth, "{name}: every sample, now in Parquet");
+        assert_eq!(by_day.len(), 3);
+        for names in by_day.values() {
+            assert_eq!(names.len(), 1, "{name}: {names:?}");
+            assert!(names[0].ends_with(".parquet"), "{name}: {names:?}");
+        }
+        // A second laptop that had merged the CSV parts follows without reading them again.
+        let again = sync::run(&mut fresh, &remote, &opts_at(now), "t")
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.days_compacted, again.parts_uploaded.len()),
+            (0, 0),
+            "{name}"
+        );
+        assert_converged(&remote, &[("fresh", &fresh)], &want, name).await;
+    }
+}
+
+/// Runs `script` with python3; `None` (the test is skipped) when the module it needs is not
+/// installed, unless FITPIPE_REQUIRE_ENGINES is set.
+fn python(module: &str, script: &str, args: &[&str]) -> Option<String> {
+    let have = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have {
+        assert!(
+            std::env::var_os("FITPIPE_REQUIRE_ENGINES").is_none(),
+            "FITPIPE_REQUIRE_ENGINES is set but python3 has no {module}"
+        );
+        eprintln!(
+            "skipped: python3 has no {module} (set FITPIPE_REQUIRE_ENGINES=1 to make this fail)"
+        );
+        return None;
+    }
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{module}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
+/// `account,hour epoch,max,distinct instants,rows whose time_utc is not ts` lines, as the
+/// engines print them, in the reference's shape.
+fn engine_figures(text: &str) -> BTreeMap<(String, String), (i64, i64)> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            assert_eq!(f.len(), 5, "{l}");
+            assert_eq!(f[4], "0", "{l}: time_utc disagrees with ts");
+            let hour = chrono::DateTime::from_timestamp(f[1].parse().unwrap(), 0)
+                .unwrap()
+                .format("%Y-%m-%dT%H:00:00Z")
+                .to_string();
+            (
+                (f[0].to_string(), hour),
+                (f[2].parse().unwrap(), f[3].parse().unwrap()),
+            )
+        })
+        .collect()
+}
+
+const DUCKDB: &str = r#"
+import sys, duckdb
+rows = duckdb.sql(f"""
+  SELECT account, ts // 3600 * 3600 AS hour, max(bpm), count(DISTINCT ts),
+         count(*) FILTER (WHERE epoch(time_utc)::BIGINT <> ts)
+  FROM read_parquet('{sys.argv[1]}/samples/*/*/*.parquet', hive_partitioning = true)
+  GROUP BY ALL ORDER BY ALL""").fetchall()
+for r in rows:
+    print(",".join(str(v) for v in r))
+"#;
+
+const SPARK: &str = r#"
+import sys
+from pyspark.sql import SparkSession, functions as F
+spark = (SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
+         .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+spark.sparkContext.setLogLevel("ERROR")
+df = spark.read.parquet(sys.argv[1] + "/samples")   # account and date from the paths
+rows = (df.groupBy("account", (F.floor(F.col("ts") / 3600) * 3600).cast("long").alias("hour"))
+          .agg(F.max("bpm"), F.countDistinct("ts"),
+               F.sum((F.unix_timestamp("time_utc") != F.col("ts")).cast("int")))
+          .orderBy("account", "hour").collect())
+for r in rows:
+    print(",".join(str(v) for v in r))
+"#;
+
+#[tokio::test]
+async fn duckdb_and_spark_read_the_hourly_max_from_the_lake() {
+    let dir = tempfile::tempdir().unwrap();
+    let remote = Remote::new(
+        std::sync::Arc::new(
+            object_store::local::LocalFileSystem::new_with_prefix(dir.path()).unwrap(),
+        ),
+        "",
+        fitpipe::sync::Concurrency::LockObject,
+        "file://",
+    );
+    let (truth, _) = hourly_rounds(&remote, "folder").await;
+    let want = reference(&truth);
+    let root = dir.path().to_str().unwrap();
+    if let Some(out) = python("duckdb", DUCKDB, &[root]) {
+        assert_eq!(engine_figures(&out), want, "DuckDB");
+    }
+    if let Some(out) = python("pyspark", SPARK, &[root]) {
+        assert_eq!(engine_figures(&out), want, "Spark");
+    }
+}
