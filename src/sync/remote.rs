@@ -79,27 +79,6 @@ fn generic_failure(source: &(dyn std::error::Error + Send + Sync + 'static)) -> 
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn statuses_are_read_from_where_object_store_states_them() {
-        let kind = |m: &str| generic_failure(&std::io::Error::other(m.to_string()));
-        let cases = [
-            ("Error performing GET http://h/b in 1.2s, after 0 retries - Server returned non-2xx status code: 403 Forbidden: denied", RemoteFailure::Permission),
-            ("Server returned non-2xx status code: 401 Unauthorized: ", RemoteFailure::Credentials),
-            ("Server returned non-2xx status code: 404 Not Found: <Code>NoSuchBucket</Code>", RemoteFailure::Missing),
-            // A duration that happens to hold 403 is not a status.
-            ("Error performing GET http://127.0.0.1:44067/x in 2.840374244s, after 10 retries - Server returned non-2xx status code: 500 Internal Server Error: no bucket named x", RemoteFailure::Missing),
-            ("Error performing GET http://127.0.0.1:4403/x in 1.403s - Server returned non-2xx status code: 503 Service Unavailable", RemoteFailure::Other),
-        ];
-        for (m, want) in cases {
-            assert_eq!(kind(m), want, "{m}");
-        }
-    }
-}
-
 /// A service-account key that turns authentication off, for GCS emulators.
 const NO_AUTH_KEY: &str =
     r#"{"private_key": "", "private_key_id": "", "client_email": "", "disable_oauth": true}"#;
@@ -380,3 +359,24 @@ impl Remote {
 
 /// The lock object of folder remotes.
 pub const LOCK: &str = ".fitpipe.lock";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_read_from_where_object_store_states_them() {
+        let kind = |m: &str| generic_failure(&std::io::Error::other(m.to_string()));
+        let cases = [
+            ("Error performing GET http://h/b in 1.2s, after 0 retries - Server returned non-2xx status code: 403 Forbidden: denied", RemoteFailure::Permission),
+            ("Server returned non-2xx status code: 401 Unauthorized: ", RemoteFailure::Credentials),
+            ("Server returned non-2xx status code: 404 Not Found: <Code>NoSuchBucket</Code>", RemoteFailure::Missing),
+            // A duration that happens to hold 403 is not a status.
+            ("Error performing GET http://127.0.0.1:44067/x in 2.840374244s, after 10 retries - Server returned non-2xx status code: 500 Internal Server Error: no bucket named x", RemoteFailure::Missing),
+            ("Error performing GET http://127.0.0.1:4403/x in 1.403s - Server returned non-2xx status code: 503 Service Unavailable", RemoteFailure::Other),
+        ];
+        for (m, want) in cases {
+            assert_eq!(kind(m), want, "{m}");
+        }
+    }
+}
