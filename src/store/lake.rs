@@ -130,3 +130,73 @@ impl Store {
 pub fn storable(ts: i64) -> bool {
     (0..ACCOUNT_FACTOR).contains(&ts)
 }
+
+/// What this store knows of one remote object: the version it last wrote, or read and
+/// merged, and the master table's change counter ([`Store::master_seq`]) at that moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteObjectState {
+    pub e_tag: Option<String>,
+    pub version: Option<String>,
+    pub seq: i64,
+}
+
+impl Store {
+    /// The master table's change counter: it grows with every change of `hour_max`.
+    pub fn master_seq(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT seq FROM master_seq WHERE id = 1", [], |r| r.get(0))?)
+    }
+
+    /// Hours in the master table, of every account.
+    pub fn hour_count(&self) -> Result<usize> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM hour_max", [], |r| r.get(0))?;
+        Ok(n as usize)
+    }
+
+    /// What is known of object `name` of remote `remote`.
+    pub fn remote_object(&self, remote: &str, name: &str) -> Result<Option<RemoteObjectState>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT e_tag, version, seq FROM remote_object WHERE remote = ?1 AND name = ?2",
+                params![remote, name],
+                |r| {
+                    Ok(RemoteObjectState {
+                        e_tag: r.get(0)?,
+                        version: r.get(1)?,
+                        seq: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Remembers what object `name` of remote `remote` is now.
+    pub fn set_remote_object(
+        &mut self,
+        remote: &str,
+        name: &str,
+        state: &RemoteObjectState,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO remote_object (remote, name, e_tag, version, seq) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (remote, name) DO UPDATE
+                SET e_tag = excluded.e_tag, version = excluded.version, seq = excluded.seq",
+            params![remote, name, state.e_tag, state.version, state.seq],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets what is known of object `name` of remote `remote`.
+    pub fn forget_remote_object(&mut self, remote: &str, name: &str) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM remote_object WHERE remote = ?1 AND name = ?2",
+            params![remote, name],
+        )?;
+        Ok(())
+    }
+}

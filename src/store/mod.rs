@@ -11,7 +11,7 @@ mod sources;
 mod status;
 
 pub use accounts::AccountId;
-pub use lake::storable;
+pub use lake::{storable, RemoteObjectState};
 pub use pull::{HourFigures, KnownPage, Login};
 pub use query::{Cell, Row, Rows};
 pub use samples::{DayFile, HourRanges, InsertOutcome, SampleWriter};

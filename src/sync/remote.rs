@@ -39,6 +39,40 @@ pub struct MasterCopy {
     version: UpdateVersion,
 }
 
+impl MasterCopy {
+    /// The version read, to remember.
+    pub fn version(&self) -> ObjectVersion {
+        ObjectVersion::from(&self.version)
+    }
+}
+
+/// An object's version as fitpipe remembers it: the ETag, and the generation where the
+/// remote has one (GCS).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectVersion {
+    pub e_tag: Option<String>,
+    pub version: Option<String>,
+}
+
+impl From<&UpdateVersion> for ObjectVersion {
+    fn from(v: &UpdateVersion) -> Self {
+        ObjectVersion {
+            e_tag: v.e_tag.clone(),
+            version: v.version.clone(),
+        }
+    }
+}
+
+/// What a conditional read found.
+pub enum Read {
+    /// The object is still the version named.
+    Unchanged,
+    /// There is no such object.
+    Missing,
+    /// The object as it is now.
+    Copy(MasterCopy),
+}
+
 fn remote_err(op: &str, what: &str, e: object_store::Error) -> SyncError {
     SyncError::Remote {
         op: op.to_string(),
@@ -199,17 +233,62 @@ impl Remote {
         }
     }
 
+    /// Reads the object `rel` unless it is still `known` (an `If-None-Match` on its ETag,
+    /// which costs the remote no transfer when nothing changed).
+    pub async fn get_if_changed(
+        &self,
+        rel: &str,
+        known: Option<&ObjectVersion>,
+    ) -> Result<Read, SyncError> {
+        let path = self.path(rel)?;
+        let opts = object_store::GetOptions {
+            if_none_match: known.and_then(|k| k.e_tag.clone()),
+            ..Default::default()
+        };
+        match self.store.get_opts(&path, opts).await {
+            Ok(r) => {
+                let version = UpdateVersion {
+                    e_tag: r.meta.e_tag.clone(),
+                    version: r.meta.version.clone(),
+                };
+                let bytes = r
+                    .bytes()
+                    .await
+                    .map_err(|e| remote_err("read", &self.name(rel), e))?;
+                Ok(Read::Copy(MasterCopy { bytes, version }))
+            }
+            Err(object_store::Error::NotModified { .. }) => Ok(Read::Unchanged),
+            Err(object_store::Error::NotFound { .. }) => Ok(Read::Missing),
+            Err(e) => Err(remote_err("read", &self.name(rel), e)),
+        }
+    }
+
     /// Writes the object `rel` if nobody changed it since `read` (or, with `None`, if there
-    /// still is none). `Ok(false)`: somebody did; read again and merge.
+    /// still is none). `Ok(None)`: somebody did; read again and merge. `Ok(Some(v))`:
+    /// written, as version `v`.
     pub async fn put_versioned(
         &self,
         rel: &str,
         bytes: Vec<u8>,
         read: Option<&MasterCopy>,
-    ) -> Result<bool, SyncError> {
+    ) -> Result<Option<ObjectVersion>, SyncError> {
+        self.put_if_version(rel, bytes, read.map(|r| r.version()).as_ref())
+            .await
+    }
+
+    /// [`Remote::put_versioned`] on a remembered version rather than a copy just read.
+    pub async fn put_if_version(
+        &self,
+        rel: &str,
+        bytes: Vec<u8>,
+        read: Option<&ObjectVersion>,
+    ) -> Result<Option<ObjectVersion>, SyncError> {
         let path = self.path(rel)?;
         let mode = match (self.concurrency, read) {
-            (Concurrency::Generation, Some(r)) => PutMode::Update(r.version.clone()),
+            (Concurrency::Generation, Some(r)) => PutMode::Update(UpdateVersion {
+                e_tag: r.e_tag.clone(),
+                version: r.version.clone(),
+            }),
             (Concurrency::Generation, None) => PutMode::Create,
             // Under the lock object; LocalFileSystem renames a finished temporary file into place.
             (Concurrency::LockObject, _) => PutMode::Overwrite,
@@ -223,11 +302,14 @@ impl Remote {
             .put_opts(&path, PutPayload::from(bytes), opts)
             .await
         {
-            Ok(_) => Ok(true),
+            Ok(r) => Ok(Some(ObjectVersion {
+                e_tag: r.e_tag,
+                version: r.version,
+            })),
             Err(
                 object_store::Error::Precondition { .. }
                 | object_store::Error::AlreadyExists { .. },
-            ) => Ok(false),
+            ) => Ok(None),
             Err(e) => Err(remote_err("write", &self.name(rel), e)),
         }
     }
@@ -237,13 +319,16 @@ impl Remote {
         self.get_versioned(layout::MASTER).await
     }
 
-    /// Writes the master table conditionally ([`Remote::put_versioned`]).
+    /// Writes the master table conditionally ([`Remote::put_versioned`]); whether it was.
     pub async fn put_master(
         &self,
         bytes: Vec<u8>,
         read: Option<&MasterCopy>,
     ) -> Result<bool, SyncError> {
-        self.put_versioned(layout::MASTER, bytes, read).await
+        Ok(self
+            .put_versioned(layout::MASTER, bytes, read)
+            .await?
+            .is_some())
     }
 
     /// Takes the lock object of a folder remote; `Ok(false)` when another writer holds it.

@@ -1,6 +1,7 @@
 //! An HTTP stand-in for the GCS XML API, enough for object_store: GET/HEAD/PUT/DELETE of
 //! objects with generations, `x-goog-if-generation-match` (412 on mismatch, 0 for "must not
-//! exist"), and the list-type=2 listing. It records the conditions it was sent.
+//! exist"), `If-None-Match` on reads (304 when the ETag still matches), and the list-type=2
+//! listing. It records the conditions it was sent and the objects whose bytes it sent.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -14,6 +15,8 @@ pub struct State {
     /// (object, x-goog-if-generation-match) of every PUT.
     pub conditions: Vec<(String, Option<String>)>,
     pub rejected: usize,
+    /// Objects whose bytes a GET returned (a 304 sends none).
+    pub downloads: Vec<String>,
     /// Appended to `hourly_max.csv` just before the next conditional write to it is judged:
     /// another machine's write landing between this one's read and write.
     pub interfere_once: Option<String>,
@@ -78,11 +81,20 @@ impl Respond for FakeGcs {
                 xml.push_str("</ListBucketResult>");
                 ResponseTemplate::new(200).set_body_raw(xml, "application/xml")
             }
-            "GET" | "HEAD" => match st.objects.get(&object) {
+            "GET" | "HEAD" => match st.objects.get(&object).cloned() {
                 Some((data, g)) => {
-                    let t = object_headers(ResponseTemplate::new(200), data.len(), *g);
+                    let etag = format!("\"{g}\"");
+                    if req
+                        .headers
+                        .get("if-none-match")
+                        .is_some_and(|v| v.to_str().unwrap() == etag)
+                    {
+                        return object_headers(ResponseTemplate::new(304), 0, g);
+                    }
+                    let t = object_headers(ResponseTemplate::new(200), data.len(), g);
                     if req.method.as_str() == "GET" {
-                        t.set_body_bytes(data.clone())
+                        st.downloads.push(object.clone());
+                        t.set_body_bytes(data)
                     } else {
                         t
                     }

@@ -478,6 +478,77 @@ async fn an_hourly_sync_uploads_one_master_and_at_most_one_day() {
     assert_eq!(counting.puts.load(Ordering::SeqCst), before);
 }
 
+/// An hourly sync asks for the master object only if it changed: with nothing new it
+/// downloads and writes nothing; after a local change it writes on the generation it
+/// remembers without reading; after another machine's write it reads and merges.
+#[tokio::test]
+async fn an_hourly_sync_reads_the_master_only_when_another_machine_changed_it() {
+    let gcs = FakeGcs::default();
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(gcs.clone())
+        .mount(&server)
+        .await;
+    let remote = standin_remote(&server.uri(), "p");
+    let master = "p/hourly_max.csv";
+    let t0 = 1_735_689_600;
+    let mut mine = Store::open_in_memory().unwrap();
+    add(&mut mine, "me", &history(1, t0, 48, 120));
+    sync::run(&mut mine, &remote, &opts(), "t").await.unwrap();
+    let first = downloads_writes(&gcs, master);
+    assert_eq!(first, (0, 1), "a new bucket: written once, nothing to read");
+
+    let r = sync::run(&mut mine, &remote, &opts(), "t").await.unwrap();
+    assert_eq!(
+        downloads_writes(&gcs, master),
+        first,
+        "nothing new: not read, not written"
+    );
+    assert_eq!(r.master_hours, 48);
+
+    let generation = gcs.state.lock().unwrap().objects[master].1.to_string();
+    add(&mut mine, "me", &[(t0 + 48 * 3600 + 5, 90)]);
+    sync::run(&mut mine, &remote, &opts(), "t").await.unwrap();
+    assert_eq!(
+        downloads_writes(&gcs, master),
+        (0, 2),
+        "one new hour: written, not read"
+    );
+    assert_eq!(
+        gcs.state
+            .lock()
+            .unwrap()
+            .conditions
+            .last()
+            .unwrap()
+            .1
+            .as_deref(),
+        Some(generation.as_str()),
+        "conditional on the generation this machine wrote"
+    );
+
+    // Another machine adds an hour: the next sync reads the master and takes it.
+    let mut other = Store::open_in_memory().unwrap();
+    add(&mut other, "me", &[(t0 + 60 * 3600, 101)]);
+    sync::run(&mut other, &remote, &opts(), "t").await.unwrap();
+    let before = downloads_writes(&gcs, master);
+    let r = sync::run(&mut mine, &remote, &opts(), "t").await.unwrap();
+    assert_eq!(downloads_writes(&gcs, master).0, before.0 + 1, "read once");
+    assert_eq!(r.master_hours, 50);
+    assert_eq!(
+        figures(&sync::local_master(&mine).unwrap()),
+        figures(&remote_master(&remote).await)
+    );
+}
+
+fn downloads_writes(gcs: &FakeGcs, master: &str) -> (usize, usize) {
+    let st = gcs.state.lock().unwrap();
+    (
+        st.downloads.iter().filter(|o| *o == master).count(),
+        st.conditions.iter().filter(|(o, _)| o == master).count(),
+    )
+}
+
 #[tokio::test]
 async fn the_wire_carries_generation_conditions() {
     let server = wiremock::MockServer::start().await;

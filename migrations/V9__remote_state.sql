@@ -1,0 +1,54 @@
+-- Version 9: what this store knows of each remote's objects, so an hourly sync asks the
+-- remote only what changed.
+
+-- A counter bumped by every change of hour_max, and the last value per account and UTC
+-- year: a remote object written (or read and merged) at counter N holds every local hour
+-- of its scope as of N.
+CREATE TABLE master_seq (
+    id  INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL
+);
+INSERT INTO master_seq (id, seq) VALUES (1, 0);
+
+CREATE TABLE master_change (
+    account_id INTEGER NOT NULL,
+    year       INTEGER NOT NULL,          -- UTC year of the hours
+    seq        INTEGER NOT NULL,
+    PRIMARY KEY (account_id, year)
+) WITHOUT ROWID;
+
+CREATE TRIGGER hour_max_inserted AFTER INSERT ON hour_max BEGIN
+    UPDATE master_seq SET seq = seq + 1 WHERE id = 1;
+    INSERT INTO master_change (account_id, year, seq)
+    VALUES (NEW.account_id, CAST(strftime('%Y', NEW.hour, 'unixepoch') AS INTEGER),
+            (SELECT seq FROM master_seq WHERE id = 1))
+    ON CONFLICT (account_id, year) DO UPDATE SET seq = excluded.seq;
+END;
+
+CREATE TRIGGER hour_max_updated AFTER UPDATE ON hour_max BEGIN
+    UPDATE master_seq SET seq = seq + 1 WHERE id = 1;
+    INSERT INTO master_change (account_id, year, seq)
+    VALUES (NEW.account_id, CAST(strftime('%Y', NEW.hour, 'unixepoch') AS INTEGER),
+            (SELECT seq FROM master_seq WHERE id = 1))
+    ON CONFLICT (account_id, year) DO UPDATE SET seq = excluded.seq;
+END;
+
+CREATE TRIGGER hour_max_deleted AFTER DELETE ON hour_max BEGIN
+    UPDATE master_seq SET seq = seq + 1 WHERE id = 1;
+    INSERT INTO master_change (account_id, year, seq)
+    VALUES (OLD.account_id, CAST(strftime('%Y', OLD.hour, 'unixepoch') AS INTEGER),
+            (SELECT seq FROM master_seq WHERE id = 1))
+    ON CONFLICT (account_id, year) DO UPDATE SET seq = excluded.seq;
+END;
+
+-- Per remote (its URL) and object (its name below the remote's prefix): the version this
+-- store last wrote or read and merged, and master_seq at that moment. Forgotten after any
+-- doubt; the remote is the truth.
+CREATE TABLE remote_object (
+    remote  TEXT    NOT NULL,
+    name    TEXT    NOT NULL,
+    e_tag   TEXT,
+    version TEXT,
+    seq     INTEGER NOT NULL,
+    PRIMARY KEY (remote, name)
+) WITHOUT ROWID;
