@@ -17,6 +17,12 @@ CREATE TABLE master_change (
     PRIMARY KEY (account_id, year)
 ) WITHOUT ROWID;
 
+-- The hours already here changed before any remote object was remembered.
+INSERT INTO master_change (account_id, year, seq)
+SELECT account_id, CAST(strftime('%Y', hour, 'unixepoch') AS INTEGER), 1
+  FROM hour_max GROUP BY 1, 2;
+UPDATE master_seq SET seq = 1 WHERE EXISTS (SELECT 1 FROM hour_max);
+
 CREATE TRIGGER hour_max_inserted AFTER INSERT ON hour_max BEGIN
     UPDATE master_seq SET seq = seq + 1 WHERE id = 1;
     INSERT INTO master_change (account_id, year, seq)

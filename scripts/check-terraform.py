@@ -68,8 +68,8 @@ if samples:
     need("/samples/*.parquet" in str(ext.get("source_uris")), "samples: source URIs of the Parquet parts under PREFIX/samples/")
     need(ext.get("source_format") == "PARQUET", "samples: source_format PARQUET")
 hourly = resources.get(("google_bigquery_table", "hourly_max"))
-need(hourly is not None and "hourly_max.csv" in str(first(hourly.get("external_data_configuration")).get("source_uris")),
-     "resource google_bigquery_table.hourly_max over hourly_max.csv")
+need(hourly is not None and "/hourly_max/*.csv" in str(first(hourly.get("external_data_configuration")).get("source_uris")),
+     "resource google_bigquery_table.hourly_max over hourly_max/NAME/YYYY.csv")
 
 variables = {name for block in doc["variable"] for name in block}
 for v in ["project_id", "location", "bucket_name", "prefix", "create_key", "noncurrent_version_days"]:

@@ -84,8 +84,8 @@ resource "google_bigquery_table" "samples" {
   }
 }
 
-# The master table: hourly_max.csv, the columns of `fitpipe export` and each hour's source
-# policy version.
+# The master table: hourly_max/NAME/YYYY.csv, one object per account and UTC year, each
+# with the columns of `fitpipe export` and each hour's source policy version.
 resource "google_bigquery_table" "hourly_max" {
   dataset_id          = google_bigquery_dataset.fitpipe.dataset_id
   table_id            = "hourly_max"
@@ -95,7 +95,7 @@ resource "google_bigquery_table" "hourly_max" {
   external_data_configuration {
     source_format = "CSV"
     autodetect    = false
-    source_uris   = ["gs://${var.bucket_name}/${var.prefix}/hourly_max.csv"]
+    source_uris   = ["gs://${var.bucket_name}/${var.prefix}/hourly_max/*.csv"]
 
     csv_options {
       quote             = "\""

@@ -148,6 +148,42 @@ impl Store {
             .query_row("SELECT seq FROM master_seq WHERE id = 1", [], |r| r.get(0))?)
     }
 
+    /// The UTC years in which `account` has (or had) hours, with the change counter of
+    /// the last change to each.
+    pub fn master_years(&self, account: AccountId) -> Result<Vec<(i32, i64)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT year, seq FROM master_change WHERE account_id = ?1 ORDER BY year",
+        )?;
+        let rows = stmt
+            .query_map([account.0], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// The change counter of the last change to `account`'s hours of UTC year `year`.
+    pub fn master_year_seq(&self, account: AccountId, year: i32) -> Result<i64> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT seq FROM master_change WHERE account_id = ?1 AND year = ?2",
+                params![account.0, year],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    /// Hours of `account` that start in `range`.
+    pub fn hour_count_in(&self, account: AccountId, range: std::ops::Range<i64>) -> Result<usize> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM hour_max WHERE account_id = ?1 AND hour >= ?2 AND hour < ?3",
+            params![account.0, range.start, range.end],
+            |r| r.get(0),
+        )?;
+        Ok(n as usize)
+    }
+
     /// Hours in the master table, of every account.
     pub fn hour_count(&self) -> Result<usize> {
         let n: i64 = self

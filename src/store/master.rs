@@ -121,6 +121,16 @@ impl Store {
     pub fn for_each_hour<E>(
         &self,
         account: Option<&str>,
+        f: impl FnMut(&str, &Hour) -> std::result::Result<(), E>,
+    ) -> Result<std::result::Result<(), E>> {
+        self.for_each_hour_in(account, i64::MIN..i64::MAX, f)
+    }
+
+    /// [`Store::for_each_hour`] for the hours that start in `range`.
+    pub fn for_each_hour_in<E>(
+        &self,
+        account: Option<&str>,
+        range: std::ops::Range<i64>,
         mut f: impl FnMut(&str, &Hour) -> std::result::Result<(), E>,
     ) -> Result<std::result::Result<(), E>> {
         let mut accounts = self
@@ -133,15 +143,15 @@ impl Store {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut spans_stmt = self.conn.prepare(
             "SELECT start_ts, end_ts, utc_offset_min FROM offset_span
-              WHERE account_id = ?1 ORDER BY start_ts",
+              WHERE account_id = ?1 AND end_ts > ?2 AND start_ts < ?3 ORDER BY start_ts",
         )?;
         let mut hours_stmt = self.conn.prepare(
             "SELECT hour, max_bpm, sample_count, utc_offset_min, policy FROM hour_max
-              WHERE account_id = ?1 ORDER BY hour",
+              WHERE account_id = ?1 AND hour >= ?2 AND hour < ?3 ORDER BY hour",
         )?;
         for (id, name) in accounts {
             let spans = spans_stmt
-                .query_map([id], |r| {
+                .query_map(params![id, range.start, range.end], |r| {
                     Ok((
                         r.get::<_, i64>(0)?,
                         r.get::<_, i64>(1)?,
@@ -150,7 +160,7 @@ impl Store {
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let mut next_span = 0usize;
-            let mut rows = hours_stmt.query([id])?;
+            let mut rows = hours_stmt.query(params![id, range.start, range.end])?;
             while let Some(r) = rows.next()? {
                 let hour: i64 = r.get(0)?;
                 // The span with the greatest start at or before the hour, if it covers it.

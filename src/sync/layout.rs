@@ -1,7 +1,10 @@
 //! Object names in the remote (pure). Everything lives below the remote's prefix:
 //!
 //! ```text
-//! PREFIX/hourly_max.csv                                            the master table
+//! PREFIX/hourly_max/NAME/YYYY.csv                                  the master table: one
+//!                                                       object per account and UTC year
+//! PREFIX/hourly_max.csv                                            the master table of
+//!                                                       earlier fitpipes (read, not written)
 //! PREFIX/sources.csv                                               the source choices
 //! PREFIX/samples/account=NAME/date=YYYY-MM-DD/part-<hash>.parquet  the raw-sample lake
 //!                                                       (part-<hash>.csv before Parquet)
@@ -13,8 +16,46 @@
 
 use chrono::NaiveDate;
 
-/// The master table's object name.
-pub const MASTER: &str = "hourly_max.csv";
+/// The one master object of every account that fitpipe wrote before the master was kept
+/// per account and year: still read (merged into the local table), never written.
+pub const LEGACY_MASTER: &str = "hourly_max.csv";
+
+/// The folder of the master objects.
+pub const MASTER_DIR: &str = "hourly_max/";
+
+/// `hourly_max/NAME/`: one account's master objects.
+pub fn master_dir(account: &str) -> String {
+    format!("{MASTER_DIR}{account}/")
+}
+
+/// `hourly_max/NAME/YYYY.csv`: the hours of `account` in UTC year `year`.
+pub fn master_object(account: &str, year: i32) -> String {
+    format!("{}{year:04}.csv", master_dir(account))
+}
+
+/// A master object's account and year, from its name relative to the prefix.
+pub fn parse_master_object(rel: &str) -> Option<(String, i32)> {
+    let rest = rel.strip_prefix(MASTER_DIR)?;
+    let (account, file) = rest.split_once('/')?;
+    let year = file.strip_suffix(".csv")?;
+    if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    crate::model::validate_account_name(account).ok()?;
+    Some((account.to_string(), year.parse().ok()?))
+}
+
+/// The first instant (epoch seconds) of UTC year `year`, and of the next.
+pub fn year_range(year: i32) -> std::ops::Range<i64> {
+    let start = |y: i32| crate::model::days_from_civil(i64::from(y), 1, 1) * crate::model::DAY;
+    start(year)..start(year + 1)
+}
+
+/// The UTC year of instant `ts`.
+pub fn year_of(ts: i64) -> i32 {
+    use chrono::Datelike;
+    chrono::DateTime::from_timestamp(ts, 0).map_or(1970, |d| d.year())
+}
 /// The object of every account's source choices.
 pub const CHOICES: &str = "sources.csv";
 
@@ -94,8 +135,20 @@ mod tests {
         let old = "samples/account=me@x.org/date=2025-03-09/part-ab12.csv";
         assert_eq!(parse_part(old), Some(("me@x.org".into(), d)));
         assert_eq!(part_format(old), Some(PartFormat::Csv));
-        assert_eq!(join("fit/pipe", MASTER), "fit/pipe/hourly_max.csv");
-        assert_eq!(join("", MASTER), "hourly_max.csv");
+        assert_eq!(join("fit/pipe", LEGACY_MASTER), "fit/pipe/hourly_max.csv");
+        assert_eq!(join("", LEGACY_MASTER), "hourly_max.csv");
+        let m = master_object("me@x.org", 2026);
+        assert_eq!(m, "hourly_max/me@x.org/2026.csv");
+        assert_eq!(parse_master_object(&m), Some(("me@x.org".into(), 2026)));
+        assert_eq!(parse_master_object("hourly_max/me/26.csv"), None);
+        assert_eq!(parse_master_object("hourly_max/me/2026.txt"), None);
+        assert_eq!(parse_master_object("hourly_max.csv"), None);
+        let r = year_range(2024);
+        assert_eq!((r.start, r.end), (1_704_067_200, 1_735_689_600));
+        assert_eq!(
+            (year_of(r.start), year_of(r.end - 1), year_of(r.end)),
+            (2024, 2024, 2025)
+        );
         assert_eq!(
             parse_part("samples/account=a/date=2025-13-01/part-x.csv"),
             None

@@ -16,6 +16,7 @@ pub mod layout;
 pub mod master;
 pub mod parts;
 pub mod plan;
+mod reconcile;
 pub mod remote;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -484,14 +485,20 @@ async fn reconcile_master_locked(
     ctx: &Ctx<'_>,
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
+    let current = reconcile_choices(store, ctx, report).await?;
+    let accounts = report.accounts.clone();
+    reconcile::master(store, ctx, report, &current, &accounts).await
+}
+
+/// The source choices, first: the merged policy decides which copy of an hour is current.
+/// Returns each account's current policy version.
+async fn reconcile_choices(
+    store: &mut Store,
+    ctx: &Ctx<'_>,
+    report: &mut SyncReport,
+) -> Result<master::Policies, SyncError> {
     let remote = ctx.remote;
-    // What this store last wrote, or read and merged, of the master object on this remote;
-    // forgotten after a refused write (somebody else wrote: read it whole).
-    let mut known = store.remote_object(remote.display(), layout::MASTER)?;
     for attempt in 1..=MAX_ATTEMPTS {
-        report.master_attempts = attempt;
-        // The source choices first: the merged policy decides which copy of an hour is
-        // current.
         let choices_copy = remote.get_versioned(layout::CHOICES).await?;
         let theirs_choices = match &choices_copy {
             Some(c) => choices::parse(&c.bytes).map_err(|message| SyncError::Corrupt {
@@ -540,135 +547,9 @@ async fn reconcile_master_locked(
         for (account, p) in &merged_choices {
             current.insert(account.clone(), p.version());
         }
-
-        let seq = store.master_seq()?;
-        let known_version = known.as_ref().map(|k| ObjectVersion {
-            e_tag: k.e_tag.clone(),
-            version: k.version.clone(),
-        });
-        let copy = match remote
-            .get_if_changed(layout::MASTER, known_version.as_ref())
-            .await?
-        {
-            remote::Read::Copy(c) => Some(c),
-            remote::Read::Missing => None,
-            remote::Read::Unchanged => {
-                // Nobody wrote it since this store did (or read and merged it), so the local
-                // table holds every hour of it.
-                let known_seq = known.as_ref().map_or(-1, |k| k.seq);
-                let hours = store.hour_count()?;
-                report.master_hours = hours;
-                if known_seq == seq {
-                    record(ctx, &plan::Operation::MasterUpToDate { hours }, report);
-                    return Ok(());
-                }
-                if !ctx.opts.push {
-                    return Ok(());
-                }
-                let op = plan::Operation::WriteMaster {
-                    hours,
-                    bytes: master::write(&local_master(store)?),
-                };
-                record(ctx, &op, report);
-                let (plan::Operation::WriteMaster { bytes, .. }, false) = (op, ctx.opts.dry_run)
-                else {
-                    return Ok(());
-                };
-                match remote
-                    .put_if_version(layout::MASTER, bytes, known_version.as_ref())
-                    .await?
-                {
-                    Some(v) => {
-                        remember(store, remote, v, seq)?;
-                        report.master_written = true;
-                        return Ok(());
-                    }
-                    None => {
-                        tracing::info!(
-                            attempt,
-                            "the remote master table changed underneath; merging again"
-                        );
-                        known = None;
-                        continue;
-                    }
-                }
-            }
-        };
-        let theirs = match &copy {
-            Some(c) => master::parse(&c.bytes).map_err(|message| SyncError::Corrupt {
-                object: remote.name(layout::MASTER),
-                message,
-            })?,
-            None => master::Master::new(),
-        };
-        let ours = local_master(store)?;
-        let ops = plan::master(
-            &ours,
-            &theirs,
-            &current,
-            copy.as_ref().map(|c| c.bytes.as_ref()),
-            ctx.opts.push,
-        );
-        report.master_hours = master::merge(&ours, &theirs, &current).len();
-        let mut write = None;
-        for op in ops {
-            // A retry after a concurrent write lists only what it writes.
-            if let plan::Operation::WriteMaster { bytes, .. } = &op {
-                write = Some(bytes.clone());
-                record(ctx, &op, report);
-            } else if attempt == 1 {
-                record(ctx, &op, report);
-            }
-            apply(store, ctx, None, op, &BTreeMap::new(), report).await?;
-        }
-        if ctx.opts.dry_run {
-            return Ok(());
-        }
-        // The merged hours are local now: the counter after them is what the copy holds.
-        let seq = store.master_seq()?;
-        let Some(bytes) = write else {
-            if let Some(c) = &copy {
-                remember(store, remote, c.version(), seq)?;
-            }
-            return Ok(());
-        };
-        if let Some(v) = remote
-            .put_versioned(layout::MASTER, bytes, copy.as_ref())
-            .await?
-        {
-            remember(store, remote, v, seq)?;
-            report.master_written = true;
-            return Ok(());
-        }
-        known = None;
-        tracing::info!(
-            attempt,
-            "the remote master table changed underneath; merging again"
-        );
+        return Ok(current);
     }
     Err(SyncError::Contention {
         attempts: MAX_ATTEMPTS,
     })
-}
-
-/// Remembers the master object's version `v` on `remote`, holding the local hours as of
-/// change counter `seq`. A version with no ETag cannot be asked about: nothing is kept.
-fn remember(
-    store: &mut Store,
-    remote: &Remote,
-    v: ObjectVersion,
-    seq: i64,
-) -> Result<(), StoreError> {
-    if v.e_tag.is_none() {
-        return store.forget_remote_object(remote.display(), layout::MASTER);
-    }
-    store.set_remote_object(
-        remote.display(),
-        layout::MASTER,
-        &crate::store::RemoteObjectState {
-            e_tag: v.e_tag,
-            version: v.version,
-            seq,
-        },
-    )
 }

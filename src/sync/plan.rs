@@ -32,10 +32,15 @@ pub enum Operation {
     MarkClean { account: String, day: i64 },
     /// Add, raise or correct hours of the local master table from the remote's.
     MergeHours { hours: BTreeMap<String, Vec<Hour>> },
-    /// Write the merged master table, conditional on the copy read.
-    WriteMaster { hours: usize, bytes: Vec<u8> },
-    /// The remote master table is the merged one already.
-    MasterUpToDate { hours: usize },
+    /// Write a master object (an account's hours of one year) as merged, conditional on
+    /// the copy read.
+    WriteMaster {
+        object: String,
+        hours: usize,
+        bytes: Vec<u8>,
+    },
+    /// The master object is the merged one already.
+    MasterUpToDate { object: String, hours: usize },
     /// Take the remote's source choices that are later than the local ones (the accounts'
     /// hours are computed again under the merged policy).
     MergeChoices { choices: Choices },
@@ -78,11 +83,11 @@ impl Operation {
                 "merge {} hour(s) from the remote master table into the local one",
                 hours.values().map(Vec::len).sum::<usize>()
             ),
-            Operation::WriteMaster { hours, .. } => {
-                format!("write {} ({hours} hours)", name(layout::MASTER))
+            Operation::WriteMaster { object, hours, .. } => {
+                format!("write {} ({hours} hours)", name(object))
             }
-            Operation::MasterUpToDate { hours } => {
-                format!("{} is up to date ({hours} hours)", name(layout::MASTER))
+            Operation::MasterUpToDate { object, hours } => {
+                format!("{} is up to date ({hours} hours)", name(object))
             }
             Operation::MergeChoices { choices } => format!(
                 "take {} source choice(s) of account(s) {} from the remote",
@@ -310,11 +315,14 @@ pub fn choices(
     (ops, merged)
 }
 
-/// The master table's operations, under the accounts' `current` source policies: hours
-/// the remote adds, raises or corrects go into the local table;
-/// then the merged table is written, unless the remote copy (`theirs_bytes`, as read) is
-/// byte for byte the merged one or this is a restore.
+/// The operations of one master object (`object`; `ours` and `theirs` hold the hours it
+/// covers), under the accounts' `current` source policies: hours the remote adds, raises
+/// or corrects go into the local table; then the merged hours are written, unless the
+/// remote copy (`theirs_bytes`, as read) is byte for byte the merged one or this is a
+/// restore (`push` false). A copy that is not written to (the master of earlier fitpipes)
+/// is read with `push` false.
 pub fn master(
+    object: &str,
     ours: &Master,
     theirs: &Master,
     current: &master::Policies,
@@ -335,10 +343,12 @@ pub fn master(
     let bytes = master::write(&merged);
     if theirs_bytes == Some(bytes.as_slice()) {
         ops.push(Operation::MasterUpToDate {
+            object: object.to_string(),
             hours: merged.len(),
         });
     } else if push {
         ops.push(Operation::WriteMaster {
+            object: object.to_string(),
             hours: merged.len(),
             bytes,
         });
@@ -609,7 +619,14 @@ mod tests {
 
         // The remote raises a's hour 0 and adds b's: both go into the local table, and the
         // merged table is written.
-        let ops = master(&ours, &theirs, &none, Some(&master::write(&theirs)), true);
+        let ops = master(
+            "m",
+            &ours,
+            &theirs,
+            &none,
+            Some(&master::write(&theirs)),
+            true,
+        );
         assert_eq!(
             ops,
             vec![
@@ -622,6 +639,7 @@ mod tests {
                     .collect()
                 },
                 Operation::WriteMaster {
+                    object: "m".into(),
                     hours: 3,
                     bytes: merged_bytes.clone()
                 },
@@ -651,7 +669,7 @@ mod tests {
             (Master::new(), None, false, vec![]),
         ];
         for (theirs, bytes, push, want) in cases {
-            let ops = master(&ours, &theirs, &none, bytes.as_deref(), push);
+            let ops = master("m", &ours, &theirs, &none, bytes.as_deref(), push);
             let kinds: Vec<&str> = ops
                 .iter()
                 .map(|o| match o {

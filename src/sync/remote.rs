@@ -314,23 +314,6 @@ impl Remote {
         }
     }
 
-    /// Reads the master table with its version ([`Remote::get_versioned`]).
-    pub async fn get_master(&self) -> Result<Option<MasterCopy>, SyncError> {
-        self.get_versioned(layout::MASTER).await
-    }
-
-    /// Writes the master table conditionally ([`Remote::put_versioned`]); whether it was.
-    pub async fn put_master(
-        &self,
-        bytes: Vec<u8>,
-        read: Option<&MasterCopy>,
-    ) -> Result<bool, SyncError> {
-        Ok(self
-            .put_versioned(layout::MASTER, bytes, read)
-            .await?
-            .is_some())
-    }
-
     /// Takes the lock object of a folder remote; `Ok(false)` when another writer holds it.
     pub async fn try_lock(&self, holder: &str) -> Result<bool, SyncError> {
         let path = self.path(LOCK)?;
@@ -368,8 +351,21 @@ impl Remote {
         self.delete(LOCK).await
     }
 
-    /// Names (relative to the prefix) of every object below `rel_dir`.
+    /// Names (relative to the prefix) of every object below `rel_dir`, sorted.
     pub async fn list(&self, rel_dir: &str) -> Result<Vec<String>, SyncError> {
+        Ok(self
+            .list_meta(rel_dir)
+            .await?
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect())
+    }
+
+    /// Names (relative to the prefix) and ETags of every object below `rel_dir`.
+    pub async fn list_meta(
+        &self,
+        rel_dir: &str,
+    ) -> Result<Vec<(String, Option<String>)>, SyncError> {
         let dir = self.path(rel_dir.trim_end_matches('/'))?;
         let strip = if self.prefix.is_empty() {
             0
@@ -382,12 +378,12 @@ impl Remote {
             .try_collect()
             .await
             .map_err(|e| remote_err("list", &self.name(rel_dir), e))?;
-        let mut names: Vec<String> = metas
+        let mut out: Vec<(String, Option<String>)> = metas
             .into_iter()
-            .map(|m| m.location.as_ref()[strip..].to_string())
+            .map(|m| (m.location.as_ref()[strip..].to_string(), m.e_tag))
             .collect();
-        names.sort();
-        Ok(names)
+        out.sort();
+        Ok(out)
     }
 
     /// Reads an object.

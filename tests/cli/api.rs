@@ -310,7 +310,7 @@ async fn a_revoked_refresh_token_stops_with_a_clear_message_and_keeps_the_data()
     );
     let after: i64 = query_one(&sb.db(), "SELECT count(*) FROM sample");
     assert_eq!(before, after);
-    let master = std::fs::read_to_string(sb.path("remote/hourly_max.csv")).unwrap();
+    let master = String::from_utf8(crate::support::remote_master_file(&sb.path("remote"))).unwrap();
     assert!(
         master.lines().count() > 24,
         "the store was pushed despite the failed pull"

@@ -17,7 +17,7 @@ pub struct State {
     pub rejected: usize,
     /// Objects whose bytes a GET returned (a 304 sends none).
     pub downloads: Vec<String>,
-    /// Appended to `hourly_max.csv` just before the next conditional write to it is judged:
+    /// Appended to a master object just before the next conditional write to it is judged:
     /// another machine's write landing between this one's read and write.
     pub interfere_once: Option<String>,
 }
@@ -108,7 +108,8 @@ impl Respond for FakeGcs {
                     .get("x-goog-if-generation-match")
                     .map(|v| v.to_str().unwrap().to_string());
                 st.conditions.push((object.clone(), cond.clone()));
-                if object.ends_with("hourly_max.csv") && cond.is_some() {
+                if object.contains("hourly_max/") && cond.is_some() && cond.as_deref() != Some("0")
+                {
                     if let Some(extra) = st.interfere_once.take() {
                         let (mut bytes, _) = st.objects.get(&object).cloned().unwrap_or_default();
                         bytes.extend_from_slice(extra.as_bytes());

@@ -208,7 +208,11 @@ async fn a_bucket_of_csv_parts_is_read_and_rewritten_as_parquet() {
             master.push_str(&format!("{account},{hour},,{max},{count}\n"));
         }
         assert!(
-            remote.put_master(master.into_bytes(), None).await.unwrap(),
+            remote
+                .put_versioned("hourly_max.csv", master.into_bytes(), None)
+                .await
+                .unwrap()
+                .is_some(),
             "{name}: the old master table is written"
         );
         let want = reference(&truth);

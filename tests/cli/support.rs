@@ -154,6 +154,29 @@ pub fn wait_at_most(
 
 /// The remote's master table in the export's form: each line without its last field (the
 /// policy version, which the export does not carry). Checks the header it drops.
+/// The master table a folder remote holds (`hourly_max/NAME/YYYY.csv`), as one CSV: the
+/// header once, then every object's rows, by account and year.
+pub fn remote_master_file(remote: &std::path::Path) -> Vec<u8> {
+    let mut files = Vec::new();
+    for account in std::fs::read_dir(remote.join("hourly_max")).unwrap() {
+        for year in std::fs::read_dir(account.unwrap().path()).unwrap() {
+            files.push(year.unwrap().path());
+        }
+    }
+    files.sort();
+    let mut out = String::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let (header, rows) = text.split_once('\n').unwrap();
+        if out.is_empty() {
+            out.push_str(header);
+            out.push('\n');
+        }
+        out.push_str(rows);
+    }
+    out.into_bytes()
+}
+
 pub fn master_as_export(master: &[u8]) -> Vec<u8> {
     let text = std::str::from_utf8(master).unwrap();
     let mut out = String::new();

@@ -184,15 +184,22 @@ pub(super) async fn assert_converged(
 }
 
 pub(super) async fn remote_master(remote: &Remote) -> master::Master {
-    master::parse(
-        &remote
-            .get_master()
-            .await
-            .unwrap()
-            .expect("a master object")
-            .bytes,
-    )
-    .unwrap()
+    let mut out = master::Master::new();
+    let names = remote.list("hourly_max/").await.unwrap();
+    assert!(!names.is_empty(), "no master object");
+    for name in names {
+        let (account, year) = fitpipe::sync::layout::parse_master_object(&name).unwrap();
+        let m = master::parse(&remote.get(&name).await.unwrap()).unwrap();
+        for (key, h) in m {
+            assert_eq!(
+                (key.0.as_str(), fitpipe::sync::layout::year_of(key.1)),
+                (account.as_str(), year),
+                "{name}"
+            );
+            out.insert(key, h);
+        }
+    }
+    out
 }
 
 /// A GCS remote pointed at the HTTP stand-in, reached as an emulator (no credentials).
@@ -246,34 +253,51 @@ pub(super) async fn backends() -> Vec<(
 #[tokio::test]
 async fn conformance_of_every_backend() {
     for (name, remote, _server, _dir) in backends().await {
-        assert!(remote.get_master().await.unwrap().is_none(), "{name}");
+        let obj = "hourly_max/a/2025.csv";
+        assert!(remote.get_versioned(obj).await.unwrap().is_none(), "{name}");
         assert!(
-            remote.put_master(b"one".to_vec(), None).await.unwrap(),
+            remote
+                .put_versioned(obj, b"one".to_vec(), None)
+                .await
+                .unwrap()
+                .is_some(),
             "{name}"
         );
-        let first = remote.get_master().await.unwrap().unwrap();
+        let first = remote.get_versioned(obj).await.unwrap().unwrap();
         assert_eq!(first.bytes.as_ref(), b"one", "{name}");
         if remote.concurrency() == Concurrency::Generation {
             assert!(
-                !remote.put_master(b"x".to_vec(), None).await.unwrap(),
+                remote
+                    .put_versioned(obj, b"x".to_vec(), None)
+                    .await
+                    .unwrap()
+                    .is_none(),
                 "{name}: must-not-exist is refused"
             );
             assert!(
                 remote
-                    .put_master(b"two".to_vec(), Some(&first))
+                    .put_versioned(obj, b"two".to_vec(), Some(&first))
                     .await
-                    .unwrap(),
+                    .unwrap()
+                    .is_some(),
                 "{name}"
             );
             assert!(
-                !remote
-                    .put_master(b"stale".to_vec(), Some(&first))
+                remote
+                    .put_versioned(obj, b"stale".to_vec(), Some(&first))
                     .await
-                    .unwrap(),
+                    .unwrap()
+                    .is_none(),
                 "{name}: a stale generation is refused"
             );
             assert_eq!(
-                remote.get_master().await.unwrap().unwrap().bytes.as_ref(),
+                remote
+                    .get_versioned(obj)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .bytes
+                    .as_ref(),
                 b"two",
                 "{name}"
             );
@@ -490,7 +514,7 @@ async fn an_hourly_sync_reads_the_master_only_when_another_machine_changed_it() 
         .mount(&server)
         .await;
     let remote = standin_remote(&server.uri(), "p");
-    let master = "p/hourly_max.csv";
+    let master = "p/hourly_max/me/2025.csv";
     let t0 = 1_735_689_600;
     let mut mine = Store::open_in_memory().unwrap();
     add(&mut mine, "me", &history(1, t0, 48, 120));
@@ -563,14 +587,14 @@ async fn the_wire_carries_generation_conditions() {
     sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
     // Another machine's write lands between this machine's read and write.
     add(&mut a, "me", &[(1_735_689_600 + 4 * 3600, 150)]);
-    fake.state.lock().unwrap().interfere_once = Some("other,2025-01-01T00:00:00Z,,77,5,\n".into());
+    fake.state.lock().unwrap().interfere_once = Some("me,2025-01-01T10:00:00Z,,77,5,\n".into());
     sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
     let st = fake.state.lock().unwrap();
     assert_eq!(st.rejected, 1, "the stale write got a 412");
     let master_puts: Vec<&Option<String>> = st
         .conditions
         .iter()
-        .filter(|(o, _)| o == "hourly_max.csv")
+        .filter(|(o, _)| o == "hourly_max/me/2025.csv")
         .map(|(_, c)| c)
         .collect();
     assert_eq!(
@@ -592,11 +616,11 @@ async fn the_wire_carries_generation_conditions() {
         parts.into_iter().collect::<Vec<_>>(),
         vec![&Some("0".to_string())]
     );
-    let m = master::parse(&st.objects["hourly_max.csv"].0).unwrap();
+    let m = master::parse(&st.objects["hourly_max/me/2025.csv"].0).unwrap();
     assert!(
         m.contains_key(&(
-            "other".to_string(),
-            fitpipe::formats::utc_hour("2025-01-01T00:00:00Z").unwrap()
+            "me".to_string(),
+            fitpipe::formats::utc_hour("2025-01-01T10:00:00Z").unwrap()
         )),
         "the other machine's hour survived"
     );
@@ -815,7 +839,7 @@ mod cli {
         for sb in [&a, &b] {
             assert_eq!(crate::support::stored_hourly(&sb.db(), "default"), want);
         }
-        let master = std::fs::read(a.path("shared-remote/hourly_max.csv")).unwrap();
+        let master = crate::support::remote_master_file(&a.path("shared-remote"));
         assert_eq!(
             crate::support::master_as_export(&master),
             a.export(),
@@ -1055,7 +1079,7 @@ mod remote_lock {
             .assert()
             .success();
         let local = sb.export();
-        let remote_master = std::fs::read(sb.path("remote/hourly_max.csv")).unwrap();
+        let remote_master = crate::support::remote_master_file(&sb.path("remote"));
         assert_eq!(crate::support::master_as_export(&remote_master), local);
     }
 }
@@ -1257,11 +1281,12 @@ async fn a_bucket_written_before_sources_is_corrected_by_one_sync() {
         for ((account, hour), (max, count)) in &inflated {
             legacy.push_str(&format!("{account},{hour},,{max},{count}\n"));
         }
-        let copy = remote.get_master().await.unwrap();
+        // (Earlier fitpipes kept every account's hours in one object.)
         assert!(remote
-            .put_master(legacy.into_bytes(), copy.as_ref())
+            .put_versioned("hourly_max.csv", legacy.into_bytes(), None)
             .await
-            .unwrap());
+            .unwrap()
+            .is_some());
 
         // A machine of this version restores from it, and one sync corrects the bucket.
         let want = reference_sourced(&truth, &[WATCH, GALAXY]);

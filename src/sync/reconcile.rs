@@ -1,0 +1,301 @@
+//! The master table's reconcile with the remote, one object per account and UTC year
+//! (`layout::master_object`), so that an hourly sync touches the year it changed and a
+//! cohort's laptops never touch each other's hours.
+//!
+//! For each object this store remembers the version it last wrote, or read and merged, and
+//! the local change counter of that account's year at that moment (`remote_object`,
+//! `master_change`). With one listing of the account's objects:
+//! - the remote's version is the remembered one and the local year did not change: nothing;
+//! - the remote's is the remembered one, the local year changed: the local hours are
+//!   written, conditional on the remembered generation, without reading (the remote copy
+//!   is what the local table already holds);
+//! - otherwise (another machine wrote, a new or emptied bucket, nothing remembered) the
+//!   object is read (`If-None-Match` on the remembered ETag), merged, and written back
+//!   conditionally if the merge changed it. A refused write (412) forgets what was
+//!   remembered and reads again, at most `MAX_ATTEMPTS` times.
+//!
+//! The single `hourly_max.csv` of earlier fitpipes is read (when it changed since last
+//! seen) and merged into the local table, never written: its hours reach the per-year
+//! objects through the local table.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::remote::{ObjectVersion, Read};
+use super::{layout, master, plan, record, Ctx, SyncError, SyncReport, MAX_ATTEMPTS};
+use crate::store::{AccountId, RemoteObjectState, Store, StoreError};
+
+/// Reconciles the master objects of `accounts` (and reads the legacy master), under the
+/// accounts' `current` policies.
+pub(super) async fn master(
+    store: &mut Store,
+    ctx: &Ctx<'_>,
+    report: &mut SyncReport,
+    current: &master::Policies,
+    accounts: &[String],
+) -> Result<(), SyncError> {
+    legacy(store, ctx, report, current).await?;
+    let mut hours = 0;
+    for account in accounts {
+        let id = store.account(account)?;
+        let listed: BTreeMap<i32, Option<String>> = ctx
+            .remote
+            .list_meta(&layout::master_dir(account))
+            .await?
+            .into_iter()
+            .filter_map(|(name, e_tag)| {
+                layout::parse_master_object(&name).map(|(_, year)| (year, e_tag))
+            })
+            .collect();
+        let local: BTreeMap<i32, i64> = match id {
+            Some(id) => store.master_years(id)?.into_iter().collect(),
+            None => BTreeMap::new(),
+        };
+        let years: BTreeSet<i32> = listed.keys().chain(local.keys()).copied().collect();
+        for year in years {
+            let listed = listed.get(&year).map(|e| e.as_deref());
+            hours += year_object(store, ctx, report, current, account, id, year, listed).await?;
+        }
+    }
+    report.master_hours = hours;
+    Ok(())
+}
+
+/// One account's hours of one year: returns how many the merged object holds.
+#[allow(clippy::too_many_arguments)]
+async fn year_object(
+    store: &mut Store,
+    ctx: &Ctx<'_>,
+    report: &mut SyncReport,
+    current: &master::Policies,
+    account: &str,
+    id: Option<AccountId>,
+    year: i32,
+    // The listing's ETag of the object: `None` when it is not listed, `Some(None)` when
+    // listed without one.
+    listed: Option<Option<&str>>,
+) -> Result<usize, SyncError> {
+    let remote = ctx.remote;
+    let object = layout::master_object(account, year);
+    let range = layout::year_range(year);
+    let mut known = store.remote_object(remote.display(), &object)?;
+    for attempt in 1..=MAX_ATTEMPTS {
+        report.master_attempts = report.master_attempts.max(attempt);
+        let seq = match id {
+            Some(id) => store.master_year_seq(id, year)?,
+            None => 0,
+        };
+        let known_version = known.as_ref().map(|k| ObjectVersion {
+            e_tag: k.e_tag.clone(),
+            version: k.version.clone(),
+        });
+        let as_remembered = attempt == 1
+            && matches!((listed, &known), (Some(Some(e)), Some(k)) if k.e_tag.as_deref() == Some(e));
+        let read = if as_remembered {
+            Read::Unchanged
+        } else if listed.is_none() && attempt == 1 {
+            Read::Missing
+        } else {
+            remote
+                .get_if_changed(&object, known_version.as_ref())
+                .await?
+        };
+        let copy = match read {
+            Read::Copy(c) => Some(c),
+            Read::Missing => None,
+            Read::Unchanged => {
+                // Nobody wrote it since this store did, or read and merged it: the local
+                // table holds every hour of it.
+                let hours = match id {
+                    Some(id) => store.hour_count_in(id, range.clone())?,
+                    None => 0,
+                };
+                if known.as_ref().is_some_and(|k| k.seq == seq) {
+                    if attempt == 1 {
+                        record(
+                            ctx,
+                            &plan::Operation::MasterUpToDate { object, hours },
+                            report,
+                        );
+                    }
+                    return Ok(hours);
+                }
+                if !ctx.opts.push {
+                    return Ok(hours);
+                }
+                let op = plan::Operation::WriteMaster {
+                    object: object.clone(),
+                    hours,
+                    bytes: master::write(&local_year(store, account, range.clone())?),
+                };
+                record(ctx, &op, report);
+                let (plan::Operation::WriteMaster { bytes, .. }, false) = (op, ctx.opts.dry_run)
+                else {
+                    return Ok(hours);
+                };
+                match remote
+                    .put_if_version(&object, bytes, known_version.as_ref())
+                    .await?
+                {
+                    Some(v) => {
+                        remember(store, ctx, &object, v, seq)?;
+                        report.master_written = true;
+                        return Ok(hours);
+                    }
+                    None => {
+                        tracing::info!(attempt, %object, "the remote master object changed underneath; merging again");
+                        known = None;
+                        continue;
+                    }
+                }
+            }
+        };
+        let theirs = match &copy {
+            Some(c) => master::parse(&c.bytes).map_err(|message| SyncError::Corrupt {
+                object: remote.name(&object),
+                message,
+            })?,
+            None => master::Master::new(),
+        };
+        if let Some(bad) = theirs
+            .keys()
+            .find(|(a, hour)| a != account || !range.contains(hour))
+        {
+            return Err(SyncError::Corrupt {
+                object: remote.name(&object),
+                message: format!(
+                    "it holds hour {} of account {}, which belongs in another object",
+                    crate::model::format_utc(bad.1),
+                    bad.0
+                ),
+            });
+        }
+        let ours = local_year(store, account, range.clone())?;
+        let ops = plan::master(
+            &object,
+            &ours,
+            &theirs,
+            current,
+            copy.as_ref().map(|c| c.bytes.as_ref()),
+            ctx.opts.push,
+        );
+        let hours = master::merge(&ours, &theirs, current).len();
+        let mut write = None;
+        for op in ops {
+            // A retry after a concurrent write lists only what it writes.
+            if let plan::Operation::WriteMaster { bytes, .. } = &op {
+                write = Some(bytes.clone());
+                record(ctx, &op, report);
+            } else if attempt == 1 {
+                record(ctx, &op, report);
+            }
+            super::apply(store, ctx, None, op, &BTreeMap::new(), report).await?;
+        }
+        if ctx.opts.dry_run {
+            return Ok(hours);
+        }
+        // The merged hours are local now: the counter after them is what the copy holds.
+        let seq = match store.account(account)? {
+            Some(id) => store.master_year_seq(id, year)?,
+            None => 0,
+        };
+        let Some(bytes) = write else {
+            if let Some(c) = &copy {
+                remember(store, ctx, &object, c.version(), seq)?;
+            }
+            return Ok(hours);
+        };
+        if let Some(v) = remote.put_versioned(&object, bytes, copy.as_ref()).await? {
+            remember(store, ctx, &object, v, seq)?;
+            report.master_written = true;
+            return Ok(hours);
+        }
+        known = None;
+        tracing::info!(attempt, %object, "the remote master object changed underneath; merging again");
+    }
+    Err(SyncError::Contention {
+        attempts: MAX_ATTEMPTS,
+    })
+}
+
+/// The local hours of `account` that start in `range`, in the remote's shape.
+fn local_year(
+    store: &Store,
+    account: &str,
+    range: std::ops::Range<i64>,
+) -> Result<master::Master, StoreError> {
+    let mut m = master::Master::new();
+    store
+        .for_each_hour_in(Some(account), range, |account, h| {
+            m.insert((account.to_string(), h.hour), *h);
+            Ok::<_, std::convert::Infallible>(())
+        })?
+        .unwrap_or_else(|never| match never {});
+    Ok(m)
+}
+
+/// Reads the master of earlier fitpipes, when it changed since last seen, into the local
+/// table (never writing it).
+async fn legacy(
+    store: &mut Store,
+    ctx: &Ctx<'_>,
+    report: &mut SyncReport,
+    current: &master::Policies,
+) -> Result<(), SyncError> {
+    let remote = ctx.remote;
+    let object = layout::LEGACY_MASTER;
+    let known = store.remote_object(remote.display(), object)?;
+    let known_version = known.as_ref().map(|k| ObjectVersion {
+        e_tag: k.e_tag.clone(),
+        version: k.version.clone(),
+    });
+    let copy = match remote
+        .get_if_changed(object, known_version.as_ref())
+        .await?
+    {
+        Read::Unchanged => return Ok(()),
+        Read::Missing => {
+            if known.is_some() && !ctx.opts.dry_run {
+                store.forget_remote_object(remote.display(), object)?;
+            }
+            return Ok(());
+        }
+        Read::Copy(c) => c,
+    };
+    let theirs = master::parse(&copy.bytes).map_err(|message| SyncError::Corrupt {
+        object: remote.name(object),
+        message,
+    })?;
+    let ours = super::local_master(store)?;
+    for op in plan::master(object, &ours, &theirs, current, None, false) {
+        record(ctx, &op, report);
+        super::apply(store, ctx, None, op, &BTreeMap::new(), report).await?;
+    }
+    if !ctx.opts.dry_run {
+        remember(store, ctx, object, copy.version(), 0)?;
+    }
+    Ok(())
+}
+
+/// Remembers that `object` is version `v` on this remote, holding the local hours as of
+/// change counter `seq`. A version with no ETag cannot be asked about: nothing is kept.
+fn remember(
+    store: &mut Store,
+    ctx: &Ctx<'_>,
+    object: &str,
+    v: ObjectVersion,
+    seq: i64,
+) -> Result<(), StoreError> {
+    let remote = ctx.remote.display();
+    if v.e_tag.is_none() {
+        return store.forget_remote_object(remote, object);
+    }
+    store.set_remote_object(
+        remote,
+        object,
+        &RemoteObjectState {
+            e_tag: v.e_tag,
+            version: v.version,
+            seq,
+        },
+    )
+}
