@@ -48,7 +48,8 @@ CREATE TRIGGER hour_max_deleted AFTER DELETE ON hour_max BEGIN
 END;
 
 -- Per remote (its URL) and object (its name below the remote's prefix): the version this
--- store last wrote or read and merged, and master_seq at that moment. Forgotten after any
+-- store last wrote or read and merged, the year's master_change.seq at that moment, and
+-- how many hours it holds. Forgotten after any
 -- doubt; the remote is the truth.
 CREATE TABLE remote_object (
     remote  TEXT    NOT NULL,
@@ -56,5 +57,6 @@ CREATE TABLE remote_object (
     e_tag   TEXT,
     version TEXT,
     seq     INTEGER NOT NULL,
+    hours   INTEGER NOT NULL,             -- hours the object holds (master objects)
     PRIMARY KEY (remote, name)
 ) WITHOUT ROWID;

@@ -21,8 +21,16 @@ impl Store {
 
     /// Days (epoch day numbers) on which `account` has hours in the master table.
     pub fn days_with_hours(&self, account: AccountId) -> Result<Vec<i64>> {
+        // One index seek per day (from each day to the next hour stored), rather than a
+        // scan of every hour and a sort.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT DISTINCT hour / 86400 FROM hour_max WHERE account_id = ?1 ORDER BY 1",
+            "WITH RECURSIVE d(day) AS (
+                 SELECT (SELECT min(hour) FROM hour_max WHERE account_id = ?1) / 86400
+                 UNION ALL
+                 SELECT (SELECT min(hour) FROM hour_max
+                          WHERE account_id = ?1 AND hour >= (d.day + 1) * 86400) / 86400
+                   FROM d WHERE d.day IS NOT NULL)
+             SELECT day FROM d WHERE day IS NOT NULL",
         )?;
         let days = stmt
             .query_map([account.0], |r| r.get(0))?
@@ -138,6 +146,8 @@ pub struct RemoteObjectState {
     pub e_tag: Option<String>,
     pub version: Option<String>,
     pub seq: i64,
+    /// Hours the object holds (master objects).
+    pub hours: usize,
 }
 
 impl Store {
@@ -184,27 +194,20 @@ impl Store {
         Ok(n as usize)
     }
 
-    /// Hours in the master table, of every account.
-    pub fn hour_count(&self) -> Result<usize> {
-        let n: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM hour_max", [], |r| r.get(0))?;
-        Ok(n as usize)
-    }
-
     /// What is known of object `name` of remote `remote`.
     pub fn remote_object(&self, remote: &str, name: &str) -> Result<Option<RemoteObjectState>> {
         use rusqlite::OptionalExtension;
         Ok(self
             .conn
             .query_row(
-                "SELECT e_tag, version, seq FROM remote_object WHERE remote = ?1 AND name = ?2",
+                "SELECT e_tag, version, seq, hours FROM remote_object WHERE remote = ?1 AND name = ?2",
                 params![remote, name],
                 |r| {
                     Ok(RemoteObjectState {
                         e_tag: r.get(0)?,
                         version: r.get(1)?,
                         seq: r.get(2)?,
+                        hours: r.get::<_, i64>(3)? as usize,
                     })
                 },
             )
@@ -219,10 +222,19 @@ impl Store {
         state: &RemoteObjectState,
     ) -> Result<()> {
         self.conn.execute(
-            "INSERT INTO remote_object (remote, name, e_tag, version, seq) VALUES (?1, ?2, ?3, ?4, ?5)
+            "INSERT INTO remote_object (remote, name, e_tag, version, seq, hours)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (remote, name) DO UPDATE
-                SET e_tag = excluded.e_tag, version = excluded.version, seq = excluded.seq",
-            params![remote, name, state.e_tag, state.version, state.seq],
+                SET e_tag = excluded.e_tag, version = excluded.version, seq = excluded.seq,
+                    hours = excluded.hours",
+            params![
+                remote,
+                name,
+                state.e_tag,
+                state.version,
+                state.seq,
+                state.hours as i64
+            ],
         )?;
         Ok(())
     }

@@ -178,26 +178,29 @@ pub async fn run(
 ) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
     let ctx = Ctx { remote, opts, now };
-    let listing = remote.list("samples/").await?;
-    let mut accounts: BTreeSet<String> = store.account_names()?.into_iter().collect();
-    for name in &listing {
-        if let Some((account, _)) = layout::parse_part(name) {
-            accounts.insert(account);
+    // Every part, read once: account -> day -> names.
+    let mut listing: BTreeMap<String, parts::ByDay> = BTreeMap::new();
+    for name in remote.list("samples/").await? {
+        if let Some((account, date)) = layout::parse_part(&name) {
+            listing
+                .entry(account)
+                .or_default()
+                .entry(parts::day_of(date))
+                .or_default()
+                .push(name);
         }
     }
+    let mut accounts: BTreeSet<String> = store.account_names()?.into_iter().collect();
+    accounts.extend(listing.keys().cloned());
+    let none = parts::ByDay::new();
     for account in &accounts {
-        let prefix = layout::account_dir(account);
-        let parts: Vec<String> = listing
-            .iter()
-            .filter(|n| n.starts_with(&prefix))
-            .cloned()
-            .collect();
+        let parts = listing.get(account).unwrap_or(&none);
         let id = match store.account(account)? {
             Some(id) => Some(id),
             None if opts.dry_run => None,
             None => Some(store.ensure_account(account, now)?),
         };
-        if let Err(e) = sync_lake(store, &ctx, account, id, &parts, &mut report).await {
+        if let Err(e) = sync_lake(store, &ctx, account, id, parts, &mut report).await {
             if let (Some(id), false) = (id, opts.dry_run) {
                 store.forget_parts(id)?;
             }
@@ -214,7 +217,7 @@ async fn sync_lake(
     ctx: &Ctx<'_>,
     account: &str,
     id: Option<AccountId>,
-    listing: &[String],
+    listing: &parts::ByDay,
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
     let (known, mut dirty) = match id {
@@ -241,7 +244,7 @@ async fn sync_lake(
         BTreeSet::new()
     };
     let read_days: Vec<i64> = dirty.iter().chain(&compact).copied().collect();
-    let fetch = parts::parts_by_day(&plan::parts_to_fetch(listing, &known, &read_days));
+    let fetch = plan::parts_to_fetch(listing, &known, &read_days);
     let days: BTreeSet<i64> = fetch
         .keys()
         .chain(&dirty)

@@ -285,9 +285,12 @@ pub fn part_object(account: &str, day: i64, samples: &[Sample]) -> (String, Vec<
     (layout::part(account, date_of(day), &hex), bytes)
 }
 
+/// Part names by day number (one account's).
+pub type ByDay = BTreeMap<i64, Vec<String>>;
+
 /// Groups part names by day number.
-pub fn parts_by_day(names: &[String]) -> BTreeMap<i64, Vec<String>> {
-    let mut out: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+pub fn parts_by_day(names: &[String]) -> ByDay {
+    let mut out = ByDay::new();
     for n in names {
         if let Some((_, date)) = layout::parse_part(n) {
             out.entry(day_of(date)).or_default().push(n.clone());

@@ -4,7 +4,7 @@
 //! functions, records every operation in the report (which `--dry-run` prints) and applies
 //! them in one place, where a dry run stops.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use super::choices::{self, Choices};
 use super::master::{self, Master};
@@ -117,24 +117,26 @@ impl Operation {
     }
 }
 
-/// Parts to read for one account: those not merged locally yet, and every part of a dirty
-/// day (its content decides what the day still has to upload). Sorted, no repeats.
+/// Parts to read for one account (its `listing`, by day): those not merged locally yet,
+/// and every part of a dirty day (its content decides what the day still has to upload).
+/// By day, each day's sorted.
 pub fn parts_to_fetch(
-    listing: &[String],
+    listing: &parts::ByDay,
     known: &HashSet<String>,
     dirty_days: &[i64],
-) -> Vec<String> {
+) -> parts::ByDay {
     let dirty: HashSet<i64> = dirty_days.iter().copied().collect();
-    let mut out: BTreeSet<String> = BTreeSet::new();
-    for name in listing {
-        let Some((_, date)) = layout::parse_part(name) else {
-            continue;
-        };
-        if !known.contains(name) || dirty.contains(&parts::day_of(date)) {
-            out.insert(name.clone());
-        }
-    }
-    out.into_iter().collect()
+    listing
+        .iter()
+        .filter_map(|(day, names)| {
+            let read: Vec<String> = names
+                .iter()
+                .filter(|n| dirty.contains(day) || !known.contains(*n))
+                .cloned()
+                .collect();
+            (!read.is_empty()).then_some((*day, read))
+        })
+        .collect()
 }
 
 /// Whether a day's parts (names) are to be compacted into one: when there are several and
@@ -150,11 +152,11 @@ pub fn needs_compaction(parts: &[String], closed: bool) -> bool {
 
 /// The days of a listing to compact ([`needs_compaction`]); a day is closed when it ended
 /// at or before the instant `closed_before` (epoch seconds). Sorted.
-pub fn days_to_compact(listing: &[String], closed_before: i64) -> Vec<i64> {
-    parts::parts_by_day(listing)
-        .into_iter()
-        .filter(|(day, names)| needs_compaction(names, (day + 1) * DAY <= closed_before))
-        .map(|(day, _)| day)
+pub fn days_to_compact(listing: &parts::ByDay, closed_before: i64) -> Vec<i64> {
+    listing
+        .iter()
+        .filter(|(day, names)| needs_compaction(names, (*day + 1) * DAY <= closed_before))
+        .map(|(day, _)| *day)
         .collect()
 }
 
@@ -189,12 +191,11 @@ pub fn compact(account: &str, day: i64, parts: &BTreeMap<&str, &[Sample]>) -> Op
 /// Days with local hours for which the remote lists no part at all: a new remote, an
 /// emptied one, or a day whose parts were deleted. They are dirty whatever this store
 /// remembers, because the remote is the truth for what it holds. Sorted.
-pub fn unlisted_days(local_days: &[i64], listing: &[String]) -> Vec<i64> {
-    let listed = parts::parts_by_day(listing);
+pub fn unlisted_days(local_days: &[i64], listing: &parts::ByDay) -> Vec<i64> {
     let mut days: Vec<i64> = local_days
         .iter()
         .copied()
-        .filter(|d| !listed.contains_key(d))
+        .filter(|d| !listing.contains_key(d))
         .collect();
     days.sort_unstable();
     days.dedup();
@@ -402,7 +403,11 @@ mod tests {
             (listing.iter().cloned().collect(), vec![d1 + 5], vec![]),
         ];
         for (known, dirty, want) in cases {
-            assert_eq!(parts_to_fetch(&listing, &known, &dirty), want);
+            let got: Vec<String> = parts_to_fetch(&parts::parts_by_day(&listing), &known, &dirty)
+                .into_values()
+                .flatten()
+                .collect();
+            assert_eq!(got, want);
         }
     }
 
@@ -428,7 +433,7 @@ mod tests {
             (vec![d1 + 3, d1, d1], vec![], vec![d1, d1 + 3]),
         ];
         for (local, listing, want) in cases {
-            assert_eq!(unlisted_days(&local, &listing), want);
+            assert_eq!(unlisted_days(&local, &parts::parts_by_day(&listing)), want);
         }
     }
 
@@ -459,6 +464,7 @@ mod tests {
         }
         let listing = vec![pq("x"), pq("y"), p("2025-01-02", "z")];
         // The first day is closed once it ended, the second is a CSV part.
+        let listing = parts::parts_by_day(&listing);
         assert_eq!(days_to_compact(&listing, (d1 + 1) * DAY), vec![d1, d1 + 1]);
         assert_eq!(days_to_compact(&listing, (d1 + 1) * DAY - 1), vec![d1 + 1]);
 

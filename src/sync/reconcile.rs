@@ -105,11 +105,8 @@ async fn year_object(
             Read::Unchanged => {
                 // Nobody wrote it since this store did, or read and merged it: the local
                 // table holds every hour of it.
-                let hours = match id {
-                    Some(id) => store.hour_count_in(id, range.clone())?,
-                    None => 0,
-                };
-                if known.as_ref().is_some_and(|k| k.seq == seq) {
+                if let Some(k) = known.as_ref().filter(|k| k.seq == seq) {
+                    let hours = k.hours;
                     if attempt == 1 {
                         record(
                             ctx,
@@ -119,6 +116,10 @@ async fn year_object(
                     }
                     return Ok(hours);
                 }
+                let hours = match id {
+                    Some(id) => store.hour_count_in(id, range.clone())?,
+                    None => 0,
+                };
                 if !ctx.opts.push {
                     return Ok(hours);
                 }
@@ -137,7 +138,7 @@ async fn year_object(
                     .await?
                 {
                     Some(v) => {
-                        remember(store, ctx, &object, v, seq)?;
+                        remember(store, ctx, &object, v, seq, hours)?;
                         report.master_written = true;
                         return Ok(hours);
                     }
@@ -200,12 +201,12 @@ async fn year_object(
         };
         let Some(bytes) = write else {
             if let Some(c) = &copy {
-                remember(store, ctx, &object, c.version(), seq)?;
+                remember(store, ctx, &object, c.version(), seq, hours)?;
             }
             return Ok(hours);
         };
         if let Some(v) = remote.put_versioned(&object, bytes, copy.as_ref()).await? {
-            remember(store, ctx, &object, v, seq)?;
+            remember(store, ctx, &object, v, seq, hours)?;
             report.master_written = true;
             return Ok(hours);
         }
@@ -271,19 +272,21 @@ async fn legacy(
         super::apply(store, ctx, None, op, &BTreeMap::new(), report).await?;
     }
     if !ctx.opts.dry_run {
-        remember(store, ctx, object, copy.version(), 0)?;
+        remember(store, ctx, object, copy.version(), 0, theirs.len())?;
     }
     Ok(())
 }
 
-/// Remembers that `object` is version `v` on this remote, holding the local hours as of
-/// change counter `seq`. A version with no ETag cannot be asked about: nothing is kept.
+/// Remembers that `object` is version `v` on this remote, holding `hours` hours, the local
+/// ones as of change counter `seq`. A version with no ETag cannot be asked about: nothing
+/// is kept.
 fn remember(
     store: &mut Store,
     ctx: &Ctx<'_>,
     object: &str,
     v: ObjectVersion,
     seq: i64,
+    hours: usize,
 ) -> Result<(), StoreError> {
     let remote = ctx.remote.display();
     if v.e_tag.is_none() {
@@ -296,6 +299,7 @@ fn remember(
             e_tag: v.e_tag,
             version: v.version,
             seq,
+            hours,
         },
     )
 }
