@@ -60,3 +60,10 @@ CREATE TABLE remote_object (
     hours   INTEGER NOT NULL,             -- hours the object holds (master objects)
     PRIMARY KEY (remote, name)
 ) WITHOUT ROWID;
+
+-- When this store last listed every part of a remote (UTC epoch seconds): between two such
+-- listings an hourly sync lists only the days where new parts are expected.
+CREATE TABLE remote_listing (
+    remote    TEXT    NOT NULL PRIMARY KEY,
+    listed_at INTEGER NOT NULL
+) WITHOUT ROWID;

@@ -2,14 +2,15 @@
 # The bucket at scale: what an hourly sync costs on one and on ten years of history, pushed
 # to a folder remote (file://; a bucket does the same work, plus the network).
 #
-# Histories: one year and ten years of the demo generator, one sample every 30 minutes (every
-# hour of the master table present: 8,760 and 87,600 hours), each imported into its own
-# database. For each binary given (the current build, and optionally an older one, run
+# Histories: one year and ten years of the demo generator ending yesterday, one sample every
+# 30 minutes (every hour of the master table present: 8,760 and 87,600 hours), each imported
+# into its own database. For each binary given (the current build, and optionally an older one, run
 # interleaved on copies of the same databases), per history:
 #   1. a first sync to an empty remote;
 #   2. three syncs with nothing new: CPU (user + sys) and peak RSS;
-#   3. one new hour (two samples imported), then one sync: CPU, peak RSS, and the bytes of
-#      every object it wrote (what a bucket would be sent).
+#   3. one new hour (two samples of the current hour imported, as the hourly pull adds
+#      them), then one sync: CPU, peak RSS, and the bytes of every object it wrote (what a
+#      bucket would be sent).
 # Then the lake's size per sample for a year at the demo's 5-15 s cadence.
 # Usage: scripts/bench-bucket.sh WORKDIR [OLD_BINARY]
 set -euo pipefail
@@ -27,7 +28,7 @@ maker=${old:-$new}
 for years in 1 10; do
   if [ ! -f "$work/hist$years.db" ]; then
     days=$((years * 365 + years / 4))
-    "$new" demo --dir "$work/hist$years" --days "$days" --start "$((2026 - years))-01-01" \
+    "$new" demo --dir "$work/hist$years" --days "$days" --start "$(date -u -d "-$days days" +%F)" \
       --cadence 1800 --generate-only >/dev/null
     "$maker" --db "$work/hist$years.db" import "$work/hist$years/takeout" >/dev/null
   fi
@@ -50,10 +51,9 @@ run() { # name, binary, years
   for i in 1 2 3; do
     cpu "nothing new ($i)" "$bin" --db "$db" --remote "file://$remote" sync
   done
-  local last next
-  last=$(sqlite3 "$db" "SELECT max(hour) FROM hour_max")
-  next=$((last + 3600))
-  printf 'time,bpm\n%s,77\n%s,81\n' "$((next + 60))" "$((next + 120))" > "$work/one-hour.csv"
+  local now
+  now=$(date -u +%s)
+  printf 'time,bpm\n%s,77\n%s,81\n' "$((now - 120))" "$((now - 60))" > "$work/one-hour.csv"
   "$bin" --db "$db" import "$work/one-hour.csv" >/dev/null
   touch "$work/mark"
   sleep 1

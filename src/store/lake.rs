@@ -19,13 +19,15 @@ impl Store {
         Ok(days)
     }
 
-    /// Days (epoch day numbers) on which `account` has hours in the master table.
-    pub fn days_with_hours(&self, account: AccountId) -> Result<Vec<i64>> {
+    /// Days (epoch day numbers, from day `from` on) on which `account` has hours in the
+    /// master table.
+    pub fn days_with_hours(&self, account: AccountId, from: i64) -> Result<Vec<i64>> {
         // One index seek per day (from each day to the next hour stored), rather than a
         // scan of every hour and a sort.
         let mut stmt = self.conn.prepare_cached(
             "WITH RECURSIVE d(day) AS (
-                 SELECT (SELECT min(hour) FROM hour_max WHERE account_id = ?1) / 86400
+                 SELECT (SELECT min(hour) FROM hour_max
+                          WHERE account_id = ?1 AND hour >= ?2 * 86400) / 86400
                  UNION ALL
                  SELECT (SELECT min(hour) FROM hour_max
                           WHERE account_id = ?1 AND hour >= (d.day + 1) * 86400) / 86400
@@ -33,7 +35,7 @@ impl Store {
              SELECT day FROM d WHERE day IS NOT NULL",
         )?;
         let days = stmt
-            .query_map([account.0], |r| r.get(0))?
+            .query_map(params![account.0, from], |r| r.get(0))?
             .collect::<Result<Vec<i64>, _>>()?;
         Ok(days)
     }
@@ -192,6 +194,29 @@ impl Store {
             |r| r.get(0),
         )?;
         Ok(n as usize)
+    }
+
+    /// When this store last listed every part of `remote` (epoch seconds), if ever.
+    pub fn full_listing_at(&self, remote: &str) -> Result<Option<i64>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT listed_at FROM remote_listing WHERE remote = ?1",
+                [remote],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Remembers a listing of every part of `remote` at `at` (epoch seconds).
+    pub fn set_full_listing_at(&mut self, remote: &str, at: i64) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO remote_listing (remote, listed_at) VALUES (?1, ?2)
+             ON CONFLICT (remote) DO UPDATE SET listed_at = excluded.listed_at",
+            params![remote, at],
+        )?;
+        Ok(())
     }
 
     /// What is known of object `name` of remote `remote`.

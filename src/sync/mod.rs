@@ -96,6 +96,8 @@ pub struct SyncReport {
     pub accounts_recomputed: usize,
     /// Days whose parts were compacted into one.
     pub days_compacted: usize,
+    /// Whether every part of the remote was listed (else the recent days').
+    pub full_listing: bool,
     /// Parts deleted after their samples were proven held by a compacted part.
     pub parts_removed: usize,
     /// Compacted parts the remote refused to delete (their samples are held twice).
@@ -170,6 +172,14 @@ pub fn local_master(store: &Store) -> Result<master::Master, StoreError> {
 }
 
 /// Syncs every account of `store` (and every account the remote has) with `remote`.
+///
+/// Which parts are listed: every part of the remote on the first sync, on a restore, and
+/// once every [`FULL_LISTING_EVERY`] seconds (the remote is the truth for what it holds:
+/// a day whose parts were deleted, a part another machine wrote for an old day); between
+/// those, only the parts of the days where new parts are expected (not closed yet, and the
+/// one closed last), unless the account's master objects changed on the remote (another
+/// machine added hours, perhaps to old days) or this store has an old day to upload, which
+/// list the account's every part.
 pub async fn run(
     store: &mut Store,
     remote: &Remote,
@@ -178,20 +188,64 @@ pub async fn run(
 ) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
     let ctx = Ctx { remote, opts, now };
-    // Every part, read once: account -> day -> names.
+    let now_ts = crate::clock::now().timestamp();
+    let today = now_ts.div_euclid(crate::model::DAY);
+    let recent_from = opts.closed_before.div_euclid(crate::model::DAY) - 1;
+    let full = !opts.push
+        || today - recent_from > MAX_RECENT_DAYS
+        || store
+            .full_listing_at(remote.display())?
+            .is_none_or(|at| now_ts - at >= FULL_LISTING_EVERY || at > now_ts);
+    report.full_listing = full;
+
+    // The parts listed: account -> day -> names; the master objects listed ahead of the
+    // reconcile when they decide the parts' listing.
     let mut listing: BTreeMap<String, parts::ByDay> = BTreeMap::new();
-    for name in remote.list("samples/").await? {
-        if let Some((account, date)) = layout::parse_part(&name) {
-            listing
-                .entry(account)
-                .or_default()
-                .entry(parts::day_of(date))
-                .or_default()
-                .push(name);
+    let mut masters = reconcile::Listings::new();
+    let mut accounts: BTreeSet<String> = store.account_names()?.into_iter().collect();
+    // The day each account's listing starts at (`None`: all of them).
+    let mut listed_from: BTreeMap<String, i64> = BTreeMap::new();
+    let group = |listing: &mut BTreeMap<String, parts::ByDay>, names: Vec<String>| {
+        for name in names {
+            if let Some((account, date)) = layout::parse_part(&name) {
+                listing
+                    .entry(account)
+                    .or_default()
+                    .entry(parts::day_of(date))
+                    .or_default()
+                    .push(name);
+            }
+        }
+    };
+    if full {
+        group(&mut listing, remote.list("samples/").await?);
+        accounts.extend(listing.keys().cloned());
+        accounts.extend(remote.master_accounts().await?);
+    } else {
+        accounts.extend(remote.master_accounts().await?);
+        for account in &accounts {
+            let listed = reconcile::list(remote, account).await?;
+            let id = store.account(account)?;
+            let old_dirty = match id {
+                Some(id) => store
+                    .dirty_days(id)?
+                    .first()
+                    .is_some_and(|d| *d < recent_from),
+                None => true,
+            };
+            let whole = old_dirty
+                || reconcile::changed_remotely(store, remote, account, &listed)?
+                || !canary_holds(store, remote, id, recent_from).await?;
+            masters.insert(account.clone(), listed);
+            let names = if whole {
+                remote.list(&layout::account_dir(account)).await?
+            } else {
+                listed_from.insert(account.clone(), recent_from);
+                remote.list_parts_from(account, recent_from, today).await?
+            };
+            group(&mut listing, names);
         }
     }
-    let mut accounts: BTreeSet<String> = store.account_names()?.into_iter().collect();
-    accounts.extend(listing.keys().cloned());
     let none = parts::ByDay::new();
     for account in &accounts {
         let parts = listing.get(account).unwrap_or(&none);
@@ -200,7 +254,8 @@ pub async fn run(
             None if opts.dry_run => None,
             None => Some(store.ensure_account(account, now)?),
         };
-        if let Err(e) = sync_lake(store, &ctx, account, id, parts, &mut report).await {
+        let from = listed_from.get(account).copied();
+        if let Err(e) = sync_lake(store, &ctx, account, id, parts, from, &mut report).await {
             if let (Some(id), false) = (id, opts.dry_run) {
                 store.forget_parts(id)?;
             }
@@ -208,9 +263,42 @@ pub async fn run(
         }
     }
     report.accounts = accounts.into_iter().collect();
-    reconcile_master(store, &ctx, &mut report).await?;
+    reconcile_master(store, &ctx, &mut report, masters).await?;
+    if full && !opts.dry_run {
+        store.set_full_listing_at(remote.display(), now_ts)?;
+    }
     Ok(report)
 }
+
+/// Whether the oldest part this store knows of `account` (one before the recent days) is
+/// still on the remote: one HEAD request that finds an emptied lake (a bucket cleared by
+/// hand, another bucket under the same URL) without listing it.
+async fn canary_holds(
+    store: &Store,
+    remote: &Remote,
+    id: Option<AccountId>,
+    recent_from: i64,
+) -> Result<bool, SyncError> {
+    let Some(id) = id else {
+        return Ok(true);
+    };
+    let canary = store
+        .known_parts(id)?
+        .into_iter()
+        .filter(|p| {
+            layout::parse_part(p).is_some_and(|(_, date)| parts::day_of(date) < recent_from)
+        })
+        .min();
+    match canary {
+        Some(p) => remote.exists(&p).await,
+        None => Ok(true),
+    }
+}
+
+/// How often (seconds) a sync lists every part of the remote, rather than the recent days.
+pub const FULL_LISTING_EVERY: i64 = 24 * 3600;
+/// A late window longer than this (days) lists every part every time.
+const MAX_RECENT_DAYS: i64 = 62;
 
 async fn sync_lake(
     store: &mut Store,
@@ -218,6 +306,8 @@ async fn sync_lake(
     account: &str,
     id: Option<AccountId>,
     listing: &parts::ByDay,
+    // The first day the listing covers (`None`: every day).
+    listed_from: Option<i64>,
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
     let (known, mut dirty) = match id {
@@ -226,7 +316,10 @@ async fn sync_lake(
     };
     // What the remote lacks entirely is dirty, whatever this store remembers uploading.
     if let (Some(id), true) = (id, ctx.opts.push) {
-        let unlisted = plan::unlisted_days(&store.days_with_hours(id)?, listing);
+        let unlisted = plan::unlisted_days(
+            &store.days_with_hours(id, listed_from.unwrap_or(0))?,
+            listing,
+        );
         if !unlisted.is_empty() {
             if !ctx.opts.dry_run {
                 store.mark_days_dirty(id, &unlisted)?;
@@ -470,13 +563,14 @@ async fn reconcile_master(
     store: &mut Store,
     ctx: &Ctx<'_>,
     report: &mut SyncReport,
+    masters: reconcile::Listings,
 ) -> Result<(), SyncError> {
     let (remote, opts) = (ctx.remote, ctx.opts);
     let locked = opts.push && !opts.dry_run && remote.concurrency() == Concurrency::LockObject;
     if locked {
         take_lock(remote, opts).await?;
     }
-    let result = reconcile_master_locked(store, ctx, report).await;
+    let result = reconcile_master_locked(store, ctx, report, masters).await;
     if locked {
         remote.unlock().await?;
     }
@@ -487,10 +581,11 @@ async fn reconcile_master_locked(
     store: &mut Store,
     ctx: &Ctx<'_>,
     report: &mut SyncReport,
+    masters: reconcile::Listings,
 ) -> Result<(), SyncError> {
     let current = reconcile_choices(store, ctx, report).await?;
     let accounts = report.accounts.clone();
-    reconcile::master(store, ctx, report, &current, &accounts).await
+    reconcile::master(store, ctx, report, &current, &accounts, masters).await
 }
 
 /// The source choices, first: the merged policy decides which copy of an hour is current.

@@ -24,28 +24,59 @@ use super::remote::{ObjectVersion, Read};
 use super::{layout, master, plan, record, Ctx, SyncError, SyncReport, MAX_ATTEMPTS};
 use crate::store::{AccountId, RemoteObjectState, Store, StoreError};
 
+/// One account's master objects as listed: UTC year -> ETag.
+pub(super) type Listing = BTreeMap<i32, Option<String>>;
+/// Listings by account.
+pub(super) type Listings = BTreeMap<String, Listing>;
+
+/// Lists the master objects of `account`.
+pub(super) async fn list(remote: &super::Remote, account: &str) -> Result<Listing, SyncError> {
+    Ok(remote
+        .list_meta(&layout::master_dir(account))
+        .await?
+        .into_iter()
+        .filter_map(|(name, e_tag)| {
+            layout::parse_master_object(&name).map(|(_, year)| (year, e_tag))
+        })
+        .collect())
+}
+
+/// Whether a master object of `account` is listed in a version this store does not
+/// remember (another machine wrote it, or it is new to this store).
+pub(super) fn changed_remotely(
+    store: &Store,
+    remote: &super::Remote,
+    account: &str,
+    listed: &Listing,
+) -> Result<bool, StoreError> {
+    for (year, e_tag) in listed {
+        let known =
+            store.remote_object(remote.display(), &layout::master_object(account, *year))?;
+        if e_tag.is_none() || known.and_then(|k| k.e_tag) != *e_tag {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Reconciles the master objects of `accounts` (and reads the legacy master), under the
-/// accounts' `current` policies.
+/// accounts' `current` policies; `listed` holds the listings already made.
 pub(super) async fn master(
     store: &mut Store,
     ctx: &Ctx<'_>,
     report: &mut SyncReport,
     current: &master::Policies,
     accounts: &[String],
+    mut listed: Listings,
 ) -> Result<(), SyncError> {
     legacy(store, ctx, report, current).await?;
     let mut hours = 0;
     for account in accounts {
         let id = store.account(account)?;
-        let listed: BTreeMap<i32, Option<String>> = ctx
-            .remote
-            .list_meta(&layout::master_dir(account))
-            .await?
-            .into_iter()
-            .filter_map(|(name, e_tag)| {
-                layout::parse_master_object(&name).map(|(_, year)| (year, e_tag))
-            })
-            .collect();
+        let listed = match listed.remove(account) {
+            Some(l) => l,
+            None => list(ctx.remote, account).await?,
+        };
         let local: BTreeMap<i32, i64> = match id {
             Some(id) => store.master_years(id)?.into_iter().collect(),
             None => BTreeMap::new(),

@@ -351,6 +351,68 @@ impl Remote {
         self.delete(LOCK).await
     }
 
+    /// The names (relative to the prefix) of the parts of `account` from day number
+    /// `from_day` on, sorted: a bucket is asked for the names after the day's (one listing
+    /// from an offset), a folder for each day's folder up to the day after `today`.
+    pub async fn list_parts_from(
+        &self,
+        account: &str,
+        from_day: i64,
+        today: i64,
+    ) -> Result<Vec<String>, SyncError> {
+        let dir = layout::account_dir(account);
+        let date = |d: i64| super::parts::date_of(d).format("%Y-%m-%d").to_string();
+        let mut names = Vec::new();
+        match self.concurrency {
+            Concurrency::Generation => {
+                let strip = if self.prefix.is_empty() {
+                    0
+                } else {
+                    self.prefix.len() + 1
+                };
+                let prefix = self.path(dir.trim_end_matches('/'))?;
+                let offset = self.path(&format!("{dir}date={}", date(from_day)))?;
+                let metas: Vec<object_store::ObjectMeta> = self
+                    .store
+                    .list_with_offset(Some(&prefix), &offset)
+                    .try_collect()
+                    .await
+                    .map_err(|e| remote_err("list", &self.name(&dir), e))?;
+                names.extend(
+                    metas
+                        .into_iter()
+                        .map(|m| m.location.as_ref()[strip..].to_string()),
+                );
+            }
+            Concurrency::LockObject => {
+                for day in from_day..=today + 1 {
+                    names.extend(self.list(&format!("{dir}date={}/", date(day))).await?);
+                }
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// The accounts that have master objects (`hourly_max/NAME/`), from one listing by
+    /// delimiter.
+    pub async fn master_accounts(&self) -> Result<Vec<String>, SyncError> {
+        let dir = self.path(layout::MASTER_DIR.trim_end_matches('/'))?;
+        let r = self
+            .store
+            .list_with_delimiter(Some(&dir))
+            .await
+            .map_err(|e| remote_err("list", &self.name(layout::MASTER_DIR), e))?;
+        let mut out: Vec<String> = r
+            .common_prefixes
+            .iter()
+            .filter_map(|p| p.filename().map(str::to_string))
+            .filter(|a| crate::model::validate_account_name(a).is_ok())
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
     /// Names (relative to the prefix) of every object below `rel_dir`, sorted.
     pub async fn list(&self, rel_dir: &str) -> Result<Vec<String>, SyncError> {
         Ok(self
@@ -396,6 +458,15 @@ impl Remote {
         r.bytes()
             .await
             .map_err(|e| remote_err("read", &self.name(rel), e))
+    }
+
+    /// Whether object `rel` exists (a HEAD request).
+    pub async fn exists(&self, rel: &str) -> Result<bool, SyncError> {
+        match self.store.head(&self.path(rel)?).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(remote_err("read", &self.name(rel), e)),
+        }
     }
 
     /// Reads an object, or `None` when it is not there (any more).

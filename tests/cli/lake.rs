@@ -357,3 +357,103 @@ async fn duckdb_and_spark_read_the_hourly_max_from_the_lake() {
         assert_eq!(engine_figures(&out), want, "Spark");
     }
 }
+
+async fn sync_at(store: &mut Store, remote: &Remote, now: i64) -> sync::SyncReport {
+    sync::run(store, remote, &opts_at(now), "t").await.unwrap()
+}
+
+/// Between full listings an hourly sync lists only the recent days; another machine's part
+/// for an old day is still found, by the master objects it changed, and a day the remote
+/// lost is found by the next full listing.
+#[tokio::test]
+async fn hourly_syncs_list_the_recent_days_and_still_miss_nothing() {
+    for (name, remote, _server, _dir) in backends().await {
+        let now = fitpipe::clock::now().timestamp();
+        let hour = now - now.rem_euclid(3600);
+        let (mut a, mut b) = (
+            Store::open_in_memory().unwrap(),
+            Store::open_in_memory().unwrap(),
+        );
+        let mut truth = Truth::new();
+        // Two old weeks and the last two days, on machine a.
+        let old = hour - 120 * DAY;
+        feed(
+            &mut a,
+            "me",
+            &samples(1, old, old + 14 * DAY, 600),
+            &mut truth,
+        );
+        feed(
+            &mut a,
+            "me",
+            &samples(2, hour - 2 * DAY, hour - 3600, 300),
+            &mut truth,
+        );
+        assert!(
+            sync_at(&mut a, &remote, now).await.full_listing,
+            "{name}: the first sync lists everything"
+        );
+        assert!(sync_at(&mut b, &remote, now).await.full_listing, "{name}");
+
+        // Hourly: new samples of the current hour on a, then b.
+        feed(&mut a, "me", &samples(3, hour, hour + 1800, 60), &mut truth);
+        let r = sync_at(&mut a, &remote, now).await;
+        assert!(
+            !r.full_listing,
+            "{name}: an hourly sync lists the recent days"
+        );
+        let r = sync_at(&mut b, &remote, now).await;
+        assert!(
+            !r.full_listing && r.samples_from_remote > 0,
+            "{name}: {r:?}"
+        );
+        assert_converged(&remote, &[("a", &a), ("b", &b)], &reference(&truth), name).await;
+
+        // A late import of an old day on a: its own sync lists the account to upload it,
+        // and b finds it because a's master object of that year changed.
+        let late = old + 40 * DAY;
+        feed(&mut a, "me", &samples(4, late, late + 3600, 30), &mut truth);
+        sync_at(&mut a, &remote, now).await;
+        let r = sync_at(&mut b, &remote, now).await;
+        assert!(
+            !r.full_listing && r.samples_from_remote >= 100,
+            "{name}: {r:?}"
+        );
+        assert_converged(&remote, &[("a", &a), ("b", &b)], &reference(&truth), name).await;
+
+        // The remote loses an old day's parts (deleted by hand): an hourly sync does not
+        // look there, the next full listing does, and the day is uploaded again.
+        let lost: Vec<String> = remote
+            .list("samples/")
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|n| {
+                n.contains(&format!(
+                    "date={}",
+                    parts::date_of(old / DAY + 3).format("%Y-%m-%d")
+                ))
+            })
+            .collect();
+        assert!(!lost.is_empty(), "{name}");
+        for p in &lost {
+            remote.delete(p).await.unwrap();
+        }
+        assert!(
+            sync_at(&mut a, &remote, now)
+                .await
+                .parts_uploaded
+                .is_empty(),
+            "{name}: not looked at hourly"
+        );
+        a.set_full_listing_at(remote.display(), now - fitpipe::sync::FULL_LISTING_EVERY)
+            .unwrap();
+        let r = sync_at(&mut a, &remote, now).await;
+        assert!(
+            r.full_listing && r.parts_uploaded.len() == 1,
+            "{name}: {r:?}"
+        );
+        let (held, _) = lake(&remote).await;
+        assert_eq!(held, truth, "{name}: the lake holds every sample again");
+    }
+}
