@@ -67,6 +67,7 @@ fn main() {
         holder: "bench".into(),
         wait: false,
         closed_before: i64::MIN,
+        accounts: None,
     };
     let first = rt
         .block_on(sync::run(&mut store, &remote, &opts, "t"))

@@ -174,6 +174,7 @@ pub fn run(settings: &Settings, args: DemoArgs) -> Result<(), Error> {
     let remote_dir = dir.join("remote");
     let sync_settings = Settings {
         remote: Some(crate::config::RemoteSettings {
+            accounts: None,
             url: crate::config::RemoteUrl::File {
                 root: remote_dir.clone(),
             },

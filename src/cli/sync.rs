@@ -178,6 +178,7 @@ pub(crate) fn run_remote(
         wait,
         closed_before: crate::clock::now().timestamp()
             - i64::from(settings.google.late_window_days) * crate::model::DAY,
+        accounts: rs.accounts.as_ref().map(|a| a.iter().cloned().collect()),
     };
     let rt = super::runtime::runtime()?;
     let now = crate::clock::now_rfc3339();

@@ -71,6 +71,8 @@ pub struct RawRemote {
     pub service_account_key: Option<PathBuf>,
     /// A GCS-compatible server to use instead of Google's (for tests and emulators).
     pub gcs_base_url: Option<String>,
+    /// The accounts this machine syncs (a cohort sharing a bucket); every account when unset.
+    pub accounts: Option<Vec<String>>,
 }
 
 /// Reads `path`; a missing file is an empty configuration only when `must_exist` is false.

@@ -97,6 +97,9 @@ pub struct RemoteSettings {
     /// `GOOGLE_APPLICATION_CREDENTIALS`, or else gcloud's application-default credentials
     /// file when it exists (`gcloud auth application-default login`).
     pub application_credentials: Option<PathBuf>,
+    /// The accounts this machine syncs, when not every account of the remote and of the
+    /// store (`remote.accounts`: a laptop of a cohort sharing a bucket).
+    pub accounts: Option<Vec<String>>,
 }
 
 /// Which token store holds OAuth tokens.
@@ -237,7 +240,18 @@ impl Settings {
                         format!("http://{}", h.trim_end_matches('/'))
                     }
                 });
+                if let Some(accounts) = &raw.remote.accounts {
+                    for a in accounts {
+                        crate::model::validate_account_name(a).map_err(|e| {
+                            ConfigError::Invalid(format!(
+                                "{}: remote.accounts: {e}",
+                                config_file.display()
+                            ))
+                        })?;
+                    }
+                }
                 Some(RemoteSettings {
+                    accounts: raw.remote.accounts.clone(),
                     url,
                     service_account_key: raw.remote.service_account_key.as_deref().map(absolute),
                     // A server other than Google's (an emulator, a test server) is reached

@@ -76,6 +76,9 @@ pub struct SyncOptions {
     /// the late window, so no more samples are expected for them, and their parts are
     /// compacted into one. `i64::MIN` closes none.
     pub closed_before: i64,
+    /// The accounts to sync (a laptop of a cohort that shares a bucket); `None`: every
+    /// account of the store and of the remote.
+    pub accounts: Option<BTreeSet<String>>,
 }
 
 /// What a sync did (or, dry, would do).
@@ -202,7 +205,10 @@ pub async fn run(
     // reconcile when they decide the parts' listing.
     let mut listing: BTreeMap<String, parts::ByDay> = BTreeMap::new();
     let mut masters = reconcile::Listings::new();
-    let mut accounts: BTreeSet<String> = store.account_names()?.into_iter().collect();
+    let mut accounts: BTreeSet<String> = match &opts.accounts {
+        Some(only) => only.clone(),
+        None => store.account_names()?.into_iter().collect(),
+    };
     // The day each account's listing starts at (`None`: all of them).
     let mut listed_from: BTreeMap<String, i64> = BTreeMap::new();
     let group = |listing: &mut BTreeMap<String, parts::ByDay>, names: Vec<String>| {
@@ -217,12 +223,21 @@ pub async fn run(
             }
         }
     };
-    if full {
+    if let (true, Some(_)) = (full, &opts.accounts) {
+        for account in &accounts {
+            group(
+                &mut listing,
+                remote.list(&layout::account_dir(account)).await?,
+            );
+        }
+    } else if full {
         group(&mut listing, remote.list("samples/").await?);
         accounts.extend(listing.keys().cloned());
         accounts.extend(remote.master_accounts().await?);
     } else {
-        accounts.extend(remote.master_accounts().await?);
+        if opts.accounts.is_none() {
+            accounts.extend(remote.master_accounts().await?);
+        }
         for account in &accounts {
             let listed = reconcile::list(remote, account).await?;
             let id = store.account(account)?;

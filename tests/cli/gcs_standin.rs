@@ -1,9 +1,9 @@
 //! An HTTP stand-in for the GCS XML API, enough for object_store: GET/HEAD/PUT/DELETE of
 //! objects with generations, `x-goog-if-generation-match` (412 on mismatch, 0 for "must not
 //! exist"), `If-None-Match` on reads (304 when the ETag still matches), and the list-type=2
-//! listing. It records the conditions it was sent and the objects whose bytes it sent.
+//! listing with `prefix`, `delimiter` and `start-after`. It records the conditions it was sent and the objects whose bytes it sent.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use wiremock::{Request, Respond, ResponseTemplate};
@@ -70,12 +70,32 @@ impl Respond for FakeGcs {
                 if object.is_empty() && query.get("list-type").map(String::as_str) == Some("2") =>
             {
                 let prefix = query.get("prefix").cloned().unwrap_or_default();
+                let after = query.get("start-after").cloned().unwrap_or_default();
+                let delimiter = query.get("delimiter").cloned();
                 let mut xml =
                     String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult>");
-                for (k, (data, g)) in st.objects.iter().filter(|(k, _)| k.starts_with(&prefix)) {
+                let mut common = BTreeSet::new();
+                for (k, (data, g)) in st
+                    .objects
+                    .iter()
+                    .filter(|(k, _)| k.starts_with(&prefix) && **k > after)
+                {
+                    // With a delimiter, keys below a further level are rolled up into
+                    // their common prefix.
+                    if let Some(d) = &delimiter {
+                        if let Some(i) = k[prefix.len()..].find(d.as_str()) {
+                            common.insert(k[..prefix.len() + i + d.len()].to_string());
+                            continue;
+                        }
+                    }
                     xml.push_str(&format!(
                         "<Contents><Key>{k}</Key><Size>{}</Size><LastModified>2026-11-27T12:00:00.000Z</LastModified><ETag>\"{g}\"</ETag></Contents>",
                         data.len()
+                    ));
+                }
+                for c in common {
+                    xml.push_str(&format!(
+                        "<CommonPrefixes><Prefix>{c}</Prefix></CommonPrefixes>"
                     ));
                 }
                 xml.push_str("</ListBucketResult>");

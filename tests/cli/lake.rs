@@ -457,3 +457,75 @@ async fn hourly_syncs_list_the_recent_days_and_still_miss_nothing() {
         assert_eq!(held, truth, "{name}: the lake holds every sample again");
     }
 }
+
+/// A cohort sharing one bucket: each laptop syncs its own account (`remote.accounts`),
+/// reads and writes only that account's objects, and a restore of one account gets it alone.
+#[tokio::test]
+async fn a_cohort_shares_a_bucket_and_each_laptop_touches_its_own_account() {
+    let gcs = crate::gcs_standin::FakeGcs::default();
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(gcs.clone())
+        .mount(&server)
+        .await;
+    let remote = super::sync::standin_remote(&server.uri(), "study");
+    let now = fitpipe::clock::now().timestamp();
+    let hour = now - now.rem_euclid(3600);
+    let only = |a: &str| SyncOptions {
+        accounts: Some([a.to_string()].into_iter().collect()),
+        ..opts_at(now)
+    };
+    let people = ["p01", "p02", "p03"];
+    let mut laptops = Vec::new();
+    let mut truth = Truth::new();
+    for (i, who) in people.iter().enumerate() {
+        let mut store = Store::open_in_memory().unwrap();
+        let s = samples(i as u64, hour - 3 * DAY, hour, 120);
+        feed(&mut store, who, &s, &mut truth);
+        sync::run(&mut store, &remote, &only(who), "t")
+            .await
+            .unwrap();
+        laptops.push(store);
+    }
+    // An hour later each adds an hour; p02's sync must not touch the others' objects.
+    for (i, who) in people.iter().enumerate() {
+        let s = samples(10 + i as u64, hour, hour + 1800, 60);
+        feed(&mut laptops[i], who, &s, &mut truth);
+    }
+    let before = {
+        let st = gcs.state.lock().unwrap();
+        (st.conditions.len(), st.downloads.len())
+    };
+    sync::run(&mut laptops[1], &remote, &only("p02"), "t")
+        .await
+        .unwrap();
+    {
+        let st = gcs.state.lock().unwrap();
+        let touched: Vec<&String> = st.conditions[before.0..]
+            .iter()
+            .map(|(o, _)| o)
+            .chain(&st.downloads[before.1..])
+            .collect();
+        assert!(!touched.is_empty());
+        for o in touched {
+            assert!(o.contains("p02"), "p02's laptop touched {o}");
+        }
+    }
+    assert_eq!(laptops[1].account_names().unwrap(), vec!["p02".to_string()]);
+    for (i, who) in people.iter().enumerate() {
+        sync::run(&mut laptops[i], &remote, &only(who), "t")
+            .await
+            .unwrap();
+    }
+    // The bucket holds everyone; a restore of one account gets that account only.
+    let want = reference(&truth);
+    assert_eq!(figures(&super::sync::remote_master(&remote).await), want);
+    let mut fresh = Store::open_in_memory().unwrap();
+    let restore = SyncOptions {
+        push: false,
+        ..only("p03")
+    };
+    sync::run(&mut fresh, &remote, &restore, "t").await.unwrap();
+    let p03: BTreeMap<_, _> = want.into_iter().filter(|((a, _), _)| a == "p03").collect();
+    assert_eq!(figures(&sync::local_master(&fresh).unwrap()), p03);
+}

@@ -95,6 +95,7 @@ pub(super) fn opts() -> SyncOptions {
         holder: "test".into(),
         wait: false,
         closed_before: i64::MIN,
+        accounts: None,
     }
 }
 
@@ -203,8 +204,9 @@ pub(super) async fn remote_master(remote: &Remote) -> master::Master {
 }
 
 /// A GCS remote pointed at the HTTP stand-in, reached as an emulator (no credentials).
-fn standin_remote(uri: &str, prefix: &str) -> Remote {
+pub(super) fn standin_remote(uri: &str, prefix: &str) -> Remote {
     Remote::open(&fitpipe::config::RemoteSettings {
+        accounts: None,
         url: fitpipe::config::RemoteUrl::Gcs {
             bucket: "bkt".into(),
             prefix: prefix.into(),
