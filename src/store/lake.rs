@@ -63,15 +63,25 @@ impl Store {
         Ok(())
     }
 
-    /// Part objects already merged into the local store.
-    pub fn known_parts(&self, account: AccountId) -> Result<HashSet<String>> {
+    /// Part objects already merged into the local store, of the names from `from` on
+    /// (part names sort by account and day, so a day's name bounds the days after it).
+    pub fn known_parts(&self, account: AccountId, from: &str) -> Result<HashSet<String>> {
         let mut stmt = self
             .conn
-            .prepare("SELECT name FROM lake_part WHERE account_id = ?1")?;
+            .prepare_cached("SELECT name FROM lake_part WHERE account_id = ?1 AND name >= ?2")?;
         let names = stmt
-            .query_map([account.0], |r| r.get(0))?
+            .query_map(params![account.0, from], |r| r.get(0))?
             .collect::<Result<HashSet<String>, _>>()?;
         Ok(names)
+    }
+
+    /// The first part (by name) merged into the local store, of the names before `before`.
+    pub fn first_known_part(&self, account: AccountId, before: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row(
+            "SELECT min(name) FROM lake_part WHERE account_id = ?1 AND name < ?2",
+            params![account.0, before],
+            |r| r.get(0),
+        )?)
     }
 
     /// Remembers that these parts are merged.

@@ -73,6 +73,16 @@ pub fn account_dir(account: &str) -> String {
     format!("samples/account={account}/")
 }
 
+/// The start of the names of `account`'s parts of day number `day` and after
+/// (`samples/account=NAME/date=YYYY-MM-DD`; names sort by day); for a day before any
+/// date, the account's folder.
+pub fn part_prefix(account: &str, day: i64) -> String {
+    match chrono::DateTime::from_timestamp(day.saturating_mul(crate::model::DAY), 0) {
+        Some(t) if day >= 0 => format!("{}date={}", account_dir(account), t.format("%Y-%m-%d")),
+        _ => account_dir(account),
+    }
+}
+
 /// The form of a part, from its name's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PartFormat {
@@ -121,6 +131,10 @@ pub fn parse_part(rel: &str) -> Option<(String, NaiveDate)> {
 mod tests {
     use super::*;
 
+    fn parts_day(y: i64, m: u32, d: u32) -> i64 {
+        crate::model::days_from_civil(y, m, d)
+    }
+
     #[test]
     fn names_round_trip() {
         let d = NaiveDate::from_ymd_opt(2025, 3, 9).unwrap();
@@ -143,6 +157,12 @@ mod tests {
         assert_eq!(parse_master_object("hourly_max/me/26.csv"), None);
         assert_eq!(parse_master_object("hourly_max/me/2026.txt"), None);
         assert_eq!(parse_master_object("hourly_max.csv"), None);
+        assert_eq!(
+            part_prefix("a", parts_day(2025, 3, 9)),
+            "samples/account=a/date=2025-03-09"
+        );
+        assert!(part_prefix("a", parts_day(2025, 3, 9)) <= p.replace("me@x.org", "a"));
+        assert_eq!(part_prefix("a", i64::MIN), "samples/account=a/");
         let r = year_range(2024);
         assert_eq!((r.start, r.end), (1_704_067_200, 1_735_689_600));
         assert_eq!(

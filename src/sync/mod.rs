@@ -250,7 +250,7 @@ pub async fn run(
             };
             let whole = old_dirty
                 || reconcile::changed_remotely(store, remote, account, &listed)?
-                || !canary_holds(store, remote, id, recent_from).await?;
+                || !canary_holds(store, remote, account, id, recent_from).await?;
             masters.insert(account.clone(), listed);
             let names = if whole {
                 remote.list(&layout::account_dir(account)).await?
@@ -291,19 +291,14 @@ pub async fn run(
 async fn canary_holds(
     store: &Store,
     remote: &Remote,
+    account: &str,
     id: Option<AccountId>,
     recent_from: i64,
 ) -> Result<bool, SyncError> {
     let Some(id) = id else {
         return Ok(true);
     };
-    let canary = store
-        .known_parts(id)?
-        .into_iter()
-        .filter(|p| {
-            layout::parse_part(p).is_some_and(|(_, date)| parts::day_of(date) < recent_from)
-        })
-        .min();
+    let canary = store.first_known_part(id, &layout::part_prefix(account, recent_from))?;
     match canary {
         Some(p) => remote.exists(&p).await,
         None => Ok(true),
@@ -326,7 +321,11 @@ async fn sync_lake(
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
     let (known, mut dirty) = match id {
-        Some(id) => (store.known_parts(id)?, store.dirty_days(id)?),
+        Some(id) => {
+            // The parts of the days listed are the only ones asked about.
+            let from = layout::part_prefix(account, listed_from.unwrap_or(i64::MIN));
+            (store.known_parts(id, &from)?, store.dirty_days(id)?)
+        }
         None => Default::default(),
     };
     // What the remote lacks entirely is dirty, whatever this store remembers uploading.

@@ -371,7 +371,7 @@ impl Remote {
                     self.prefix.len() + 1
                 };
                 let prefix = self.path(dir.trim_end_matches('/'))?;
-                let offset = self.path(&format!("{dir}date={}", date(from_day)))?;
+                let offset = self.path(&layout::part_prefix(account, from_day))?;
                 let metas: Vec<object_store::ObjectMeta> = self
                     .store
                     .list_with_offset(Some(&prefix), &offset)
