@@ -68,6 +68,7 @@ fn main() {
         wait: false,
         closed_before: i64::MIN,
         accounts: None,
+        verify: false,
     };
     let first = rt
         .block_on(sync::run(&mut store, &remote, &opts, "t"))

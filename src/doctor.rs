@@ -78,6 +78,8 @@ pub struct RemoteCheck {
     pub url: Option<String>,
     pub reachable: Option<bool>,
     pub detail: Option<String>,
+    /// What the remote holds, when it answered.
+    pub bucket: Option<crate::sync::inspect::BucketState>,
 }
 
 #[derive(Debug, Serialize)]
@@ -95,10 +97,10 @@ pub struct Series {
 }
 
 /// Runs every check at `now` (epoch seconds). `list_remote` lists the remote once, with
-/// whatever time limit the caller sets, and says why it failed.
+/// whatever time limit the caller sets, and says what it holds or why it failed.
 pub async fn check<F>(settings: &Settings, now: i64, list_remote: F) -> Result<Doctor, ServiceError>
 where
-    F: AsyncFnOnce(&crate::sync::Remote) -> Result<(), String>,
+    F: AsyncFnOnce(&crate::sync::Remote) -> Result<crate::sync::inspect::BucketState, String>,
 {
     let mut attention: Vec<String> = Vec::new();
 
@@ -198,6 +200,7 @@ where
             url: None,
             reachable: None,
             detail: None,
+            bucket: None,
         },
         Some(rs) => {
             let probe = match crate::sync::Remote::open(rs) {
@@ -211,6 +214,7 @@ where
                 configured: true,
                 url: Some(rs.url.to_string()),
                 reachable: Some(probe.is_ok()),
+                bucket: probe.as_ref().ok().cloned(),
                 detail: probe.err(),
             }
         }

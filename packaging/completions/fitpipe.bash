@@ -1728,7 +1728,7 @@ _fitpipe() {
             return 0
             ;;
         fitpipe__subcmd__sync)
-            opts="-v -h --dry-run --wait --json --since --scheduled --db --config --remote --account --verbose --help"
+            opts="-v -h --dry-run --wait --json --verify --since --scheduled --db --config --remote --account --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -159,6 +159,7 @@ complete -c fitpipe -n "__fish_fitpipe_using_subcommand sync" -l account -d 'The
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand sync" -l dry-run -d 'Print what would be written, skipped and merged; change nothing'
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand sync" -l wait -d 'Wait for a sync that is already running instead of exiting'
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand sync" -l json -d 'Print the report as JSON'
+complete -c fitpipe -n "__fish_fitpipe_using_subcommand sync" -l verify -d 'List every part of the remote and check it against this machine\'s data, as a sync does once a day (between, it lists the recent days): after the bucket was changed by hand, or to compact old days now'
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand sync" -l scheduled -d 'A run of the timer (set by the installed service): problems are notified and a health check pinged, as `[notify]` says'
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand sync" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c fitpipe -n "__fish_fitpipe_using_subcommand sync" -s h -l help -d 'Print help'

@@ -185,7 +185,8 @@ pub fn run(settings: &Settings, args: DemoArgs) -> Result<(), Error> {
         }),
         ..demo_settings.clone()
     };
-    if let Some(r) = super::sync::run_remote(&sync_settings, &mut store, true, false, false)? {
+    if let Some(r) = super::sync::run_remote(&sync_settings, &mut store, true, false, false, false)?
+    {
         writeln!(out).map_err(io_err)?;
         super::sync::print_report(&mut out, &r, false).map_err(io_err)?;
     }

@@ -24,11 +24,14 @@ pub fn run(settings: &Settings, args: DoctorArgs) -> Result<(), Error> {
     let now = crate::clock::now().timestamp();
     let rt = super::runtime::runtime()?;
     let report = rt.block_on(crate::doctor::check(settings, now, async |remote| {
-        tokio::time::timeout(REMOTE_TIMEOUT, remote.list("samples/"))
-            .await
-            .map_err(|_| format!("no answer within {} s", REMOTE_TIMEOUT.as_secs()))?
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        let closed_before = now - i64::from(settings.google.late_window_days) * crate::model::DAY;
+        tokio::time::timeout(
+            REMOTE_TIMEOUT,
+            crate::sync::inspect::inspect(remote, closed_before),
+        )
+        .await
+        .map_err(|_| format!("no answer within {} s", REMOTE_TIMEOUT.as_secs()))?
+        .map_err(|e| e.to_string())
     }))?;
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -114,9 +117,73 @@ fn render(d: &Doctor) -> String {
         text.push_str(if ok { "ok   " } else { "WARN " });
         text.push_str(&l);
         text.push('\n');
+        if l.starts_with("remote") {
+            if let Some(b) = &d.remote.bucket {
+                for line in bucket_lines(b) {
+                    text.push_str(&format!("     bucket    {line}\n"));
+                }
+            }
+        }
     }
     for a in &d.attention {
         text.push_str(&format!("attention: {a}\n"));
     }
     text
+}
+
+/// What the remote holds, a line each.
+fn bucket_lines(b: &crate::sync::inspect::BucketState) -> Vec<String> {
+    let mut out = vec![format!(
+        "{} account(s), {} part(s), {} master object(s){}",
+        b.accounts,
+        b.parts,
+        b.master_objects,
+        b.last_master_write
+            .as_ref()
+            .map(|(o, at)| format!("; last master write {at} ({o})"))
+            .unwrap_or_default()
+    )];
+    if !b.waiting_for_compaction.is_empty() {
+        let shown: Vec<&str> = b
+            .waiting_for_compaction
+            .iter()
+            .take(3)
+            .map(String::as_str)
+            .collect();
+        out.push(format!(
+            "{} closed day(s) wait for compaction into one part (the daily full listing of a sync does it; now: `fitpipe sync --verify`): {}{}",
+            b.waiting_for_compaction.len(),
+            shown.join(", "),
+            if b.waiting_for_compaction.len() > 3 {
+                ", ..."
+            } else {
+                ""
+            }
+        ));
+    }
+    if b.csv_parts > 0 {
+        out.push(format!(
+            "{} part(s) in the CSV form of earlier fitpipes: a sync rewrites their days as Parquet when it lists them (recent days every hour, the others daily, or now with `fitpipe sync --verify`)",
+            b.csv_parts
+        ));
+    }
+    if b.legacy_master {
+        out.push(
+            "hourly_max.csv of earlier fitpipes is still there and no longer written: delete it once every machine runs this version"
+                .into(),
+        );
+    }
+    if !b.unknown.is_empty() {
+        out.push(format!(
+            "{} object(s) fitpipe does not know (left alone): {}",
+            b.unknown.len(),
+            b.unknown
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    out
 }

@@ -28,6 +28,12 @@ pub struct SyncArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// List every part of the remote and check it against this machine's data, as a sync
+    /// does once a day (between, it lists the recent days): after the bucket was changed
+    /// by hand, or to compact old days now.
+    #[arg(long)]
+    pub verify: bool,
+
     /// Pull from this UTC day (YYYY-MM-DD) or instant (RFC 3339) instead of from the
     /// cursor: a backfill.
     #[arg(long, value_parser = parse_since, value_name = "DATE")]
@@ -166,6 +172,7 @@ pub(crate) fn run_remote(
     push: bool,
     dry_run: bool,
     wait: bool,
+    verify: bool,
 ) -> Result<Option<SyncReport>, Error> {
     let Some(rs) = &settings.remote else {
         return Ok(None);
@@ -179,6 +186,7 @@ pub(crate) fn run_remote(
         closed_before: crate::clock::now().timestamp()
             - i64::from(settings.google.late_window_days) * crate::model::DAY,
         accounts: rs.accounts.as_ref().map(|a| a.iter().cloned().collect()),
+        verify,
     };
     let rt = super::runtime::runtime()?;
     let now = crate::clock::now_rfc3339();
@@ -378,7 +386,14 @@ fn run_sync(settings: &Settings, args: SyncArgs) -> Result<(), Error> {
         }
     };
     let mut out = std::io::stdout().lock();
-    match run_remote(settings, &mut store, true, args.dry_run, args.wait)? {
+    match run_remote(
+        settings,
+        &mut store,
+        true,
+        args.dry_run,
+        args.wait,
+        args.verify,
+    )? {
         None => {
             if args.json {
                 let v = serde_json::json!({ "pull": pulled, "push": null });
@@ -418,7 +433,7 @@ pub fn restore(settings: &Settings, args: RestoreArgs) -> Result<(), Error> {
     let _lock = crate::service::lock(&settings.db, false)?;
     let mut store = Store::open(&settings.db)?;
     let mut out = std::io::stdout().lock();
-    match run_remote(settings, &mut store, false, args.dry_run, false)? {
+    match run_remote(settings, &mut store, false, args.dry_run, false, true)? {
         None => Err(Error::Config(format!(
             "no remote configured: set remote.url in {} or pass --remote",
             settings.config_file.display()

@@ -12,6 +12,7 @@
 //! proved to hold every one of their samples.
 
 pub mod choices;
+pub mod inspect;
 pub mod layout;
 pub mod master;
 pub mod parts;
@@ -79,6 +80,8 @@ pub struct SyncOptions {
     /// The accounts to sync (a laptop of a cohort that shares a bucket); `None`: every
     /// account of the store and of the remote.
     pub accounts: Option<BTreeSet<String>>,
+    /// List every part of the remote, whenever the last such listing was.
+    pub verify: bool,
 }
 
 /// What a sync did (or, dry, would do).
@@ -195,6 +198,7 @@ pub async fn run(
     let today = now_ts.div_euclid(crate::model::DAY);
     let recent_from = opts.closed_before.div_euclid(crate::model::DAY) - 1;
     let full = !opts.push
+        || opts.verify
         || today - recent_from > MAX_RECENT_DAYS
         || store
             .full_listing_at(remote.display())?

@@ -423,6 +423,39 @@ impl Remote {
             .collect())
     }
 
+    /// Names (relative to the prefix) and last-modified times of every object below
+    /// `rel_dir` ("" for everything below the prefix).
+    pub async fn list_modified(
+        &self,
+        rel_dir: &str,
+    ) -> Result<Vec<(String, chrono::DateTime<chrono::Utc>)>, SyncError> {
+        let dir = match rel_dir.trim_end_matches('/') {
+            "" if self.prefix.is_empty() => None,
+            "" => Some(Path::parse(&self.prefix).map_err(|e| SyncError::Corrupt {
+                object: self.prefix.clone(),
+                message: format!("not a valid object name: {e}"),
+            })?),
+            d => Some(self.path(d)?),
+        };
+        let strip = if self.prefix.is_empty() {
+            0
+        } else {
+            self.prefix.len() + 1
+        };
+        let metas: Vec<object_store::ObjectMeta> = self
+            .store
+            .list(dir.as_ref())
+            .try_collect()
+            .await
+            .map_err(|e| remote_err("list", &self.name(rel_dir), e))?;
+        let mut out: Vec<(String, chrono::DateTime<chrono::Utc>)> = metas
+            .into_iter()
+            .map(|m| (m.location.as_ref()[strip..].to_string(), m.last_modified))
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
     /// Names (relative to the prefix) and ETags of every object below `rel_dir`.
     pub async fn list_meta(
         &self,

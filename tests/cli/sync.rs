@@ -96,6 +96,7 @@ pub(super) fn opts() -> SyncOptions {
         wait: false,
         closed_before: i64::MIN,
         accounts: None,
+        verify: false,
     }
 }
 
@@ -666,6 +667,73 @@ mod cli {
             .assert()
             .success();
         format!("file://{}", sb.path("remote").display())
+    }
+
+    /// Doctor shows what the bucket holds: a closed day waiting for compaction, CSV parts,
+    /// the master of earlier fitpipes, objects that are not fitpipe's; the next sync
+    /// compacts the day and rewrites the CSV part.
+    #[test]
+    fn doctor_shows_the_buckets_state() {
+        let sb = Sandbox::new();
+        let remote = seeded(&sb);
+        sb.cmd()
+            .args(["--remote", &remote, "sync"])
+            .assert()
+            .success();
+        let day = sb.path("remote/samples/account=default/date=2025-01-01");
+        let part = std::fs::read_dir(&day)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        // A second copy of the day's part, a CSV part of another day, a legacy master and
+        // a stray file.
+        std::fs::copy(&part, day.join("part-copy.parquet")).unwrap();
+        let old = sb.path("remote/samples/account=default/date=2025-01-05");
+        std::fs::create_dir_all(&old).unwrap();
+        std::fs::write(
+            old.join("part-old.csv"),
+            "ts,time_utc,bpm,utc_offset_min,device\n1736035200,2025-01-05T00:00:00Z,88,,\n",
+        )
+        .unwrap();
+        std::fs::write(
+            sb.path("remote/hourly_max.csv"),
+            "account,hour_start_utc,hour_start_local,max_bpm,sample_count\n",
+        )
+        .unwrap();
+        std::fs::write(sb.path("remote/notes.txt"), "mine").unwrap();
+        let out = sb
+            .cmd()
+            .args(["--remote", &remote, "doctor"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        for want in [
+            "bucket    1 account(s), 4 part(s), 1 master object(s); last master write ",
+            "hourly_max/default/2025.csv",
+            "1 closed day(s) wait for compaction into one part (the daily full listing of a sync does it; now: `fitpipe sync --verify`): default 2025-01-01 (2 parts)",
+            "1 part(s) in the CSV form of earlier fitpipes",
+            "hourly_max.csv of earlier fitpipes is still there",
+            "1 object(s) fitpipe does not know (left alone): notes.txt",
+        ] {
+            assert!(text.contains(want), "{want:?} in\n{text}");
+        }
+        sb.cmd()
+            .args(["--remote", &remote, "sync", "--verify"])
+            .assert()
+            .success();
+        let out = sb
+            .cmd()
+            .args(["--remote", &remote, "doctor", "--json"])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let b = &v["remote"]["bucket"];
+        assert_eq!(b["waiting_for_compaction"], serde_json::json!([]), "{b}");
+        assert_eq!(b["csv_parts"], 0, "{b}");
+        assert_eq!(b["parts"], 3, "{b}");
+        assert_eq!(b["unknown"], serde_json::json!(["notes.txt"]), "{b}");
     }
 
     #[test]
