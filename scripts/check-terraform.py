@@ -71,6 +71,14 @@ hourly = resources.get(("google_bigquery_table", "hourly_max"))
 need(hourly is not None and "/hourly_max/*.csv" in str(first(hourly.get("external_data_configuration")).get("source_uris")),
      "resource google_bigquery_table.hourly_max over hourly_max/NAME/YYYY.csv")
 
+view = resources.get(("google_bigquery_table", "hourly_max_from_samples"))
+need(view is not None and "hourly_max_from_samples_sql" in str(view.get("view")) and "hourly_max_from_samples.sql" in str(doc.get("locals")),
+     "resource google_bigquery_table.hourly_max_from_samples, a view over terraform/hourly_max_from_samples.sql")
+need(os.path.exists(os.path.join(root, "hourly_max_from_samples.sql")), "terraform/hourly_max_from_samples.sql")
+counted = resources.get(("google_bigquery_table", "counted_sources"))
+need(counted is not None and "/sources/*.csv" in str(first(counted.get("external_data_configuration")).get("source_uris")),
+     "resource google_bigquery_table.counted_sources over sources/NAME.csv")
+
 variables = {name for block in doc["variable"] for name in block}
 for v in ["project_id", "location", "bucket_name", "prefix", "create_key", "noncurrent_version_days"]:
     need(v in variables, f"variable {v}")

@@ -112,3 +112,49 @@ resource "google_bigquery_table" "hourly_max" {
     ])
   }
 }
+
+# Each account's sources and whether its hourly max counts them: sources/NAME.csv.
+resource "google_bigquery_table" "counted_sources" {
+  dataset_id          = google_bigquery_dataset.fitpipe.dataset_id
+  table_id            = "counted_sources"
+  deletion_protection = false
+  description         = "Every source of each account's samples, and whether its hourly max counts it."
+
+  external_data_configuration {
+    source_format = "CSV"
+    autodetect    = false
+    source_uris   = ["gs://${var.bucket_name}/${var.prefix}/sources/*.csv"]
+
+    csv_options {
+      quote             = "\""
+      skip_leading_rows = 1
+    }
+
+    schema = jsonencode([
+      { name = "account", type = "STRING", mode = "REQUIRED" },
+      { name = "source", type = "STRING", mode = "REQUIRED" },
+      { name = "counted", type = "BOOL", mode = "REQUIRED" },
+    ])
+  }
+}
+
+# The hourly max computed from the samples (the cohort path: every account of the bucket,
+# without any laptop). The same SQL runs in DuckDB in fitpipe's tests.
+resource "google_bigquery_table" "hourly_max_from_samples" {
+  dataset_id          = google_bigquery_dataset.fitpipe.dataset_id
+  table_id            = "hourly_max_from_samples"
+  deletion_protection = false
+  description         = "The hourly max per account and UTC hour, computed from the samples of the sources each account counts."
+
+  view {
+    use_legacy_sql = false
+    query          = "SELECT account, TIMESTAMP_SECONDS(hour_start_epoch) AS hour_start_utc, max_bpm, sample_count FROM (${local.hourly_max_from_samples_sql})"
+  }
+}
+
+locals {
+  hourly_max_from_samples_sql = templatefile("${path.module}/hourly_max_from_samples.sql", {
+    samples = "`${var.project_id}.${google_bigquery_dataset.fitpipe.dataset_id}.${google_bigquery_table.samples.table_id}`"
+    sources = "`${var.project_id}.${google_bigquery_dataset.fitpipe.dataset_id}.${google_bigquery_table.counted_sources.table_id}`"
+  })
+}

@@ -218,6 +218,19 @@ impl Store {
         Ok(())
     }
 
+    /// Every source `account`'s samples name, with whether its hourly max counts it, by
+    /// label (the sources table the store keeps, so no sample is read).
+    pub fn counted_sources(&self, account: AccountId) -> Result<Vec<(String, bool)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT d.name, s.counted FROM account_source s JOIN device d ON d.id = s.device_id
+              WHERE s.account_id = ?1 ORDER BY d.name",
+        )?;
+        let rows = stmt
+            .query_map([account.0], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
     /// The sources of `account`'s samples: how many samples each, and whether the hourly
     /// max counts it. Sorted by label, the unlabelled first.
     pub fn sources(&self, account: AccountId) -> Result<Vec<SourceInfo>> {

@@ -74,6 +74,21 @@ pub fn write(c: &Choices) -> Vec<u8> {
     w.into_inner().expect("writing to memory")
 }
 
+/// The columns of `sources/NAME.csv`.
+pub const COUNTED_COLUMNS: [&str; 3] = ["account", "source", "counted"];
+
+/// Writes `sources/NAME.csv`: every source of `account` and whether its hourly max counts
+/// it (samples that name no source always count), sorted by source.
+pub fn write_counted(account: &str, sources: &[(String, bool)]) -> Vec<u8> {
+    let mut w = crate::export::csv_writer(Vec::new());
+    w.write_record(COUNTED_COLUMNS).expect("writing to memory");
+    for (source, counted) in sources {
+        w.write_record([account, source, if *counted { "true" } else { "false" }])
+            .expect("writing to memory");
+    }
+    w.into_inner().expect("writing to memory")
+}
+
 /// Both sides' choices merged, account by account.
 pub fn merge(a: &Choices, b: &Choices) -> Choices {
     let mut out = a.clone();

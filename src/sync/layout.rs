@@ -6,6 +6,8 @@
 //! PREFIX/hourly_max.csv                                            the master table of
 //!                                                       earlier fitpipes (read, not written)
 //! PREFIX/sources.csv                                               the source choices
+//! PREFIX/sources/NAME.csv                                          each account's sources,
+//!                                                       counted or not (for engines)
 //! PREFIX/samples/account=NAME/date=YYYY-MM-DD/part-<hash>.parquet  the raw-sample lake
 //!                                                       (part-<hash>.csv before Parquet)
 //! PREFIX/.fitpipe.lock                                             file:// remotes only
@@ -19,6 +21,15 @@ use chrono::NaiveDate;
 /// The one master object of every account that fitpipe wrote before the master was kept
 /// per account and year: still read (merged into the local table), never written.
 pub const LEGACY_MASTER: &str = "hourly_max.csv";
+
+/// The folder of the accounts' counted sources.
+pub const SOURCES_DIR: &str = "sources/";
+
+/// `sources/NAME.csv`: every source of `account`'s samples and whether its hourly max
+/// counts it, for engines that compute the hourly max from the lake.
+pub fn sources_object(account: &str) -> String {
+    format!("{SOURCES_DIR}{account}.csv")
+}
 
 /// The folder of the master objects.
 pub const MASTER_DIR: &str = "hourly_max/";

@@ -572,7 +572,8 @@ async fn apply(
         // The conditional write needs the copy read, so the master's loop performs it.
         Operation::WriteMaster { .. }
         | Operation::MasterUpToDate { .. }
-        | Operation::WriteChoices { .. } => {}
+        | Operation::WriteChoices { .. }
+        | Operation::WriteSources { .. } => {}
     }
     Ok(())
 }
@@ -603,7 +604,11 @@ async fn reconcile_master_locked(
 ) -> Result<(), SyncError> {
     let current = reconcile_choices(store, ctx, report).await?;
     let accounts = report.accounts.clone();
-    reconcile::master(store, ctx, report, &current, &accounts, masters).await
+    reconcile::master(store, ctx, report, &current, &accounts, masters).await?;
+    if ctx.opts.push {
+        reconcile::counted_sources(store, ctx, report, &accounts).await?;
+    }
+    Ok(())
 }
 
 /// The source choices, first: the merged policy decides which copy of an hour is current.

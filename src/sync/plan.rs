@@ -46,6 +46,13 @@ pub enum Operation {
     MergeChoices { choices: Choices },
     /// Write the merged source choices, conditional on the copy read.
     WriteChoices { choices: usize, bytes: Vec<u8> },
+    /// Write an account's sources and whether each is counted (`sources/NAME.csv`), which
+    /// the remote lacks or holds otherwise.
+    WriteSources {
+        object: String,
+        sources: usize,
+        bytes: Vec<u8>,
+    },
     /// Replace the parts of a day by one part holding their union: write it (unless it is
     /// one of them already), read it back, check that it holds every sample of the parts
     /// it replaces, and only then delete those.
@@ -97,6 +104,9 @@ impl Operation {
             Operation::WriteChoices { choices, .. } => {
                 format!("write {} ({choices} source choices)", name(layout::CHOICES))
             }
+            Operation::WriteSources {
+                object, sources, ..
+            } => format!("write {} ({sources} sources)", name(object)),
             Operation::Compact {
                 object,
                 samples,

@@ -308,6 +308,74 @@ async fn legacy(
     Ok(())
 }
 
+/// Writes each account's sources and whether each is counted (`sources/NAME.csv`) where the
+/// remote's copy differs: one conditional read per account (`If-None-Match`), a write only
+/// when the store's sources changed. The object is derived from the merged policy and the
+/// sources every machine's parts bring, so machines converge on it; a refused write (another
+/// machine wrote at the same time) is left for the next sync.
+pub(super) async fn counted_sources(
+    store: &mut Store,
+    ctx: &Ctx<'_>,
+    report: &mut SyncReport,
+    accounts: &[String],
+) -> Result<(), SyncError> {
+    use std::hash::{Hash, Hasher};
+    let remote = ctx.remote;
+    for account in accounts {
+        let Some(id) = store.account(account)? else {
+            continue;
+        };
+        let sources = store.counted_sources(id)?;
+        if sources.is_empty() {
+            // Samples that name no source all count: nothing for an engine to leave out.
+            continue;
+        }
+        let bytes = super::choices::write_counted(account, &sources);
+        let mut h = std::hash::DefaultHasher::new();
+        bytes.hash(&mut h);
+        let digest = (h.finish() >> 1) as i64;
+        let object = layout::sources_object(account);
+        let known = store.remote_object(remote.display(), &object)?;
+        let known_version = known.as_ref().map(|k| ObjectVersion {
+            e_tag: k.e_tag.clone(),
+            version: k.version.clone(),
+        });
+        let copy = match remote
+            .get_if_changed(&object, known_version.as_ref())
+            .await?
+        {
+            Read::Unchanged if known.as_ref().is_some_and(|k| k.seq == digest) => continue,
+            Read::Copy(c) if c.bytes.as_ref() == bytes.as_slice() => {
+                if !ctx.opts.dry_run {
+                    remember(store, ctx, &object, c.version(), digest, sources.len())?;
+                }
+                continue;
+            }
+            Read::Unchanged => Err(known_version),
+            Read::Missing => Ok(None),
+            Read::Copy(c) => Ok(Some(c)),
+        };
+        let op = plan::Operation::WriteSources {
+            object: object.clone(),
+            sources: sources.len(),
+            bytes,
+        };
+        record(ctx, &op, report);
+        let (plan::Operation::WriteSources { bytes, .. }, false) = (op, ctx.opts.dry_run) else {
+            continue;
+        };
+        let written = match &copy {
+            Ok(c) => remote.put_versioned(&object, bytes, c.as_ref()).await?,
+            Err(v) => remote.put_if_version(&object, bytes, v.as_ref()).await?,
+        };
+        match written {
+            Some(v) => remember(store, ctx, &object, v, digest, sources.len())?,
+            None => store.forget_remote_object(remote.display(), &object)?,
+        }
+    }
+    Ok(())
+}
+
 /// Remembers that `object` is version `v` on this remote, holding `hours` hours, the local
 /// ones as of change counter `seq`. A version with no ETag cannot be asked about: nothing
 /// is kept.

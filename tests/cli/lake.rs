@@ -529,3 +529,79 @@ async fn a_cohort_shares_a_bucket_and_each_laptop_touches_its_own_account() {
     let p03: BTreeMap<_, _> = want.into_iter().filter(|((a, _), _)| a == "p03").collect();
     assert_eq!(figures(&sync::local_master(&fresh).unwrap()), p03);
 }
+
+/// The view terraform creates over the lake (terraform/hourly_max_from_samples.sql), run by
+/// DuckDB over a lake of several sources: its hourly max equals an independent computation
+/// over the sources the account counts, before and after a source is left out.
+#[tokio::test]
+async fn the_bigquery_views_sql_gives_the_hourly_max_in_duckdb() {
+    use super::sync::{add_sourced, reference_sourced, sourced, GALAXY, WATCH};
+    let dir = tempfile::tempdir().unwrap();
+    let remote = Remote::new(
+        std::sync::Arc::new(
+            object_store::local::LocalFileSystem::new_with_prefix(dir.path()).unwrap(),
+        ),
+        "",
+        fitpipe::sync::Concurrency::LockObject,
+        "file://",
+    );
+    let mut store = Store::open_in_memory().unwrap();
+    let s = sourced(9, 1_735_689_600, 30);
+    let mut truth: BTreeMap<(i64, &'static str), u16> = BTreeMap::new();
+    for &(ts, bpm, src) in &s {
+        truth.entry((ts, src)).or_insert(bpm);
+    }
+    add_sourced(&mut store, "me", &s);
+    sync::run(&mut store, &remote, &opts(), "t").await.unwrap();
+
+    let sql = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("terraform/hourly_max_from_samples.sql"),
+    )
+    .unwrap();
+    let root = dir.path().to_str().unwrap();
+    let query = sql
+        .replace(
+            "${samples}",
+            &format!("read_parquet('{root}/samples/*/*/*.parquet', hive_partitioning = true)"),
+        )
+        .replace(
+            "${sources}",
+            &format!(
+                "read_csv('{root}/sources/*.csv', header = true, columns = {{'account': 'VARCHAR', 'source': 'VARCHAR', 'counted': 'BOOLEAN'}})"
+            ),
+        );
+    let script = format!(
+        "import duckdb\nfor r in duckdb.sql({query:?}).fetchall():\n    print(f'{{r[0]}},{{r[1]}},{{r[2]}},{{r[3]}},0')\n"
+    );
+    let Some(out) = python("duckdb", &script, &[]) else {
+        return;
+    };
+    assert_eq!(
+        engine_figures(&out),
+        reference_sourced(&truth, &[WATCH, GALAXY]),
+        "by default"
+    );
+
+    // Leave the second watch out: the sync writes the account's sources again.
+    let me = store.account("me").unwrap().unwrap();
+    let out = fitpipe::sources::Choice {
+        counted: false,
+        changed_at: "2026-12-01T10:00:00Z".into(),
+    };
+    assert!(store.choose_source(me, GALAXY, &out).unwrap());
+    let r = sync::run(&mut store, &remote, &opts(), "t").await.unwrap();
+    assert!(
+        r.plan.iter().any(|l| l.contains("sources/me.csv")),
+        "the account's sources are written again: {:?}",
+        r.plan
+    );
+    let out = python("duckdb", &script, &[]).unwrap();
+    let want = reference_sourced(&truth, &[WATCH]);
+    assert_eq!(engine_figures(&out), want, "the second watch left out");
+    assert_eq!(
+        figures(&sync::local_master(&store).unwrap()),
+        want,
+        "fitpipe's own"
+    );
+}

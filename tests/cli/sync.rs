@@ -1204,9 +1204,9 @@ fn a_new_or_emptied_remote_receives_every_sample() {
 }
 
 /// Samples of several sources: (ts, bpm, source).
-type Sourced = Vec<(i64, u16, &'static str)>;
+pub(super) type Sourced = Vec<(i64, u16, &'static str)>;
 
-fn add_sourced(store: &mut Store, account: &str, samples: &Sourced) {
+pub(super) fn add_sourced(store: &mut Store, account: &str, samples: &Sourced) {
     let id = store.ensure_account(account, "t").unwrap();
     let v: Vec<Sample> = samples
         .iter()
@@ -1222,7 +1222,7 @@ fn add_sourced(store: &mut Store, account: &str, samples: &Sourced) {
 
 /// (account "me", hour) -> (max, count) over the samples of the `counted` sources, each
 /// (instant, source) once: computed here, not by fitpipe.
-fn reference_sourced(
+pub(super) fn reference_sourced(
     samples: &BTreeMap<(i64, &'static str), u16>,
     counted: &[&str],
 ) -> BTreeMap<(String, String), (i64, i64)> {
@@ -1239,14 +1239,14 @@ fn reference_sourced(
     out
 }
 
-const WATCH: &str = "Pixel Watch 3";
-const PHONE: &str = "Fitbit App";
-const STRAP: &str = "H10 (HEALTH_CONNECT, CHEST_STRAP)";
-const GALAXY: &str = "Galaxy Watch7 (HEALTH_CONNECT, WATCH)";
+pub(super) const WATCH: &str = "Pixel Watch 3";
+pub(super) const PHONE: &str = "Fitbit App";
+pub(super) const STRAP: &str = "H10 (HEALTH_CONNECT, CHEST_STRAP)";
+pub(super) const GALAXY: &str = "Galaxy Watch7 (HEALTH_CONNECT, WATCH)";
 
 /// A watch every minute, and beside it a phone app, a chest strap and a second watch, some
 /// at the watch's own instants, all reading higher.
-fn sourced(seed: u64, start: i64, hours: i64) -> Sourced {
+pub(super) fn sourced(seed: u64, start: i64, hours: i64) -> Sourced {
     let mut out = Vec::new();
     for (i, (ts, bpm)) in history(seed, start, hours, 60).into_iter().enumerate() {
         out.push((ts, bpm, WATCH));
