@@ -67,3 +67,11 @@ CREATE TABLE remote_listing (
     remote    TEXT    NOT NULL PRIMARY KEY,
     listed_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- The remote this store last synced its lake with. The days a sync marks clean are clean
+-- for that remote only: a sync with another one first marks every day dirty, so that each
+-- remote is checked for every sample once after a switch.
+CREATE TABLE lake_remote (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    remote TEXT    NOT NULL
+);

@@ -206,6 +206,42 @@ impl Store {
         Ok(n as usize)
     }
 
+    /// The remote this store last synced its lake with, if any.
+    pub fn lake_remote(&self) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row("SELECT remote FROM lake_remote WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Switches the lake's dirty days to `remote`: when it is not the remote they were
+    /// kept for, every day with hours is dirty again (for every account), since the days
+    /// marked clean were clean for the other one.
+    pub fn switch_lake_remote(&mut self, remote: &str) -> Result<bool> {
+        let previous = self.lake_remote()?;
+        if previous.as_deref() == Some(remote) {
+            return Ok(false);
+        }
+        let tx = self.begin()?;
+        if previous.is_some() {
+            tx.execute(
+                "INSERT OR IGNORE INTO lake_dirty (account_id, day)
+                 SELECT DISTINCT account_id, hour / 86400 FROM hour_max",
+                [],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO lake_remote (id, remote) VALUES (1, ?1)
+             ON CONFLICT (id) DO UPDATE SET remote = excluded.remote",
+            [remote],
+        )?;
+        tx.commit()?;
+        Ok(previous.is_some())
+    }
+
     /// When this store last listed every part of `remote` (epoch seconds), if ever.
     pub fn full_listing_at(&self, remote: &str) -> Result<Option<i64>> {
         use rusqlite::OptionalExtension;

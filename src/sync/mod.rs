@@ -193,12 +193,29 @@ pub async fn run(
     now: &str,
 ) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
-    let ctx = Ctx { remote, opts, now };
     let now_ts = crate::clock::now().timestamp();
     let today = now_ts.div_euclid(crate::model::DAY);
+    // Days marked clean were clean for the remote of the last sync; another remote is
+    // checked for every day once (and listed whole).
+    let switched = match (opts.push, opts.dry_run) {
+        (true, false) => store.switch_lake_remote(remote.display())?,
+        // A dry run changes nothing, but plans as the sync would.
+        (true, true) => store.lake_remote()?.is_some_and(|r| r != remote.display()),
+        (false, _) => false,
+    };
+    if switched {
+        tracing::info!(remote = %remote.display(), "a remote other than the last one: every day is checked against it once");
+    }
     let recent_from = opts.closed_before.div_euclid(crate::model::DAY) - 1;
+    let ctx = Ctx {
+        remote,
+        opts,
+        now,
+        recheck: switched && opts.dry_run,
+    };
     let full = !opts.push
         || opts.verify
+        || switched
         || today - recent_from > MAX_RECENT_DAYS
         || store
             .full_listing_at(remote.display())?
@@ -332,6 +349,11 @@ async fn sync_lake(
         }
         None => Default::default(),
     };
+    if let (Some(id), true) = (id, ctx.recheck) {
+        dirty.extend(store.days_with_hours(id, 0)?);
+        dirty.sort_unstable();
+        dirty.dedup();
+    }
     // What the remote lacks entirely is dirty, whatever this store remembers uploading.
     if let (Some(id), true) = (id, ctx.opts.push) {
         let unlisted = plan::unlisted_days(
@@ -440,6 +462,9 @@ struct Ctx<'a> {
     remote: &'a Remote,
     opts: &'a SyncOptions,
     now: &'a str,
+    /// A dry run against a remote other than the last one: every day is planned as dirty,
+    /// as the sync would mark it.
+    recheck: bool,
 }
 
 /// Lists `op` in the report's plan and counts what it uploads.

@@ -605,3 +605,58 @@ async fn the_bigquery_views_sql_gives_the_hourly_max_in_duckdb() {
         "fitpipe's own"
     );
 }
+
+/// A store that syncs with one remote, then another, then the first again: samples added
+/// while it synced with the second reach the first too (the days the second made clean were
+/// clean for the second only), and each remote restores to the same table.
+#[tokio::test]
+async fn switching_remotes_leaves_neither_without_a_sample() {
+    let mem = |name: &str| {
+        Remote::new(
+            std::sync::Arc::new(object_store::memory::InMemory::new()),
+            "",
+            fitpipe::sync::Concurrency::Generation,
+            name,
+        )
+    };
+    let (first, second) = (mem("memory://first"), mem("memory://second"));
+    let t0 = 1_735_689_600;
+    let mut store = Store::open_in_memory().unwrap();
+    let mut truth = Truth::new();
+    feed(
+        &mut store,
+        "me",
+        &samples(1, t0, t0 + 2 * DAY, 300),
+        &mut truth,
+    );
+    sync::run(&mut store, &first, &opts(), "t").await.unwrap();
+    // New samples of a day the first remote has parts for, synced to the second only.
+    feed(
+        &mut store,
+        "me",
+        &samples(2, t0 + 3600 + 7, t0 + 7200, 301),
+        &mut truth,
+    );
+    sync::run(&mut store, &second, &opts(), "t").await.unwrap();
+    let r = sync::run(&mut store, &first, &opts(), "t").await.unwrap();
+    assert!(r.full_listing && r.samples_uploaded > 0, "{r:?}");
+    for remote in [&first, &second] {
+        let (held, _) = lake(remote).await;
+        assert_eq!(held, truth, "{}", remote.display());
+        let mut fresh = Store::open_in_memory().unwrap();
+        let restore = SyncOptions {
+            push: false,
+            ..opts()
+        };
+        sync::run(&mut fresh, remote, &restore, "t").await.unwrap();
+        assert_eq!(
+            figures(&sync::local_master(&fresh).unwrap()),
+            reference(&truth),
+            "{}",
+            remote.display()
+        );
+    }
+    // Back on the first, nothing is left to check or upload.
+    let r = sync::run(&mut store, &first, &opts(), "t").await.unwrap();
+    assert!(r.parts_uploaded.is_empty(), "{r:?}");
+}
