@@ -660,3 +660,89 @@ async fn switching_remotes_leaves_neither_without_a_sample() {
     let r = sync::run(&mut store, &first, &opts(), "t").await.unwrap();
     assert!(r.parts_uploaded.is_empty(), "{r:?}");
 }
+
+/// A compaction killed at any of its writes or deletes leaves nothing lost, and the next
+/// sync finishes it: the day ends with one part holding every sample.
+#[tokio::test]
+async fn a_compaction_killed_at_any_step_is_finished_by_the_next_sync() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let t0 = 1_735_689_600;
+    let now = t0 + 10 * DAY;
+    let mut steps_needed = (0, 0);
+    for (fail_put, fail_delete) in (1..=4)
+        .map(|n| (Some(n), None))
+        .chain((1..=4).map(|n| (None, Some(n))))
+    {
+        let inner: Arc<dyn object_store::ObjectStore> =
+            Arc::new(object_store::memory::InMemory::new());
+        let plain = Remote::new(
+            inner.clone(),
+            "",
+            fitpipe::sync::Concurrency::Generation,
+            "memory://",
+        );
+        // Three laptops each left a part for the same day, now closed.
+        let mut truth = Truth::new();
+        for i in 0..3 {
+            let mut laptop = Store::open_in_memory().unwrap();
+            let from = t0 + i * 4 * 3600;
+            feed(
+                &mut laptop,
+                "me",
+                &samples(i as u64, from, from + 3600, 30),
+                &mut truth,
+            );
+            sync::run(&mut laptop, &plain, &opts(), "t").await.unwrap();
+        }
+        let mut mine = Store::open_in_memory().unwrap();
+        let faulty = Arc::new(super::sync::Faulty {
+            inner: inner.clone(),
+            puts: AtomicUsize::new(0),
+            fail_at: fail_put,
+            deletes: AtomicUsize::new(0),
+            fail_delete_at: fail_delete,
+        });
+        let remote = Remote::new(
+            faulty.clone(),
+            "",
+            fitpipe::sync::Concurrency::Generation,
+            "memory://",
+        );
+        let first = sync::run(&mut mine, &remote, &opts_at(now), "t").await;
+        if first.is_ok() {
+            steps_needed = (
+                faulty.puts.load(Ordering::SeqCst),
+                faulty.deletes.load(Ordering::SeqCst),
+            );
+        }
+        // Whatever the failure left, nothing is lost, and a plain sync finishes.
+        let (held, _) = lake(&plain).await;
+        assert_eq!(
+            held, truth,
+            "after a failure at put {fail_put:?} / delete {fail_delete:?}"
+        );
+        sync::run(&mut mine, &plain, &opts_at(now), "t")
+            .await
+            .unwrap();
+        let (held, by_day) = lake(&plain).await;
+        assert_eq!(held, truth, "put {fail_put:?} / delete {fail_delete:?}");
+        assert_eq!(by_day.len(), 1);
+        assert_eq!(
+            by_day.values().next().unwrap().len(),
+            1,
+            "put {fail_put:?} / delete {fail_delete:?}: {by_day:?}"
+        );
+        assert_converged(
+            &plain,
+            &[("mine", &mine)],
+            &reference(&truth),
+            "after the kill",
+        )
+        .await;
+    }
+    assert!(
+        steps_needed.0 >= 1 && steps_needed.1 >= 2,
+        "the kills reached the compaction: {steps_needed:?}"
+    );
+}

@@ -21,12 +21,15 @@ use fitpipe::sync::{self, master, Concurrency, Remote, SyncOptions};
 
 use crate::gcs_standin::FakeGcs;
 
-/// A store that counts writes and can fail the n-th one, like a sync killed there.
+/// A store that counts writes and deletes and can fail the n-th one, like a sync killed
+/// there.
 #[derive(Debug)]
-struct Faulty {
-    inner: Arc<dyn ObjectStore>,
-    puts: AtomicUsize,
-    fail_at: Option<usize>,
+pub(super) struct Faulty {
+    pub(super) inner: Arc<dyn ObjectStore>,
+    pub(super) puts: AtomicUsize,
+    pub(super) fail_at: Option<usize>,
+    pub(super) deletes: AtomicUsize,
+    pub(super) fail_delete_at: Option<usize>,
 }
 
 impl std::fmt::Display for Faulty {
@@ -70,6 +73,17 @@ impl ObjectStore for Faulty {
         &self,
         locations: BoxStream<'static, object_store::Result<Path>>,
     ) -> BoxStream<'static, object_store::Result<Path>> {
+        use futures::StreamExt;
+        let n = self.deletes.fetch_add(1, Ordering::SeqCst) + 1;
+        if Some(n) == self.fail_delete_at {
+            return futures::stream::once(async {
+                Err(object_store::Error::Generic {
+                    store: "faulty",
+                    source: "killed".into(),
+                })
+            })
+            .boxed();
+        }
         self.inner.delete_stream(locations)
     }
     fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
@@ -424,6 +438,8 @@ async fn a_sync_killed_at_any_write_is_completed_by_the_next() {
             inner: inner.clone(),
             puts: AtomicUsize::new(0),
             fail_at: Some(fail_at),
+            deletes: AtomicUsize::new(0),
+            fail_delete_at: None,
         });
         let remote = Remote::new(faulty.clone(), "", Concurrency::Generation, "memory://");
         let first = sync::run(&mut mine, &remote, &opts(), "t").await;
@@ -471,6 +487,8 @@ async fn an_hourly_sync_uploads_one_master_and_at_most_one_day() {
         inner,
         puts: AtomicUsize::new(0),
         fail_at: None,
+        deletes: AtomicUsize::new(0),
+        fail_delete_at: None,
     });
     let remote = Remote::new(counting.clone(), "p", Concurrency::Generation, "memory://");
     let mut store = Store::open_in_memory().unwrap();
