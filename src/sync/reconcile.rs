@@ -115,10 +115,7 @@ async fn year_object(
             Some(id) => store.master_year_seq(id, year)?,
             None => 0,
         };
-        let known_version = known.as_ref().map(|k| ObjectVersion {
-            e_tag: k.e_tag.clone(),
-            version: k.version.clone(),
-        });
+        let known_version = known.as_ref().map(ObjectVersion::from);
         let as_remembered = attempt == 1
             && matches!((listed, &known), (Some(Some(e)), Some(k)) if k.e_tag.as_deref() == Some(e));
         let read = if as_remembered {
@@ -276,10 +273,7 @@ async fn legacy(
     let remote = ctx.remote;
     let object = layout::LEGACY_MASTER;
     let known = store.remote_object(remote.display(), object)?;
-    let known_version = known.as_ref().map(|k| ObjectVersion {
-        e_tag: k.e_tag.clone(),
-        version: k.version.clone(),
-    });
+    let known_version = known.as_ref().map(ObjectVersion::from);
     let copy = match remote
         .get_if_changed(object, known_version.as_ref())
         .await?
@@ -336,10 +330,7 @@ pub(super) async fn counted_sources(
         let digest = (h.finish() >> 1) as i64;
         let object = layout::sources_object(account);
         let known = store.remote_object(remote.display(), &object)?;
-        let known_version = known.as_ref().map(|k| ObjectVersion {
-            e_tag: k.e_tag.clone(),
-            version: k.version.clone(),
-        });
+        let known_version = known.as_ref().map(ObjectVersion::from);
         let copy = match remote
             .get_if_changed(&object, known_version.as_ref())
             .await?

@@ -54,6 +54,15 @@ pub struct ObjectVersion {
     pub version: Option<String>,
 }
 
+impl From<&crate::store::RemoteObjectState> for ObjectVersion {
+    fn from(k: &crate::store::RemoteObjectState) -> Self {
+        ObjectVersion {
+            e_tag: k.e_tag.clone(),
+            version: k.version.clone(),
+        }
+    }
+}
+
 impl From<&UpdateVersion> for ObjectVersion {
     fn from(v: &UpdateVersion) -> Self {
         ObjectVersion {
@@ -206,6 +215,16 @@ impl Remote {
             object: full.clone(),
             message: format!("not a valid object name: {e}"),
         })
+    }
+
+    /// An object's name relative to the prefix.
+    fn relative(&self, location: &Path) -> String {
+        let full = location.as_ref();
+        if self.prefix.is_empty() {
+            full.to_string()
+        } else {
+            full[self.prefix.len() + 1..].to_string()
+        }
     }
 
     /// Full name of a relative object, for messages.
@@ -365,11 +384,6 @@ impl Remote {
         let mut names = Vec::new();
         match self.concurrency {
             Concurrency::Generation => {
-                let strip = if self.prefix.is_empty() {
-                    0
-                } else {
-                    self.prefix.len() + 1
-                };
                 let prefix = self.path(dir.trim_end_matches('/'))?;
                 let offset = self.path(&layout::part_prefix(account, from_day))?;
                 let metas: Vec<object_store::ObjectMeta> = self
@@ -378,11 +392,7 @@ impl Remote {
                     .try_collect()
                     .await
                     .map_err(|e| remote_err("list", &self.name(&dir), e))?;
-                names.extend(
-                    metas
-                        .into_iter()
-                        .map(|m| m.location.as_ref()[strip..].to_string()),
-                );
+                names.extend(metas.into_iter().map(|m| self.relative(&m.location)));
             }
             Concurrency::LockObject => {
                 for day in from_day..=today + 1 {
@@ -423,12 +433,12 @@ impl Remote {
             .collect())
     }
 
-    /// Names (relative to the prefix) and last-modified times of every object below
-    /// `rel_dir` ("" for everything below the prefix).
-    pub async fn list_modified(
+    /// Every object below `rel_dir` ("" for everything below the prefix), by name
+    /// relative to the prefix, sorted.
+    async fn list_objects(
         &self,
         rel_dir: &str,
-    ) -> Result<Vec<(String, chrono::DateTime<chrono::Utc>)>, SyncError> {
+    ) -> Result<Vec<(String, object_store::ObjectMeta)>, SyncError> {
         let dir = match rel_dir.trim_end_matches('/') {
             "" if self.prefix.is_empty() => None,
             "" => Some(Path::parse(&self.prefix).map_err(|e| SyncError::Corrupt {
@@ -437,23 +447,32 @@ impl Remote {
             })?),
             d => Some(self.path(d)?),
         };
-        let strip = if self.prefix.is_empty() {
-            0
-        } else {
-            self.prefix.len() + 1
-        };
         let metas: Vec<object_store::ObjectMeta> = self
             .store
             .list(dir.as_ref())
             .try_collect()
             .await
             .map_err(|e| remote_err("list", &self.name(rel_dir), e))?;
-        let mut out: Vec<(String, chrono::DateTime<chrono::Utc>)> = metas
+        let mut out: Vec<(String, object_store::ObjectMeta)> = metas
             .into_iter()
-            .map(|m| (m.location.as_ref()[strip..].to_string(), m.last_modified))
+            .map(|m| (self.relative(&m.location), m))
             .collect();
-        out.sort();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(out)
+    }
+
+    /// Names (relative to the prefix) and last-modified times of every object below
+    /// `rel_dir` ("" for everything below the prefix).
+    pub async fn list_modified(
+        &self,
+        rel_dir: &str,
+    ) -> Result<Vec<(String, chrono::DateTime<chrono::Utc>)>, SyncError> {
+        Ok(self
+            .list_objects(rel_dir)
+            .await?
+            .into_iter()
+            .map(|(n, m)| (n, m.last_modified))
+            .collect())
     }
 
     /// Names (relative to the prefix) and ETags of every object below `rel_dir`.
@@ -461,24 +480,12 @@ impl Remote {
         &self,
         rel_dir: &str,
     ) -> Result<Vec<(String, Option<String>)>, SyncError> {
-        let dir = self.path(rel_dir.trim_end_matches('/'))?;
-        let strip = if self.prefix.is_empty() {
-            0
-        } else {
-            self.prefix.len() + 1
-        };
-        let metas: Vec<object_store::ObjectMeta> = self
-            .store
-            .list(Some(&dir))
-            .try_collect()
-            .await
-            .map_err(|e| remote_err("list", &self.name(rel_dir), e))?;
-        let mut out: Vec<(String, Option<String>)> = metas
+        Ok(self
+            .list_objects(rel_dir)
+            .await?
             .into_iter()
-            .map(|m| (m.location.as_ref()[strip..].to_string(), m.e_tag))
-            .collect();
-        out.sort();
-        Ok(out)
+            .map(|(n, m)| (n, m.e_tag))
+            .collect())
     }
 
     /// Reads an object.
