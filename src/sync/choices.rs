@@ -89,6 +89,26 @@ pub fn write_counted(account: &str, sources: &[(String, bool)]) -> Vec<u8> {
     w.into_inner().expect("writing to memory")
 }
 
+/// Checks that `bytes` is a `sources/NAME.csv` as fitpipe writes it (for `account`), so
+/// that a copy fitpipe did not write is named and left alone rather than overwritten.
+pub fn check_counted(account: &str, bytes: &[u8]) -> Result<(), String> {
+    crate::export::read_strict(bytes, &COUNTED_COLUMNS, |line, rec| {
+        if &rec[0] != account {
+            return Err(format!(
+                "line {line}: account {:?} is not {account:?}",
+                &rec[0]
+            ));
+        }
+        if !matches!(&rec[2], "true" | "false") {
+            return Err(format!(
+                "line {line}: counted {:?} is not true or false",
+                &rec[2]
+            ));
+        }
+        Ok(())
+    })
+}
+
 /// Both sides' choices merged, account by account.
 pub fn merge(a: &Choices, b: &Choices) -> Choices {
     let mut out = a.clone();
@@ -137,5 +157,24 @@ mod tests {
             let err = parse(bad.as_bytes()).unwrap_err();
             assert!(err.contains(want), "{bad:?}: {err}");
         }
+    }
+
+    #[test]
+    fn counted_sources_are_written_and_checked() {
+        let sources = vec![
+            ("Fitbit App".to_string(), false),
+            ("Pixel Watch 3".to_string(), true),
+        ];
+        let bytes = write_counted("me", &sources);
+        assert_eq!(
+            String::from_utf8(bytes.clone()).unwrap(),
+            "account,source,counted\nme,Fitbit App,false\nme,Pixel Watch 3,true\n"
+        );
+        assert!(check_counted("me", &bytes).is_ok());
+        assert!(check_counted("you", &bytes).unwrap_err().contains("line 2"));
+        assert!(check_counted("me", b"source,counted\nx,true\n").is_err());
+        assert!(check_counted("me", b"account,source,counted\nme,x,maybe\n")
+            .unwrap_err()
+            .contains("counted"));
     }
 }

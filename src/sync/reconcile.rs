@@ -344,7 +344,15 @@ pub(super) async fn counted_sources(
             }
             Read::Unchanged => Err(known_version),
             Read::Missing => Ok(None),
-            Read::Copy(c) => Ok(Some(c)),
+            Read::Copy(c) => {
+                super::choices::check_counted(account, &c.bytes).map_err(|message| {
+                    SyncError::Corrupt {
+                        object: remote.name(&object),
+                        message,
+                    }
+                })?;
+                Ok(Some(c))
+            }
         };
         let op = plan::Operation::WriteSources {
             object: object.clone(),
