@@ -37,6 +37,27 @@ fn samples(seed: u64, from: i64, to: i64, every: i64) -> Vec<(i64, u16)> {
 
 type Truth = BTreeMap<String, BTreeMap<i64, u16>>;
 
+/// A folder remote (`file://`) at `dir`.
+fn folder_remote(dir: &std::path::Path) -> Remote {
+    Remote::new(
+        std::sync::Arc::new(object_store::local::LocalFileSystem::new_with_prefix(dir).unwrap()),
+        "",
+        fitpipe::sync::Concurrency::LockObject,
+        "file://",
+    )
+}
+
+/// A new store restored from `remote`.
+async fn restored(remote: &Remote) -> Store {
+    let mut fresh = Store::open_in_memory().unwrap();
+    let restore = SyncOptions {
+        push: false,
+        ..opts()
+    };
+    sync::run(&mut fresh, remote, &restore, "t").await.unwrap();
+    fresh
+}
+
 fn feed(store: &mut Store, account: &str, s: &[(i64, u16)], truth: &mut Truth) {
     for &(ts, bpm) in s {
         let old = truth
@@ -143,12 +164,7 @@ async fn hourly_rounds(remote: &Remote, name: &str) -> (Truth, i64) {
     }
     assert!(closed >= 3, "{name}: {closed} closed days");
 
-    let mut fresh = Store::open_in_memory().unwrap();
-    let restore = SyncOptions {
-        push: false,
-        ..opts()
-    };
-    sync::run(&mut fresh, remote, &restore, "t").await.unwrap();
+    let fresh = restored(remote).await;
     assert_eq!(
         figures(&sync::local_master(&fresh).unwrap()),
         want,
@@ -218,12 +234,7 @@ async fn a_bucket_of_csv_parts_is_read_and_rewritten_as_parquet() {
         let want = reference(&truth);
 
         // A new laptop restores from it.
-        let mut fresh = Store::open_in_memory().unwrap();
-        let restore = SyncOptions {
-            push: false,
-            ..opts()
-        };
-        sync::run(&mut fresh, &remote, &restore, "t").await.unwrap();
+        let mut fresh = restored(&remote).await;
         assert_eq!(
             figures(&sync::local_master(&fresh).unwrap()),
             want,
@@ -339,14 +350,7 @@ for r in rows:
 #[tokio::test]
 async fn duckdb_and_spark_read_the_hourly_max_from_the_lake() {
     let dir = tempfile::tempdir().unwrap();
-    let remote = Remote::new(
-        std::sync::Arc::new(
-            object_store::local::LocalFileSystem::new_with_prefix(dir.path()).unwrap(),
-        ),
-        "",
-        fitpipe::sync::Concurrency::LockObject,
-        "file://",
-    );
+    let remote = folder_remote(dir.path());
     let (truth, _) = hourly_rounds(&remote, "folder").await;
     let want = reference(&truth);
     let root = dir.path().to_str().unwrap();
@@ -537,14 +541,7 @@ async fn a_cohort_shares_a_bucket_and_each_laptop_touches_its_own_account() {
 async fn the_bigquery_views_sql_gives_the_hourly_max_in_duckdb() {
     use super::sync::{add_sourced, reference_sourced, sourced, GALAXY, WATCH};
     let dir = tempfile::tempdir().unwrap();
-    let remote = Remote::new(
-        std::sync::Arc::new(
-            object_store::local::LocalFileSystem::new_with_prefix(dir.path()).unwrap(),
-        ),
-        "",
-        fitpipe::sync::Concurrency::LockObject,
-        "file://",
-    );
+    let remote = folder_remote(dir.path());
     let mut store = Store::open_in_memory().unwrap();
     let s = sourced(9, 1_735_689_600, 30);
     let mut truth: BTreeMap<(i64, &'static str), u16> = BTreeMap::new();
@@ -643,12 +640,7 @@ async fn switching_remotes_leaves_neither_without_a_sample() {
     for remote in [&first, &second] {
         let (held, _) = lake(remote).await;
         assert_eq!(held, truth, "{}", remote.display());
-        let mut fresh = Store::open_in_memory().unwrap();
-        let restore = SyncOptions {
-            push: false,
-            ..opts()
-        };
-        sync::run(&mut fresh, remote, &restore, "t").await.unwrap();
+        let fresh = restored(remote).await;
         assert_eq!(
             figures(&sync::local_master(&fresh).unwrap()),
             reference(&truth),
