@@ -222,6 +222,13 @@ pub(crate) fn print_report(
         r.master_hours,
         if r.master_written { "written" } else if dry_run { "see plan" } else { "up to date" }
     )?;
+    if !r.accounts_left_out.is_empty() {
+        writeln!(
+            out,
+            "note: account(s) {} of this database are not in remote.accounts and were not synced",
+            r.accounts_left_out.join(", ")
+        )?;
+    }
     if r.days_compacted > 0 || r.parts_not_removed > 0 {
         writeln!(
             out,

@@ -102,6 +102,8 @@ pub struct SyncReport {
     pub accounts_recomputed: usize,
     /// Days whose parts were compacted into one.
     pub days_compacted: usize,
+    /// Accounts of the store that `remote.accounts` leaves out: not synced.
+    pub accounts_left_out: Vec<String>,
     /// Whether every part of the remote was listed (else the recent days').
     pub full_listing: bool,
     /// Parts deleted after their samples were proven held by a compacted part.
@@ -227,7 +229,14 @@ pub async fn run(
     let mut listing: BTreeMap<String, parts::ByDay> = BTreeMap::new();
     let mut masters = reconcile::Listings::new();
     let mut accounts: BTreeSet<String> = match &opts.accounts {
-        Some(only) => only.clone(),
+        Some(only) => {
+            report.accounts_left_out = store
+                .account_names()?
+                .into_iter()
+                .filter(|a| !only.contains(a))
+                .collect();
+            only.clone()
+        }
         None => store.account_names()?.into_iter().collect(),
     };
     // The day each account's listing starts at (`None`: all of them).

@@ -516,6 +516,25 @@ async fn a_cohort_shares_a_bucket_and_each_laptop_touches_its_own_account() {
         }
     }
     assert_eq!(laptops[1].account_names().unwrap(), vec!["p02".to_string()]);
+    // An account of the database that remote.accounts leaves out is named, not synced.
+    let mut extra = Store::open_in_memory().unwrap();
+    feed(
+        &mut extra,
+        "p09",
+        &samples(99, hour, hour + 600, 60),
+        &mut Truth::new(),
+    );
+    feed(
+        &mut extra,
+        "p01",
+        &samples(98, hour + 3000, hour + 3400, 60),
+        &mut truth,
+    );
+    let r = sync::run(&mut extra, &remote, &only("p01"), "t")
+        .await
+        .unwrap();
+    assert_eq!(r.accounts_left_out, vec!["p09".to_string()]);
+    assert_eq!(r.accounts, vec!["p01".to_string()]);
     for (i, who) in people.iter().enumerate() {
         sync::run(&mut laptops[i], &remote, &only(who), "t")
             .await
