@@ -96,17 +96,8 @@ fn main() {
     let object = sync::layout::master_object("default", 2025);
     let remote_bytes = rt.block_on(remote.get(&object)).unwrap();
     let year = sync::layout::year_range(2025);
-    let local_year = |store: &Store| -> master::Master {
-        let mut m = master::Master::new();
-        store
-            .for_each_hour_in(Some("default"), year.clone(), |a, h| {
-                m.insert((a.to_string(), h.hour), *h);
-                Ok::<_, std::convert::Infallible>(())
-            })
-            .unwrap()
-            .unwrap();
-        m
-    };
+    let local_year =
+        |store: &Store| sync::local_hours(store, Some("default"), year.clone()).unwrap();
     {
         let t = Instant::now();
         let ours = local_year(&store);

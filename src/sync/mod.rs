@@ -169,9 +169,19 @@ const LOCK_POLL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The local master table in the remote's shape.
 pub fn local_master(store: &Store) -> Result<master::Master, StoreError> {
+    local_hours(store, None, i64::MIN..i64::MAX)
+}
+
+/// The local hours of `account` (every account with `None`) that start in `range`, in the
+/// remote's shape.
+pub fn local_hours(
+    store: &Store,
+    account: Option<&str>,
+    range: std::ops::Range<i64>,
+) -> Result<master::Master, StoreError> {
     let mut m = master::Master::new();
     store
-        .for_each_hour(None, |account, h| {
+        .for_each_hour_in(account, range, |account, h| {
             m.insert((account.to_string(), h.hour), *h);
             Ok::<_, std::convert::Infallible>(())
         })?

@@ -154,7 +154,7 @@ async fn year_object(
                 let op = plan::Operation::WriteMaster {
                     object: object.clone(),
                     hours,
-                    bytes: master::write(&local_year(store, account, range.clone())?),
+                    bytes: master::write(&super::local_hours(store, Some(account), range.clone())?),
                 };
                 record(ctx, &op, report);
                 let (plan::Operation::WriteMaster { bytes, .. }, false) = (op, ctx.opts.dry_run)
@@ -198,7 +198,7 @@ async fn year_object(
                 ),
             });
         }
-        let ours = local_year(store, account, range.clone())?;
+        let ours = super::local_hours(store, Some(account), range.clone())?;
         let ops = plan::master(
             &object,
             &ours,
@@ -244,22 +244,6 @@ async fn year_object(
     Err(SyncError::Contention {
         attempts: MAX_ATTEMPTS,
     })
-}
-
-/// The local hours of `account` that start in `range`, in the remote's shape.
-fn local_year(
-    store: &Store,
-    account: &str,
-    range: std::ops::Range<i64>,
-) -> Result<master::Master, StoreError> {
-    let mut m = master::Master::new();
-    store
-        .for_each_hour_in(Some(account), range, |account, h| {
-            m.insert((account.to_string(), h.hour), *h);
-            Ok::<_, std::convert::Infallible>(())
-        })?
-        .unwrap_or_else(|never| match never {});
-    Ok(m)
 }
 
 /// Reads the master of earlier fitpipes, when it changed since last seen, into the local

@@ -234,21 +234,10 @@ impl Remote {
 
     /// Reads the object `rel` (relative to the prefix) with its version, when there is one.
     pub async fn get_versioned(&self, rel: &str) -> Result<Option<MasterCopy>, SyncError> {
-        let path = self.path(rel)?;
-        match self.store.get(&path).await {
-            Ok(r) => {
-                let version = UpdateVersion {
-                    e_tag: r.meta.e_tag.clone(),
-                    version: r.meta.version.clone(),
-                };
-                let bytes = r
-                    .bytes()
-                    .await
-                    .map_err(|e| remote_err("read", &self.name(rel), e))?;
-                Ok(Some(MasterCopy { bytes, version }))
-            }
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(remote_err("read", &self.name(rel), e)),
+        match self.get_if_changed(rel, None).await? {
+            Read::Copy(c) => Ok(Some(c)),
+            // Without a version to compare, nothing is "unchanged".
+            Read::Missing | Read::Unchanged => Ok(None),
         }
     }
 
@@ -511,15 +500,7 @@ impl Remote {
 
     /// Reads an object, or `None` when it is not there (any more).
     pub async fn get_if_exists(&self, rel: &str) -> Result<Option<Bytes>, SyncError> {
-        match self.store.get(&self.path(rel)?).await {
-            Ok(r) => Ok(Some(
-                r.bytes()
-                    .await
-                    .map_err(|e| remote_err("read", &self.name(rel), e))?,
-            )),
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(remote_err("read", &self.name(rel), e)),
-        }
+        Ok(self.get_versioned(rel).await?.map(|c| c.bytes))
     }
 
     /// Deletes an object (one already gone is fine): only parts a compaction proved held
