@@ -314,6 +314,18 @@ impl From<ServiceError> for Error {
     }
 }
 
+impl From<crate::runtime::StartError> for Error {
+    fn from(e: crate::runtime::StartError) -> Self {
+        Error::Internal(e.to_string())
+    }
+}
+
+impl From<crate::runtime::Interrupted> for Error {
+    fn from(e: crate::runtime::Interrupted) -> Self {
+        Error::Interrupted(e.to_string())
+    }
+}
+
 impl From<ImportError> for Error {
     fn from(e: ImportError) -> Self {
         match e {

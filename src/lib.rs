@@ -18,6 +18,7 @@ pub mod model;
 pub mod notify;
 pub mod pull;
 pub mod report;
+pub mod runtime;
 pub mod service;
 pub mod sources;
 pub mod store;

@@ -131,7 +131,7 @@ impl Puller<'_> {
                     let wait = self.backoff(attempt - 1, None);
                     tracing::info!(attempt, wait_ms = wait.as_millis() as u64, error = %message,
                         "retrying the token refresh after a transient error");
-                    tokio::time::sleep(wait).await;
+                    crate::runtime::sleep(wait).await;
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -190,7 +190,7 @@ impl Puller<'_> {
             if let Some(t) = session.last_request {
                 let wait = min_gap.saturating_sub(t.elapsed());
                 if !wait.is_zero() {
-                    tokio::time::sleep(wait).await;
+                    crate::runtime::sleep(wait).await;
                 }
             }
             session.last_request = Some(Instant::now());
@@ -232,7 +232,7 @@ impl Puller<'_> {
                         error = %retry.message,
                         "retrying after a transient error"
                     );
-                    tokio::time::sleep(wait).await;
+                    crate::runtime::sleep(wait).await;
                 }
             }
         }

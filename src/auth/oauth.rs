@@ -188,9 +188,7 @@ impl OAuth {
     pub async fn finish_login(&self, req: LoginRequest, now: i64) -> Result<TokenSet, AuthError> {
         let timeout = Duration::from_secs(self.settings.login_timeout_secs);
         let loopback = req.loopback;
-        let redirect = tokio::task::spawn_blocking(move || loopback.wait(timeout))
-            .await
-            .map_err(|e| AuthError::Login(e.to_string()))??;
+        let redirect = crate::runtime::blocking(move || loopback.wait(timeout)).await?;
         if redirect.state != *req.state.secret() {
             return Err(AuthError::Login(
                 "the redirect's state did not match this login (a stale or forged redirect)".into(),

@@ -90,7 +90,7 @@ pub fn run(settings: &Settings, cmd: AuthCommand) -> Result<(), Error> {
                 out.flush().map_err(io_err)?;
                 let mut pasted = String::new();
                 std::io::stdin().read_line(&mut pasted).map_err(io_err)?;
-                super::runtime::runtime()?.block_on(oauth.finish_login_pasted(
+                crate::runtime::Runtime::new()?.block_on(oauth.finish_login_pasted(
                     req,
                     &pasted,
                     now(),
@@ -108,7 +108,7 @@ pub fn run(settings: &Settings, cmd: AuthCommand) -> Result<(), Error> {
                 if !args.no_browser {
                     open_browser(&req.url);
                 }
-                super::runtime::runtime()?.block_on(oauth.finish_login(req, now()))?
+                crate::runtime::Runtime::new()?.block_on(oauth.finish_login(req, now()))?
             };
             tokens.save(&settings.account, &set)?;
             let mut store = Store::open(&settings.db)?;
@@ -172,7 +172,7 @@ pub fn run(settings: &Settings, cmd: AuthCommand) -> Result<(), Error> {
             let set = tokens.load(&settings.account)?;
             if let Some(set) = &set {
                 if let Ok(oauth) = OAuth::new(&settings.google) {
-                    if let Err(e) = super::runtime::runtime()?.block_on(oauth.revoke(set)) {
+                    if let Err(e) = crate::runtime::Runtime::new()?.block_on(oauth.revoke(set)) {
                         writeln!(out, "warning: could not revoke at Google ({e}); remove fitpipe at myaccount.google.com/connections").map_err(io_err)?;
                     }
                 }

@@ -22,15 +22,15 @@ const REMOTE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 pub fn run(settings: &Settings, args: DoctorArgs) -> Result<(), Error> {
     let now = crate::clock::now().timestamp();
-    let rt = super::runtime::runtime()?;
+    let rt = crate::runtime::Runtime::new()?;
     let report = rt.block_on(crate::doctor::check(settings, now, async |remote| {
         let closed_before = now - i64::from(settings.google.late_window_days) * crate::model::DAY;
-        tokio::time::timeout(
+        crate::runtime::timeout(
             REMOTE_TIMEOUT,
             crate::sync::inspect::inspect(remote, closed_before),
         )
         .await
-        .map_err(|_| format!("no answer within {} s", REMOTE_TIMEOUT.as_secs()))?
+        .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())
     }))?;
     let mut out = std::io::stdout().lock();

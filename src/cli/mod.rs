@@ -10,7 +10,6 @@ mod import;
 mod output;
 mod query;
 mod report;
-mod runtime;
 mod service;
 mod sources;
 mod status;

@@ -94,7 +94,7 @@ fn pull_stage(
         settings: &settings.google,
         now: &now,
     };
-    let rt = super::runtime::runtime()?;
+    let rt = crate::runtime::Runtime::new()?;
     let mut reports = Vec::new();
     for login in logins {
         let Some(id) = store.account(&login.account)? else {
@@ -111,8 +111,7 @@ fn pull_stage(
             b.set_message(login.account.clone());
             b
         });
-        let r = super::runtime::interruptible(
-            &rt,
+        let r = rt.interruptible(
             &format!("the pull of account {}", login.account),
             pull::pull(
                 store,
@@ -188,11 +187,10 @@ pub(crate) fn run_remote(
         accounts: rs.accounts.as_ref().map(|a| a.iter().cloned().collect()),
         verify,
     };
-    let rt = super::runtime::runtime()?;
+    let rt = crate::runtime::Runtime::new()?;
     let now = crate::clock::now_rfc3339();
     let what = if push { "the push" } else { "the restore" };
-    Ok(Some(super::runtime::interruptible(
-        &rt,
+    Ok(Some(rt.interruptible(
         what,
         sync::run(store, &remote, &opts, &now),
     )??))
@@ -267,7 +265,7 @@ pub fn run(settings: &Settings, args: SyncArgs) -> Result<(), Error> {
     let timeout = std::time::Duration::from_secs(n.ping_timeout_secs);
     let ping = |kind: crate::notify::Ping<'_>| {
         let Some(url) = &n.ping_url else { return };
-        let sent = super::runtime::runtime()
+        let sent = crate::runtime::Runtime::new()
             .map_err(|e| e.to_string())
             .and_then(|rt| rt.block_on(crate::notify::ping(url, kind, timeout)));
         if let Err(e) = sent {

@@ -156,7 +156,7 @@ async fn take_lock(remote: &Remote, opts: &SyncOptions) -> Result<(), SyncError>
                 minutes,
             });
         }
-        tokio::time::sleep(LOCK_POLL).await;
+        crate::runtime::sleep(LOCK_POLL).await;
     }
 }
 

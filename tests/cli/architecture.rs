@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 /// uses only modules of lower layers.
 const LAYERS: &[(&str, &[&str])] = &[
     ("model", &[]),
+    ("runtime", &[]),
     ("sources", &[]),
     ("formats", &["model"]),
     ("clock", &["model"]),
@@ -18,7 +19,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("health_api", &["formats", "model", "sources"]),
     ("report", &["model"]),
     ("synth", &["model"]),
-    ("auth", &["config"]),
+    ("auth", &["config", "runtime"]),
     ("export", &["model", "store"]),
     (
         "import",
@@ -39,6 +40,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "config",
             "health_api",
             "model",
+            "runtime",
             "sources",
             "store",
         ],
@@ -46,7 +48,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "sync",
         &[
-            "clock", "config", "export", "formats", "model", "service", "sources", "store",
+            "clock", "config", "export", "formats", "model", "runtime", "service", "sources",
+            "store",
         ],
     ),
     ("notify", &["config"]),
@@ -65,6 +68,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "health_api",
             "import",
             "pull",
+            "runtime",
             "service",
             "store",
             "sync",
@@ -86,6 +90,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "notify",
             "pull",
             "report",
+            "runtime",
             "service",
             "sources",
             "store",
@@ -98,6 +103,7 @@ const LAYERS: &[(&str, &[&str])] = &[
 /// Outside libraries with a home: the only modules that may name them.
 const HOMES: &[(&str, &[&str])] = &[
     ("rusqlite", &["store"]),
+    ("tokio", &["runtime"]),
     ("refinery", &["store"]),
     ("object_store", &["sync"]),
     ("reqwest", &["health_api", "auth", "notify"]),
