@@ -66,178 +66,230 @@ impl From<ExitCode> for i32 {
     }
 }
 
-/// A failure reported to the user.
-#[derive(Debug, Clone, thiserror::Error)]
+/// A failure reported to the user: a module's own error, kept whole with its causes
+/// (`source()`), or one of the command line's own. [`Error::exit_code`] and [`Error::hint`]
+/// classify every one of them, here and nowhere else.
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{rejected} input record(s) or file(s) were rejected; everything else was imported")]
     InputRejected { rejected: u64 },
-    #[error("{0}")]
-    Input(String),
-    #[error("{0}")]
-    Database(String),
-    #[error("{0}")]
-    Busy(String),
-    #[error("{0}")]
-    Query(String),
-    #[error("{0}")]
-    Output(String),
+    /// What was typed on the command line cannot be done.
     #[error("{0}")]
     Usage(String),
-    #[error("{0}")]
-    Locked(String),
-    #[error("{0}")]
-    Remote(String, &'static str),
-    #[error("{0}")]
-    RemoteCorrupt(String),
-    #[error("{0}")]
-    Config(String),
-    #[error("{0}")]
-    LoginNeeded(String),
-    #[error("{0}")]
-    ApiRefused(String, &'static str),
-    #[error("{0}")]
-    ApiFailed(String),
+    /// Writing the command's output (stdout, a file it was asked to write) failed.
+    #[error("{what}: {source}")]
+    Output {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// `fitpipe doctor` found something.
     #[error("{0}")]
     NeedsAttention(String),
+    /// A setting the command needs is missing.
     #[error("{0}")]
-    Service(String),
-    #[error("{0}")]
-    DatabaseDamaged(String),
-    #[error("{0}")]
-    Interrupted(String),
+    Unconfigured(String),
+    /// A bug: what fitpipe itself should not have produced.
     #[error("{0}")]
     Internal(String),
-}
-
-impl Error {
-    /// The process exit code for this error.
-    pub fn exit_code(&self) -> ExitCode {
-        match self {
-            Error::Internal(_) => ExitCode::Internal,
-            Error::Usage(_) => ExitCode::Usage,
-            Error::InputRejected { .. } => ExitCode::InputRejected,
-            Error::Input(_) => ExitCode::Input,
-            Error::Database(_) => ExitCode::Database,
-            Error::Busy(_) => ExitCode::Busy,
-            Error::Query(_) => ExitCode::Query,
-            Error::Output(_) => ExitCode::Output,
-            Error::Locked(_) => ExitCode::Locked,
-            Error::Remote(..) => ExitCode::Remote,
-            Error::RemoteCorrupt(_) => ExitCode::RemoteCorrupt,
-            Error::Config(_) => ExitCode::Config,
-            Error::LoginNeeded(_) => ExitCode::LoginNeeded,
-            Error::ApiRefused(..) => ExitCode::ApiRefused,
-            Error::ApiFailed(_) => ExitCode::ApiFailed,
-            Error::NeedsAttention(_) => ExitCode::NeedsAttention,
-            Error::Service(_) => ExitCode::Service,
-            Error::DatabaseDamaged(_) => ExitCode::DatabaseDamaged,
-            Error::Interrupted(_) => ExitCode::Interrupted,
-        }
-    }
-
-    /// What the user can do about it.
-    pub fn hint(&self) -> Option<&'static str> {
-        Some(match self {
-            Error::InputRejected { .. } => {
-                "fix or remove the files named above and import again; samples already stored are kept and re-importing is safe"
-            }
-            Error::Input(_) => {
-                "give a Takeout .zip, .tgz or folder, a heart_rate CSV, or a saved Google Health API page"
-            }
-            Error::Database(_) => {
-                "check the path given by --db / FITPIPE_DB, its permissions and free disk space"
-            }
-            Error::Busy(_) => "wait for the other fitpipe run to finish, then try again",
-            Error::Query(_) => {
-                "queries are read-only; list the tables with: fitpipe query \"SELECT name FROM sqlite_master\""
-            }
-            Error::Output(_) => "check that the output folder exists, is writable and has space",
-            Error::Usage(_) => "see fitpipe --help",
-            Error::Locked(_) => "wait for the running sync to finish (or pass --wait), then try again",
-            Error::Remote(_, hint) => hint,
-            Error::RemoteCorrupt(_) => {
-                "restore the object from the bucket's noncurrent versions, or move it aside; fitpipe will write a fresh one from the merged local data on the next sync"
-            }
-            Error::Config(_) => "fix the file named above; `fitpipe config default` prints a commented example",
-            Error::LoginNeeded(_) => {
-                "run `fitpipe auth login`; apps in Google's \"Testing\" status lose their refresh token 7 days after consent (README: personal use)"
-            }
-            Error::ApiRefused(_, hint) => hint,
-            Error::NeedsAttention(_) => "see the items marked above",
-            Error::Service(_) => {
-                "check that a user session manager runs (`systemctl --user status`, or launchctl on macOS); `fitpipe service install --dry-run` prints the files and commands to apply by hand"
-            }
-            Error::DatabaseDamaged(_) => {
-                "keep the damaged file aside (move it, with its -wal file, out of the way), then `fitpipe restore` into a new database from the remote, or re-import your Takeout export: what the remote or the export holds comes back; samples pulled since the last sync do not (the next sync pulls the last days again)"
-            }
-            Error::ApiFailed(_) => {
-                "nothing of the failed window was stored and the cursor did not move; run `fitpipe sync` again later"
-            }
-            Error::Interrupted(_) => {
-                "everything committed before the interruption is kept; run the same command again to go on from there"
-            }
-            Error::Internal(_) => return None,
-        })
-    }
+    #[error("{}", store_message(.0))]
+    Store(#[source] StoreError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Pull(#[from] PullError),
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    #[error(transparent)]
+    Runtime(#[from] crate::runtime::StartError),
+    #[error(transparent)]
+    Interrupted(#[from] crate::runtime::Interrupted),
 }
 
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Busy => Error::Busy(e.to_string()),
-            StoreError::Damaged(_) => Error::DatabaseDamaged(e.to_string()),
-            StoreError::Query(m) => Error::Query(m),
-            StoreError::Missing(p) => Error::Database(format!(
-                "no database at {}; import something first (fitpipe import PATH, or fitpipe demo)",
-                p.display()
-            )),
-            StoreError::UnknownAccount(a) => Error::Usage(format!("unknown account {a:?}")),
-            other => Error::Database(format!("database: {other}")),
-        }
+        Error::Store(e)
     }
 }
 
-impl From<ConfigError> for Error {
-    fn from(e: ConfigError) -> Self {
-        match e {
-            ConfigError::Usage(m) => Error::Usage(m),
-            other => Error::Config(other.to_string()),
-        }
+/// How a store error reads to the user.
+fn store_message(e: &StoreError) -> String {
+    match e {
+        StoreError::Busy | StoreError::Damaged(_) => e.to_string(),
+        StoreError::Query(m) => m.clone(),
+        StoreError::Missing(p) => format!(
+            "no database at {}; import something first (fitpipe import PATH, or fitpipe demo)",
+            p.display()
+        ),
+        StoreError::UnknownAccount(_) => e.to_string(),
+        other => format!("database: {other}"),
     }
 }
 
-impl From<AuthError> for Error {
-    fn from(e: AuthError) -> Self {
-        let m = e.to_string();
-        match e {
-            AuthError::NoClient | AuthError::BadUrl { .. } => Error::Config(m),
-            AuthError::NotLoggedIn(_) | AuthError::InvalidGrant { .. } => Error::LoginNeeded(m),
-            AuthError::Login(_) => Error::LoginNeeded(m),
-            AuthError::TokenEndpoint(_) | AuthError::TokenEndpointUnavailable(_) => {
-                Error::ApiFailed(m)
+/// What a failure means to the user: its exit code and what they can do about it.
+type Meaning = (ExitCode, Option<&'static str>);
+
+const REJECTED: &str = "fix or remove the files named above and import again; samples already stored are kept and re-importing is safe";
+const INPUT: &str =
+    "give a Takeout .zip, .tgz or folder, a heart_rate CSV, or a saved Google Health API page";
+const DATABASE: &str =
+    "check the path given by --db / FITPIPE_DB, its permissions and free disk space";
+const BUSY: &str = "wait for the other fitpipe run to finish, then try again";
+const QUERY: &str =
+    "queries are read-only; list the tables with: fitpipe query \"SELECT name FROM sqlite_master\"";
+const OUTPUT: &str = "check that the output folder exists, is writable and has space";
+const USAGE: &str = "see fitpipe --help";
+const LOCKED: &str = "wait for the running sync to finish (or pass --wait), then try again";
+const REMOTE_CORRUPT: &str = "restore the object from the bucket's noncurrent versions, or move it aside; fitpipe will write a fresh one from the merged local data on the next sync";
+const CONFIG: &str =
+    "fix the file named above; `fitpipe config default` prints a commented example";
+const LOGIN: &str = "run `fitpipe auth login`; apps in Google's \"Testing\" status lose their refresh token 7 days after consent (README: personal use)";
+const ATTENTION: &str = "see the items marked above";
+const SERVICE: &str = "check that a user session manager runs (`systemctl --user status`, or launchctl on macOS); `fitpipe service install --dry-run` prints the files and commands to apply by hand";
+const DAMAGED: &str = "keep the damaged file aside (move it, with its -wal file, out of the way), then `fitpipe restore` into a new database from the remote, or re-import your Takeout export: what the remote or the export holds comes back; samples pulled since the last sync do not (the next sync pulls the last days again)";
+const API_FAILED: &str = "nothing of the failed window was stored and the cursor did not move; run `fitpipe sync` again later";
+const INTERRUPTED: &str = "everything committed before the interruption is kept; run the same command again to go on from there";
+
+impl Error {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> ExitCode {
+        self.meaning().0
+    }
+
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<&'static str> {
+        self.meaning().1
+    }
+
+    fn meaning(&self) -> Meaning {
+        use ExitCode as C;
+        match self {
+            Error::InputRejected { .. } => (C::InputRejected, Some(REJECTED)),
+            Error::Usage(_) => (C::Usage, Some(USAGE)),
+            Error::Output { .. } => (C::Output, Some(OUTPUT)),
+            Error::NeedsAttention(_) => (C::NeedsAttention, Some(ATTENTION)),
+            Error::Unconfigured(_) => (C::Config, Some(CONFIG)),
+            Error::Internal(_) | Error::Runtime(_) => (C::Internal, None),
+            Error::Interrupted(_) => (C::Interrupted, Some(INTERRUPTED)),
+            Error::Store(e) => store_meaning(e),
+            Error::Config(e) => config_meaning(e),
+            Error::Auth(e) => auth_meaning(e),
+            Error::Pull(e) => pull_meaning(e),
+            Error::Sync(e) => sync_meaning(e),
+            Error::Service(e) => match e {
+                ServiceError::NoHome => (C::Usage, Some(USAGE)),
+                ServiceError::Command { .. } => (C::Service, Some(SERVICE)),
+                ServiceError::File { .. } => (C::Output, Some(OUTPUT)),
+                ServiceError::LockFile { .. } => (C::Database, Some(DATABASE)),
+                ServiceError::Locked(_) => (C::Locked, Some(LOCKED)),
+            },
+            Error::Import(ImportError::Store(e)) | Error::Export(ExportError::Store(e)) => {
+                store_meaning(e)
             }
-            AuthError::Keyring(_) | AuthError::TokenFile { .. } => Error::Config(m),
+            Error::Import(_) => (C::Input, Some(INPUT)),
+            Error::Export(_) => (C::Output, Some(OUTPUT)),
         }
+    }
+
+    /// Writing `what` failed with `source`.
+    pub fn output(what: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Output {
+            what: what.into(),
+            source,
+        }
+    }
+
+    /// Whether this is the command's output failing because its reader went away
+    /// (`fitpipe query ... | head`), which is not a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Output { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
     }
 }
 
-impl From<PullError> for Error {
-    fn from(e: PullError) -> Self {
-        let m = e.to_string();
-        match e {
-            PullError::Auth(a) => a.into(),
-            PullError::Api(ApiError::Refused {
-                status,
-                reason,
-                message,
-                ..
-            }) => Error::ApiRefused(m, api_hint(status, &reason, &message)),
-            PullError::Api(ApiError::Unauthorized { .. }) => Error::LoginNeeded(m),
-            PullError::Api(_) | PullError::GaveUp { .. } | PullError::PagingLoop { .. } => {
-                Error::ApiFailed(m)
-            }
-            PullError::Store(s) => s.into(),
+fn store_meaning(e: &StoreError) -> Meaning {
+    use ExitCode as C;
+    match e {
+        StoreError::Busy => (C::Busy, Some(BUSY)),
+        StoreError::Damaged(_) => (C::DatabaseDamaged, Some(DAMAGED)),
+        StoreError::Query(_) => (C::Query, Some(QUERY)),
+        StoreError::UnknownAccount(_) => (C::Usage, Some(USAGE)),
+        _ => (C::Database, Some(DATABASE)),
+    }
+}
+
+fn config_meaning(e: &ConfigError) -> Meaning {
+    match e {
+        ConfigError::Usage(_) => (ExitCode::Usage, Some(USAGE)),
+        _ => (ExitCode::Config, Some(CONFIG)),
+    }
+}
+
+fn auth_meaning(e: &AuthError) -> Meaning {
+    use ExitCode as C;
+    match e {
+        AuthError::NoClient | AuthError::BadUrl { .. } => (C::Config, Some(CONFIG)),
+        AuthError::NotLoggedIn(_) | AuthError::InvalidGrant { .. } | AuthError::Login(_) => {
+            (C::LoginNeeded, Some(LOGIN))
         }
+        AuthError::TokenEndpoint(_) | AuthError::TokenEndpointUnavailable(_) => {
+            (C::ApiFailed, Some(API_FAILED))
+        }
+        AuthError::Keyring(_) | AuthError::TokenFile { .. } => (C::Config, Some(CONFIG)),
+    }
+}
+
+fn pull_meaning(e: &PullError) -> Meaning {
+    use ExitCode as C;
+    match e {
+        PullError::Auth(a) => auth_meaning(a),
+        PullError::Api(ApiError::Refused {
+            status,
+            reason,
+            message,
+            ..
+        }) => (C::ApiRefused, Some(api_hint(*status, reason, message))),
+        PullError::Api(ApiError::Unauthorized { .. }) => (C::LoginNeeded, Some(LOGIN)),
+        PullError::Api(_) | PullError::GaveUp { .. } | PullError::PagingLoop { .. } => {
+            (C::ApiFailed, Some(API_FAILED))
+        }
+        PullError::Store(s) => store_meaning(s),
+    }
+}
+
+fn sync_meaning(e: &SyncError) -> Meaning {
+    use ExitCode as C;
+    match e {
+        SyncError::Remote { kind, .. } => (
+            C::Remote,
+            Some(match kind {
+                RemoteFailure::Permission => {
+                    "give the account fitpipe uses object access on the bucket (roles/storage.objectAdmin; terraform/ sets this up), or check the folder's permissions"
+                }
+                RemoteFailure::Credentials => {
+                    "set GOOGLE_APPLICATION_CREDENTIALS to a service-account key, set remote.service_account_key, or run `gcloud auth application-default login`"
+                }
+                RemoteFailure::Missing => {
+                    "check the bucket name in remote.url and that the bucket exists (terraform/ creates it)"
+                }
+                RemoteFailure::Other => {
+                    "check the network and remote.url, then run the sync again; re-running is safe"
+                }
+            }),
+        ),
+        SyncError::Corrupt { .. } => (C::RemoteCorrupt, Some(REMOTE_CORRUPT)),
+        SyncError::Contention { .. } => {
+            (C::Remote, Some("run the sync again; re-running is safe"))
+        }
+        SyncError::LockHeld { .. } => (C::Locked, Some(LOCKED)),
+        SyncError::Store(s) => store_meaning(s),
     }
 }
 
@@ -274,76 +326,6 @@ fn api_hint(status: u16, reason: &str, message: &str) -> &'static str {
     }
 }
 
-impl From<SyncError> for Error {
-    fn from(e: SyncError) -> Self {
-        let msg = e.to_string();
-        match e {
-            SyncError::Remote { kind, .. } => Error::Remote(
-                msg,
-                match kind {
-                    RemoteFailure::Permission => {
-                        "give the account fitpipe uses object access on the bucket (roles/storage.objectAdmin; terraform/ sets this up), or check the folder's permissions"
-                    }
-                    RemoteFailure::Credentials => {
-                        "set GOOGLE_APPLICATION_CREDENTIALS to a service-account key, set remote.service_account_key, or run `gcloud auth application-default login`"
-                    }
-                    RemoteFailure::Missing => {
-                        "check the bucket name in remote.url and that the bucket exists (terraform/ creates it)"
-                    }
-                    RemoteFailure::Other => "check the network and remote.url, then run the sync again; re-running is safe",
-                },
-            ),
-            SyncError::Corrupt { .. } => Error::RemoteCorrupt(msg),
-            SyncError::Contention { .. } => Error::Remote(msg, "run the sync again; re-running is safe"),
-            SyncError::LockHeld { .. } => Error::Locked(msg),
-            SyncError::Store(s) => s.into(),
-        }
-    }
-}
-
-impl From<ServiceError> for Error {
-    fn from(e: ServiceError) -> Self {
-        let m = e.to_string();
-        match e {
-            ServiceError::NoHome => Error::Usage(m),
-            ServiceError::Command { .. } => Error::Service(m),
-            ServiceError::File { .. } => Error::Output(m),
-            ServiceError::LockFile { .. } => Error::Database(m),
-            ServiceError::Locked(_) => Error::Locked(m),
-        }
-    }
-}
-
-impl From<crate::runtime::StartError> for Error {
-    fn from(e: crate::runtime::StartError) -> Self {
-        Error::Internal(e.to_string())
-    }
-}
-
-impl From<crate::runtime::Interrupted> for Error {
-    fn from(e: crate::runtime::Interrupted) -> Self {
-        Error::Interrupted(e.to_string())
-    }
-}
-
-impl From<ImportError> for Error {
-    fn from(e: ImportError) -> Self {
-        match e {
-            ImportError::Store(s) => s.into(),
-            other => Error::Input(other.to_string()),
-        }
-    }
-}
-
-impl From<ExportError> for Error {
-    fn from(e: ExportError) -> Self {
-        match e {
-            ExportError::Store(s) => s.into(),
-            other => Error::Output(other.to_string()),
-        }
-    }
-}
-
 /// Renders an error for the terminal: the message, then the hint.
 pub struct Report<'a>(pub &'a Error);
 
@@ -364,35 +346,55 @@ mod tests {
     #[test]
     fn every_variant_has_a_distinct_code() {
         let m = |s: &str| s.to_string();
-        let all = [
-            Error::Internal(m("start the async runtime: no threads")),
-            Error::Usage(m("unknown account \"x\"")),
+        let io = |k: std::io::ErrorKind, s: &str| std::io::Error::new(k, s.to_string());
+        let all: Vec<Error> = vec![
+            crate::runtime::StartError(std::io::Error::other("no threads")).into(),
+            StoreError::UnknownAccount(m("x")).into(),
             Error::InputRejected { rejected: 1 },
-            Error::Input(m("no heart-rate file in /tmp/x")),
-            Error::Database(m("database: disk I/O error")),
-            Error::Busy(m("the database is locked by another fitpipe process")),
-            Error::Query(m("no such table: x")),
-            Error::Output(m("write out.csv: No space left on device")),
-            Error::Locked(m("another fitpipe sync is running on /tmp/fitpipe.db")),
-            Error::Remote(m("could not list gs://b/samples/: 403"), "check the remote"),
-            Error::RemoteCorrupt(m(
-                "remote object gs://b/hourly_max.csv is not valid: line 2",
-            )),
-            Error::Config(m("/tmp/c.toml: expected `]`")),
-            Error::LoginNeeded(m("no Google login for account default")),
-            Error::ApiRefused(
-                m("GET ...: Google Health API refused: denied [SERVICE_DISABLED]"),
-                "enable the API",
-            ),
-            Error::ApiFailed(m("GET ... still failed after 10 tries: HTTP 503")),
+            ImportError::NothingFound(m("/tmp/x")).into(),
+            StoreError::Migrate(m("disk I/O error")).into(),
+            StoreError::Busy.into(),
+            StoreError::Query(m("no such table: x")).into(),
+            Error::Output {
+                what: m("write out.csv"),
+                source: io(std::io::ErrorKind::StorageFull, "No space left on device"),
+            },
+            ServiceError::Locked("/tmp/fitpipe.db".into()).into(),
+            SyncError::Remote {
+                op: m("list"),
+                object: m("gs://b/samples/"),
+                kind: RemoteFailure::Other,
+                source: "403".into(),
+            }
+            .into(),
+            SyncError::Corrupt {
+                object: m("gs://b/hourly_max.csv"),
+                message: m("line 2"),
+            }
+            .into(),
+            ConfigError::Invalid(m("/tmp/c.toml: expected `]`")).into(),
+            AuthError::NotLoggedIn(m("default")).into(),
+            PullError::Api(ApiError::Refused {
+                request: m("GET ..."),
+                status: 403,
+                reason: m("SERVICE_DISABLED"),
+                message: m("denied"),
+            })
+            .into(),
+            PullError::GaveUp {
+                request: m("GET ..."),
+                tries: 10,
+                message: m("HTTP 503"),
+            }
+            .into(),
             Error::NeedsAttention(m("1 item(s) need attention")),
-            Error::Service(m(
-                "`systemctl --user daemon-reload` failed (exit status: 1)",
-            )),
-            Error::DatabaseDamaged(m(
-                "the database file is damaged: database disk image is malformed",
-            )),
-            Error::Interrupted(m("the pull interrupted (Ctrl-C)")),
+            ServiceError::Command {
+                command: m("systemctl --user daemon-reload"),
+                outcome: m(" (exit status: 1)"),
+            }
+            .into(),
+            StoreError::Damaged(m("database disk image is malformed")).into(),
+            crate::runtime::Interrupted(m("the pull")).into(),
         ];
         // What the terminal shows for each, with its exit code.
         let shown: String = all
@@ -405,6 +407,30 @@ mod tests {
         codes.dedup();
         assert_eq!(codes.len(), all.len());
         assert!(all.iter().filter(|e| e.hint().is_none()).count() == 1);
+    }
+
+    #[test]
+    fn causes_are_kept() {
+        use std::error::Error as _;
+        let cause = || std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+        let e: Error = StoreError::Create {
+            path: "/tmp/x.db".into(),
+            source: cause(),
+        }
+        .into();
+        let store = e.source().expect("the store's error");
+        let io = store.source().expect("its cause");
+        assert_eq!(io.to_string(), "denied");
+        let e: Error = ExportError::Io {
+            path: "/tmp/x.csv".into(),
+            source: cause(),
+        }
+        .into();
+        assert_eq!(e.source().map(|c| c.to_string()).as_deref(), Some("denied"));
+        assert_eq!(e.exit_code(), ExitCode::Output);
+        let pipe = Error::output("write output", std::io::ErrorKind::BrokenPipe.into());
+        assert!(pipe.is_broken_pipe());
+        assert!(!Error::output("write output", cause()).is_broken_pipe());
     }
 
     #[test]

@@ -63,7 +63,7 @@ fn parse_cadence(s: &str) -> Result<(u32, u32), String> {
 
 /// Empties `dir` when it is a previous demo, refuses when it holds anything else.
 fn fresh_dir(dir: &Path) -> Result<(), Error> {
-    let io = |e: std::io::Error| Error::Output(format!("prepare {}: {e}", dir.display()));
+    let io = |e: std::io::Error| Error::output(format!("prepare {}", dir.display()), e);
     if dir.exists() {
         let empty = std::fs::read_dir(dir).map_err(io)?.next().is_none();
         if !empty {
@@ -114,10 +114,10 @@ pub fn run(settings: &Settings, args: DemoArgs) -> Result<(), Error> {
     .map_err(io_err)?;
     let takeout = dir.join("takeout");
     let written = synth::write_takeout(&spec, &takeout).map_err(|e| {
-        Error::Output(format!(
-            "write the demo export under {}: {e}",
-            takeout.display()
-        ))
+        Error::output(
+            format!("write the demo export under {}", takeout.display()),
+            e,
+        )
     })?;
     writeln!(
         out,
@@ -132,7 +132,7 @@ pub fn run(settings: &Settings, args: DemoArgs) -> Result<(), Error> {
     if args.zip {
         let z = dir.join("takeout.zip");
         synth::zip_folder(&takeout, &z)
-            .map_err(|e| Error::Output(format!("write {}: {e}", z.display())))?;
+            .map_err(|e| Error::output(format!("write {}", z.display()), e))?;
         writeln!(out, "  packed it as {}", z.display()).map_err(io_err)?;
         source = z;
     }

@@ -6,13 +6,13 @@ use crate::error::Error;
 
 /// An error writing to stdout or stderr.
 pub fn io_err(e: io::Error) -> Error {
-    Error::Output(format!("write output: {e}"))
+    Error::output("write output", e)
 }
 
 /// A reader that went away (`fitpipe query ... | head`) is not a failure.
 pub fn ignore_broken_pipe(r: Result<(), Error>) -> Result<(), Error> {
     match r {
-        Err(Error::Output(m)) if m.contains("Broken pipe") || m.contains("broken pipe") => Ok(()),
+        Err(e) if e.is_broken_pipe() => Ok(()),
         other => other,
     }
 }

@@ -109,7 +109,7 @@ fn open_in_browser(path: &std::path::Path) -> Result<(), Error> {
         .arg(path)
         .spawn()
         .map(|_| ())
-        .map_err(|e| Error::Output(format!("open the report with {opener}: {e}")))
+        .map_err(|e| Error::output(format!("open the report with {opener}"), e))
 }
 
 pub fn run(settings: &Settings, args: ReportArgs) -> Result<(), Error> {

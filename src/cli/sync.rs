@@ -7,7 +7,7 @@ use clap::Args;
 use super::output::io_err;
 use crate::auth::OAuth;
 use crate::config::Settings;
-use crate::error::Error;
+use crate::error::{Error, ExitCode};
 use crate::formats;
 use crate::health_api::HealthApi;
 use crate::pull::{self, PullError, PullReport, Puller};
@@ -380,10 +380,14 @@ fn run_sync(settings: &Settings, args: SyncArgs) -> Result<(), Error> {
     } else {
         match pull_stage(settings, &mut store, since, args.json) {
             Ok(p) => p,
-            Err(
-                e
-                @ (Error::Locked(_) | Error::Database(_) | Error::Busy(_) | Error::Interrupted(_)),
-            ) => return Err(e),
+            Err(e)
+                if matches!(
+                    e.exit_code(),
+                    ExitCode::Locked | ExitCode::Database | ExitCode::Busy | ExitCode::Interrupted
+                ) =>
+            {
+                return Err(e)
+            }
             Err(e) => {
                 pull_error = Some(e);
                 Vec::new()
@@ -439,7 +443,7 @@ pub fn restore(settings: &Settings, args: RestoreArgs) -> Result<(), Error> {
     let mut store = Store::open(&settings.db)?;
     let mut out = std::io::stdout().lock();
     match run_remote(settings, &mut store, false, args.dry_run, false, true)? {
-        None => Err(Error::Config(format!(
+        None => Err(Error::Unconfigured(format!(
             "no remote configured: set remote.url in {} or pass --remote",
             settings.config_file.display()
         ))),
