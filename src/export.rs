@@ -31,6 +31,18 @@ pub enum ExportError {
     Store(#[from] StoreError),
 }
 
+/// A CSV writer's error as the I/O error it is, when it is one (its kind kept: a closed
+/// pipe stays `BrokenPipe`); any other CSV error as an I/O error of kind `Other`.
+pub fn csv_io_error(e: csv::Error) -> std::io::Error {
+    if !matches!(e.kind(), csv::ErrorKind::Io(_)) {
+        return std::io::Error::other(e);
+    }
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        _ => unreachable!("checked above"),
+    }
+}
+
 /// A CSV writer as fitpipe writes every CSV: `\n` line ends, quotes only where needed.
 pub fn csv_writer<W: Write>(w: W) -> csv::Writer<W> {
     csv::WriterBuilder::new()
@@ -147,7 +159,7 @@ pub fn write_csv<W: Write>(store: &Store, account: Option<&str>, w: W) -> Result
     store
         .for_each_hour(account, |name, h| {
             n += 1;
-            rows.write(&mut out, name, h).map_err(std::io::Error::from)
+            rows.write(&mut out, name, h).map_err(csv_io_error)
         })?
         .map_err(io)?;
     out.flush().map_err(io)?;
@@ -188,31 +200,10 @@ fn write_file_atomically(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
-    let io = |source: std::io::Error| ExportError::Io {
+    crate::files::write_atomically(path, fill).map_err(|source| ExportError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(io)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".fitpipe-")
-        .tempfile_in(&dir)
-        .map_err(io)?;
-    {
-        let mut buf = std::io::BufWriter::new(tmp.as_file_mut());
-        fill(&mut buf)?;
-        buf.flush().map_err(io)?;
-    }
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    // Make the rename itself durable.
-    if let Ok(d) = std::fs::File::open(&dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    })?
 }
 
 #[cfg(test)]

@@ -275,6 +275,13 @@ mod tests {
     proptest! {
         // The fast paths agree with chrono on every instant and offset they read.
         #[test]
+        fn takeout_stamps_read_back(ts in 946_684_800i64..4_102_444_799) {
+            let mut stamp = String::new();
+            crate::model::push_takeout_stamp(&mut stamp, ts);
+            prop_assert_eq!(takeout_stamp(&stamp), Some(ts));
+        }
+
+        #[test]
         fn rfc3339_agrees_with_chrono(ts in -62_135_596_800i64..253_402_300_799, off in -1439i32..1439) {
             let utc = chrono::DateTime::from_timestamp(ts, 0).unwrap();
             let z = utc.format("%Y-%m-%dT%H:%M:%SZ").to_string();

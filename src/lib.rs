@@ -11,6 +11,7 @@ pub mod config;
 pub mod doctor;
 pub mod error;
 pub mod export;
+pub mod files;
 pub mod formats;
 pub mod health_api;
 pub mod import;

@@ -252,6 +252,33 @@ pub fn format_date(ts: i64) -> String {
     s
 }
 
+/// `YYYY-MM`, the UTC month of epoch seconds `ts` (a report's month label).
+pub fn format_month(ts: i64) -> String {
+    let mut s = format_date(ts);
+    s.truncate(7);
+    s
+}
+
+/// `MM-DD HH:00`, the UTC hour of epoch seconds `ts` within its year (a report's hour label).
+pub fn format_short_hour(ts: i64) -> String {
+    let s = format_utc(ts);
+    format!("{}:00", &s[5..13].replace('T', " "))
+}
+
+/// Fitbit's `MM/DD/YY HH:MM:SS` of epoch seconds `ts` (the stamps of Takeout's JSON day
+/// files; `formats::takeout_stamp` reads them), appended to `out`.
+pub fn push_takeout_stamp(out: &mut String, ts: i64) {
+    let mut s = String::with_capacity(19);
+    push_civil(&mut s, ts);
+    out.push_str(&s[5..7]);
+    out.push('/');
+    out.push_str(&s[8..10]);
+    out.push('/');
+    out.push_str(&s[2..4]);
+    out.push(' ');
+    out.push_str(&s[11..19]);
+}
+
 /// RFC 3339 local time of the hour start at `hour`, with an offset in minutes.
 pub fn format_hour_local(hour: i64, offset_min: i64) -> String {
     let mut out = String::with_capacity(25);
@@ -340,6 +367,16 @@ mod civil_tests {
     }
 
     proptest! {
+        #[test]
+        fn labels_and_stamps_agree_with_chrono(ts in 946_684_800i64..4_102_444_800) {
+            let utc = chrono::DateTime::from_timestamp(ts, 0).unwrap();
+            prop_assert_eq!(format_month(ts), utc.format("%Y-%m").to_string());
+            prop_assert_eq!(format_short_hour(ts), utc.format("%m-%d %H:00").to_string());
+            let mut stamp = String::new();
+            push_takeout_stamp(&mut stamp, ts);
+            prop_assert_eq!(&stamp, &utc.format("%m/%d/%y %H:%M:%S").to_string());
+        }
+
         #[test]
         fn hour_formats_agree_with_chrono(hour in 0i64..9_544_000, off in -720i64..840) {
             let h = hour * 3600;

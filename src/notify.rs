@@ -131,13 +131,10 @@ pub fn load(data_dir: &Path) -> State {
 }
 
 fn save(data_dir: &Path, state: &State) -> std::io::Result<()> {
-    std::fs::create_dir_all(data_dir)?;
-    let tmp = state_path(data_dir).with_extension("json.tmp");
-    std::fs::write(
-        &tmp,
-        serde_json::to_vec_pretty(state).expect("serializable"),
-    )?;
-    std::fs::rename(tmp, state_path(data_dir))
+    crate::files::write_bytes_atomically(
+        &state_path(data_dir),
+        &serde_json::to_vec_pretty(state).expect("serializable"),
+    )
 }
 
 /// Shows a desktop notification: the freedesktop Notifications service on the session bus

@@ -234,9 +234,9 @@ impl DayWriter {
                 .expect("in range")
                 .date_naive();
             let name = if self.json {
-                format!("heart_rate-{}.json", date.format("%Y-%m-%d"))
+                format!("heart_rate-{date}.json")
             } else {
-                format!("heart_rate_{}.csv", date.format("%Y-%m-%d"))
+                format!("heart_rate_{date}.csv")
             };
             let path = self.dir.join(name);
             // A local date comes back after travel westwards: continue its file.
@@ -305,7 +305,6 @@ pub fn write_takeout(spec: &Spec, root: &Path) -> std::io::Result<Written> {
         if err.is_some() {
             return;
         }
-        let dt = chrono::DateTime::from_timestamp(g.ts, 0).expect("in range");
         let local_day = (g.ts + g.utc_offset_min as i64 * 60).div_euclid(DAY);
         let res = (|| -> std::io::Result<()> {
             json.roll(local_day)?;
@@ -313,10 +312,12 @@ pub fn write_takeout(spec: &Spec, root: &Path) -> std::io::Result<Written> {
             let w = json.out.as_mut().expect("rolled");
             line.clear();
             use std::fmt::Write as _;
+            line.push_str(sep);
+            line.push_str("{\n  \"dateTime\" : \"");
+            crate::model::push_takeout_stamp(&mut line, g.ts);
             let _ = write!(
                 line,
-                "{sep}{{\n  \"dateTime\" : \"{}\",\n  \"value\" : {{\n    \"bpm\" : {},\n    \"confidence\" : {}\n  }}\n}}",
-                dt.format("%m/%d/%y %H:%M:%S"),
+                "\",\n  \"value\" : {{\n    \"bpm\" : {},\n    \"confidence\" : {}\n  }}\n}}",
                 g.bpm,
                 2 + (g.ts % 2)
             );
@@ -324,13 +325,8 @@ pub fn write_takeout(spec: &Spec, root: &Path) -> std::io::Result<Written> {
             json.first = false;
             let w = csv.roll(g.ts.div_euclid(DAY))?;
             line.clear();
-            let _ = writeln!(
-                line,
-                "{},{}.0,{}",
-                dt.format("%Y-%m-%dT%H:%M:%SZ"),
-                g.bpm,
-                spec.device
-            );
+            crate::model::push_utc(&mut line, g.ts);
+            let _ = writeln!(line, ",{}.0,{}", g.bpm, spec.device);
             w.write_all(line.as_bytes())?;
             Ok(())
         })();

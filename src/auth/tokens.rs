@@ -146,14 +146,10 @@ impl TokenStore for FileTokenStore {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700));
         }
-        // tempfile creates 0600 files; renaming keeps the mode.
-        let mut tmp =
-            tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| self.err(account, e))?;
-        serde_json::to_writer(&mut tmp, tokens).map_err(|e| self.err(account, e))?;
-        tmp.as_file().sync_all().map_err(|e| self.err(account, e))?;
-        tmp.persist(self.path(account))
-            .map_err(|e| self.err(account, e.error))?;
-        Ok(())
+        // Written 0600 (files::write_atomically's mode).
+        crate::files::write_atomically(&self.path(account), |w| serde_json::to_writer(w, tokens))
+            .map_err(|e| self.err(account, e))?
+            .map_err(|e| self.err(account, e))
     }
 
     fn delete(&self, account: &str) -> Result<(), AuthError> {

@@ -154,17 +154,17 @@ pub fn write_query(
 fn write_csv(rows: &mut Rows<'_>, out: &mut impl Write) -> Result<Result<(), Stop>, Error> {
     let mut w = crate::export::csv_writer(&mut *out);
     if let Err(e) = w.write_record(rows.columns()) {
-        return Ok(Err(std::io::Error::from(e).into()));
+        return Ok(Err(crate::export::csv_io_error(e).into()));
     }
     let mut cell = String::new();
     let r = rows.for_each(|row| {
         for i in 0..row.len() {
             cell.clear();
             push_text(&mut cell, &row.cell(i));
-            w.write_field(&cell).map_err(std::io::Error::from)?;
+            w.write_field(&cell).map_err(crate::export::csv_io_error)?;
         }
         w.write_record(None::<&[u8]>)
-            .map_err(std::io::Error::from)?;
+            .map_err(crate::export::csv_io_error)?;
         Ok::<_, Stop>(())
     })?;
     Ok(r.and_then(|()| w.flush().map_err(Stop::from)))

@@ -167,7 +167,7 @@ pub fn series(hours: &[Hour], step: Step) -> Vec<StepStat> {
                     .timestamp();
                 let label = match step {
                     Step::Week => format!("week of {start}"),
-                    Step::Month => start.format("%Y-%m").to_string(),
+                    Step::Month => crate::model::format_month(x),
                     _ => start.to_string(),
                 };
                 (x, label, days * 24)

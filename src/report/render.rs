@@ -80,11 +80,10 @@ fn next_x(step: Step, x: i64) -> i64 {
 
 /// How an x (local clock) is labelled on the axis for `step`.
 fn axis_label(step: Step, x: i64) -> String {
-    let d = chrono::DateTime::from_timestamp(x, 0).expect("in range");
     match step {
-        Step::Hour => d.format("%m-%d %H:00").to_string(),
-        Step::Day | Step::Week => d.format("%Y-%m-%d").to_string(),
-        Step::Month => d.format("%Y-%m").to_string(),
+        Step::Hour => crate::model::format_short_hour(x),
+        Step::Day | Step::Week => crate::model::format_date(x),
+        Step::Month => crate::model::format_month(x),
     }
 }
 
@@ -233,11 +232,7 @@ fn heat_map(data: &ReportData, svg: &mut String) -> Result<Option<Placed>, Strin
         .fold((i64::MAX, i64::MIN), |(a, b), v| (a.min(v), b.max(v)));
     let root = SVGBackend::with_string(svg, (WIDTH, 300)).into_drawing_area();
     root.fill(&WHITE).map_err(plot_err)?;
-    let labels: Vec<String> = data
-        .heat
-        .iter()
-        .map(|c| c.first_day.format("%Y-%m-%d").to_string())
-        .collect();
+    let labels: Vec<String> = data.heat.iter().map(|c| c.first_day.to_string()).collect();
     let mut chart = ChartBuilder::on(&root)
         .margin(12)
         .x_label_area_size(32)

@@ -363,7 +363,7 @@ impl SampleWriter<'_> {
             )?
             .execute(params![
                 self.account.0,
-                day.local_date.format("%Y-%m-%d").to_string(),
+                day.local_date.to_string(),
                 day.first_ts,
                 day.last_ts
             ])?;

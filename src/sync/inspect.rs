@@ -64,12 +64,7 @@ pub async fn inspect(remote: &Remote, closed_before: i64) -> Result<BucketState,
     state.waiting_for_compaction = days
         .into_iter()
         .filter(|((_, day), n)| *n > 1 && (day + 1) * DAY <= closed_before)
-        .map(|((account, day), n)| {
-            format!(
-                "{account} {} ({n} parts)",
-                parts::date_of(day).format("%Y-%m-%d")
-            )
-        })
+        .map(|((account, day), n)| format!("{account} {} ({n} parts)", parts::date_of(day)))
         .collect();
     state.last_master_write =
         newest.map(|(t, name)| (remote.name(&name), crate::model::format_utc(t.timestamp())));

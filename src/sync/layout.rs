@@ -89,7 +89,7 @@ pub fn account_dir(account: &str) -> String {
 /// date, the account's folder.
 pub fn part_prefix(account: &str, day: i64) -> String {
     match chrono::DateTime::from_timestamp(day.saturating_mul(crate::model::DAY), 0) {
-        Some(t) if day >= 0 => format!("{}date={}", account_dir(account), t.format("%Y-%m-%d")),
+        Some(t) if day >= 0 => format!("{}date={}", account_dir(account), t.date_naive()),
         _ => account_dir(account),
     }
 }
@@ -117,11 +117,7 @@ pub fn part_format(rel: &str) -> Option<PartFormat> {
 
 /// `samples/account=NAME/date=YYYY-MM-DD/part-HASH.parquet`, relative to the prefix.
 pub fn part(account: &str, date: NaiveDate, hash: &str) -> String {
-    format!(
-        "{}date={}/part-{hash}.parquet",
-        account_dir(account),
-        date.format("%Y-%m-%d")
-    )
+    format!("{}date={date}/part-{hash}.parquet", account_dir(account))
 }
 
 /// A part's account and date, from its name relative to the prefix.

@@ -369,7 +369,7 @@ impl Remote {
         today: i64,
     ) -> Result<Vec<String>, SyncError> {
         let dir = layout::account_dir(account);
-        let date = |d: i64| super::parts::date_of(d).format("%Y-%m-%d").to_string();
+        let date = |d: i64| super::parts::date_of(d).to_string();
         let mut names = Vec::new();
         match self.concurrency {
             Concurrency::Generation => {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     ("model", &[]),
     ("runtime", &[]),
+    ("files", &[]),
     ("sources", &[]),
     ("formats", &["model"]),
     ("clock", &["model"]),
@@ -19,8 +20,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("health_api", &["formats", "model", "sources"]),
     ("report", &["model"]),
     ("synth", &["model"]),
-    ("auth", &["config", "runtime"]),
-    ("export", &["model", "store"]),
+    ("auth", &["config", "files", "runtime"]),
+    ("export", &["files", "model", "store"]),
     (
         "import",
         &[
@@ -52,7 +53,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "store",
         ],
     ),
-    ("notify", &["config"]),
+    ("notify", &["config", "files"]),
     (
         "doctor",
         &[
@@ -104,6 +105,15 @@ const LAYERS: &[(&str, &[&str])] = &[
 const HOMES: &[(&str, &[&str])] = &[
     ("rusqlite", &["store"]),
     ("tokio", &["runtime"]),
+    ("tempfile", &["files"]),
+    ("tracing_subscriber", &["cli"]),
+    ("futures", &["sync"]),
+    ("bytes", &["sync"]),
+    // The OAuth redirect and endpoint addresses.
+    ("http", &["auth"]),
+    ("url", &["auth"]),
+    // The retry's jitter, and the made-up history.
+    ("rand", &["pull", "synth"]),
     ("refinery", &["store"]),
     ("object_store", &["sync"]),
     ("reqwest", &["health_api", "auth", "notify"]),
@@ -150,6 +160,12 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// Top-level module -> the text of its files, comments left out.
 fn modules() -> BTreeMap<String, String> {
+    modules_of(true)
+}
+
+/// [`modules`], with or without each file's unit tests (the `#[cfg(test)]` module that
+/// ends a file), which may use any library as an independent check.
+fn modules_of(with_tests: bool) -> BTreeMap<String, String> {
     let mut out: BTreeMap<String, String> = BTreeMap::new();
     let mut files = Vec::new();
     rust_files(&src(), &mut files);
@@ -165,8 +181,12 @@ fn modules() -> BTreeMap<String, String> {
         if top == "lib" || top == "main" {
             continue;
         }
-        let code: String = std::fs::read_to_string(&f)
-            .unwrap()
+        let text = std::fs::read_to_string(&f).unwrap();
+        let text = match text.find("\n#[cfg(test)]\nmod tests") {
+            Some(i) if !with_tests => &text[..i],
+            _ => &text[..],
+        };
+        let code: String = text
             .lines()
             .filter(|l| !l.trim_start().starts_with("//"))
             .map(|l| format!("{l}\n"))
@@ -221,9 +241,68 @@ fn no_module_uses_one_above_it() {
     }
 }
 
+/// Libraries of the whole program's vocabulary, which any module may name: serialization
+/// (serde's derives, and serde_json, the format of every file and page that is JSON),
+/// error types (thiserror), logging (tracing), and chrono's date types and calendar
+/// arithmetic. Reading and writing times as text is not vocabulary: see
+/// `times_are_read_and_written_as_text_in_formats_and_model`.
+const VOCABULARY: &[&str] = &["serde", "serde_json", "thiserror", "tracing", "chrono"];
+
+/// The dependencies of Cargo.toml, as Rust names them.
+fn dependencies() -> Vec<String> {
+    let toml =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
+    let section = toml
+        .split("\n[dependencies]\n")
+        .nth(1)
+        .unwrap()
+        .split("\n[")
+        .next()
+        .unwrap();
+    section
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(name, _)| name.trim()))
+        .filter(|n| !n.is_empty() && !n.starts_with('#'))
+        .map(|n| n.replace('-', "_"))
+        .collect()
+}
+
+#[test]
+fn every_dependency_has_a_home_or_is_vocabulary() {
+    let deps = dependencies();
+    assert!(deps.len() > 20, "{deps:?}");
+    for d in deps {
+        assert!(
+            VOCABULARY.contains(&d.as_str()) || HOMES.iter().any(|(lib, _)| *lib == d),
+            "the dependency {d} has no home in tests/cli/architecture.rs (HOMES) and is not vocabulary"
+        );
+    }
+}
+
+#[test]
+fn times_are_read_and_written_as_text_in_formats_and_model() {
+    for (m, code) in modules_of(false) {
+        if m == "formats" || m == "model" {
+            continue;
+        }
+        for pattern in [
+            "parse_from_str",
+            "parse_from_rfc3339",
+            "parse_from_rfc2822",
+            ".format(\"%",
+            "to_rfc3339",
+        ] {
+            assert!(
+                !code.contains(pattern),
+                "module {m} reads or writes a time as text ({pattern}); that is formats' or model's"
+            );
+        }
+    }
+}
+
 #[test]
 fn each_outside_library_lives_in_its_module() {
-    for (m, code) in modules() {
+    for (m, code) in modules_of(false) {
         for (lib, homes) in HOMES {
             let named = !uses(&code, &format!("{lib}::")).is_empty()
                 || code.contains(&format!("use {lib};"));
