@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::auth::{KeyringTokenStore, TokenStore};
 use crate::config::{Settings, TokenStoreKind};
+use crate::notify::Problem;
 use crate::service::{Platform, ServiceError, ServiceStatus, UserDirs};
 use crate::store::{Integrity, Store, StoreError};
 
@@ -96,9 +97,77 @@ pub struct Series {
     pub stale: bool,
 }
 
-/// Runs every check at `now` (epoch seconds). `list_remote` lists the remote once, with
-/// whatever time limit the caller sets, and says what it holds or why it failed.
-pub async fn check<F>(settings: &Settings, now: i64, list_remote: F) -> Result<Doctor, ServiceError>
+/// The hours left of a login whose refresh token expires within the warning limit
+/// (`notify::LOGIN_WARN_SECS`), at `now`.
+pub fn login_expiring(refresh_expires_at: Option<i64>, now: i64) -> Option<i64> {
+    refresh_expires_at
+        .map(|at| (at - now) / 3600)
+        .filter(|h| *h < crate::notify::LOGIN_WARN_SECS / 3600)
+}
+
+/// The hours since a series' last sample, and whether it has stopped (no sample for
+/// [`STALE_AFTER_HOURS`], or none ever).
+fn staleness(last: Option<i64>, now: i64) -> (Option<i64>, bool) {
+    let hours = last.map(|l| (now - l) / 3600);
+    (hours, hours.is_none_or(|h| h >= STALE_AFTER_HOURS))
+}
+
+/// The warnings a scheduled run gives ahead of a failure, as doctor finds them: a login
+/// that expires within 48 hours, an account that got no new sample for a day (as
+/// `notify.login_expiry` and `notify.stale_data` choose). A database that cannot be read
+/// gives none (the run's own failure says so).
+pub fn warnings(settings: &Settings, tokens: &dyn TokenStore, now: i64) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let Ok(store) = Store::open_read_only(&settings.db) else {
+        return out;
+    };
+    if settings.notify.login_expiry {
+        for login in store.logins().unwrap_or_default() {
+            let at = tokens
+                .load(&login.account)
+                .ok()
+                .flatten()
+                .and_then(|t| t.refresh_expires_at);
+            if let (Some(at), Some(_)) = (at, login_expiring(at, now)) {
+                out.push(Problem {
+                    key: format!("login-expiry:{}", login.account),
+                    what: format!(
+                        "the Google login of account {} expires at {}",
+                        login.account,
+                        crate::model::format_utc(at)
+                    ),
+                    fix: format!("run `fitpipe --account {} auth login`", login.account),
+                });
+            }
+        }
+    }
+    if settings.notify.stale_data {
+        for (account, last) in store.last_samples().unwrap_or_default() {
+            // A series that never had a sample is doctor's to name, not a warning.
+            let (Some(hours), true) = staleness(last, now) else {
+                continue;
+            };
+            out.push(Problem {
+                key: format!("stale:{account}"),
+                what: format!("account {account} got no new sample for {hours} h"),
+                fix: "check that the watch syncs to its phone; `fitpipe doctor` says more".into(),
+            });
+        }
+    }
+    out
+}
+
+/// Runs every check at `now` (epoch seconds), with the token store and the remote the
+/// settings built (`remote`: the configured one, or why it could not be opened).
+/// `list_remote` lists the remote once, with whatever time limit the caller sets, and says
+/// what it holds or why it failed.
+pub async fn check<F>(
+    settings: &Settings,
+    tokens: &dyn TokenStore,
+    remote: Result<Option<&crate::sync::Remote>, String>,
+    now: i64,
+    list_remote: F,
+) -> Result<Doctor, ServiceError>
 where
     F: AsyncFnOnce(&crate::sync::Remote) -> Result<crate::sync::inspect::BucketState, String>,
 {
@@ -159,7 +228,6 @@ where
         },
     };
 
-    let tokens = crate::auth::token_store(settings);
     let mut token_checks = Vec::new();
     for l in store
         .as_ref()
@@ -170,11 +238,7 @@ where
         if set.is_none() {
             attention.push(format!("account {}: logged in, but its tokens are missing from the {}: run `fitpipe auth login`", l.account, l.token_store));
         }
-        let refresh_left_h = set
-            .as_ref()
-            .and_then(|t| t.refresh_expires_at)
-            .map(|at| (at - now) / 3600);
-        if let Some(h) = refresh_left_h.filter(|h| *h < crate::notify::LOGIN_WARN_SECS / 3600) {
+        if let Some(h) = login_expiring(set.as_ref().and_then(|t| t.refresh_expires_at), now) {
             attention.push(format!(
                 "account {}: the Google login expires in {h} h: run `fitpipe auth login`",
                 l.account
@@ -194,18 +258,19 @@ where
         });
     }
 
-    let remote = match &settings.remote {
-        None => RemoteCheck {
+    let remote = match (&settings.remote, remote) {
+        (None, _) | (_, Ok(None)) => RemoteCheck {
             configured: false,
             url: None,
             reachable: None,
             detail: None,
             bucket: None,
         },
-        Some(rs) => {
-            let probe = match crate::sync::Remote::open(rs) {
-                Ok(r) => list_remote(&r).await,
-                Err(e) => Err(e.to_string()),
+        (Some(rs), remote) => {
+            let probe = match remote {
+                Ok(Some(r)) => list_remote(r).await,
+                Ok(None) => unreachable!("matched above"),
+                Err(e) => Err(e),
             };
             if let Err(e) = &probe {
                 attention.push(format!("remote {}: {e}", rs.url));
@@ -240,8 +305,7 @@ where
         .map(|s| s.last_samples().unwrap_or_default())
         .unwrap_or_default()
     {
-        let hours = last.map(|l| (now - l) / 3600);
-        let stale = hours.is_none_or(|h| h >= STALE_AFTER_HOURS);
+        let (hours, stale) = staleness(last, now);
         if stale {
             attention.push(format!(
                 "account {account}: no new samples for {}: is the watch syncing, and is the pull running?",

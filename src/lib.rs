@@ -4,6 +4,7 @@
 //! The modules form layers, each using only the ones below it; docs/ARCHITECTURE.md draws
 //! them, says what each owns, and follows one import, one pull and one sync through them.
 
+pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod clock;

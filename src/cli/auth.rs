@@ -5,7 +5,6 @@ use std::io::Write;
 use clap::{Args, Subcommand};
 
 use super::output::io_err;
-use crate::auth::OAuth;
 use crate::config::Settings;
 use crate::error::Error;
 use crate::store::Store;
@@ -67,11 +66,12 @@ fn open_browser(url: &str) {
 
 pub fn run(settings: &Settings, cmd: AuthCommand) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
-    let tokens = crate::auth::token_store(settings);
+    let clients = crate::app::Clients::new(settings);
+    let tokens = clients.tokens();
     let now = || crate::clock::now().timestamp();
     match cmd {
         AuthCommand::Login(args) => {
-            let oauth = OAuth::new(&settings.google)?;
+            let oauth = clients.oauth()?;
             let req = oauth.start_login()?;
             writeln!(
                 out,
@@ -140,10 +140,10 @@ pub fn run(settings: &Settings, cmd: AuthCommand) -> Result<(), Error> {
             let mut items = Vec::new();
             for l in logins {
                 let set = tokens.load(&l.account).ok().flatten();
-                let refresh_left = set
-                    .as_ref()
-                    .and_then(|t| t.refresh_expires_at)
-                    .map(|at| at - now());
+                let expiring = crate::doctor::login_expiring(
+                    set.as_ref().and_then(|t| t.refresh_expires_at),
+                    now(),
+                );
                 items.push(serde_json::json!({
                     "account": l.account,
                     "token_store": l.token_store,
@@ -152,7 +152,7 @@ pub fn run(settings: &Settings, cmd: AuthCommand) -> Result<(), Error> {
                     "logged_in_at": l.logged_in_at,
                     "access_token_expires_at": set.as_ref().map(|t| crate::model::format_utc(t.access_expires_at)),
                     "refresh_token_expires_at": set.as_ref().and_then(|t| t.refresh_expires_at).map(crate::model::format_utc),
-                    "warning": refresh_left.filter(|s| *s < 48 * 3600).map(|_| "the refresh token expires within 48 hours: run `fitpipe auth login`"),
+                    "warning": expiring.map(|_| "the refresh token expires within 48 hours: run `fitpipe auth login`"),
                 }));
             }
             if args.json {
@@ -171,7 +171,7 @@ pub fn run(settings: &Settings, cmd: AuthCommand) -> Result<(), Error> {
             let mut store = Store::open(&settings.db)?;
             let set = tokens.load(&settings.account)?;
             if let Some(set) = &set {
-                if let Ok(oauth) = OAuth::new(&settings.google) {
+                if let Ok(oauth) = clients.oauth() {
                     if let Err(e) = crate::runtime::Runtime::new()?.block_on(oauth.revoke(set)) {
                         writeln!(out, "warning: could not revoke at Google ({e}); remove fitpipe at myaccount.google.com/connections").map_err(io_err)?;
                     }

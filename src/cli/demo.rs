@@ -185,8 +185,8 @@ pub fn run(settings: &Settings, args: DemoArgs) -> Result<(), Error> {
         }),
         ..demo_settings.clone()
     };
-    if let Some(r) = super::sync::run_remote(&sync_settings, &mut store, true, false, false, false)?
-    {
+    let clients = crate::app::Clients::new(&sync_settings);
+    if let Some(r) = crate::app::push(&clients, &mut store, true, false, false, false)? {
         writeln!(out).map_err(io_err)?;
         super::sync::print_report(&mut out, &r, false).map_err(io_err)?;
     }

@@ -22,17 +22,26 @@ const REMOTE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 pub fn run(settings: &Settings, args: DoctorArgs) -> Result<(), Error> {
     let now = crate::clock::now().timestamp();
+    let clients = crate::app::Clients::new(settings);
     let rt = crate::runtime::Runtime::new()?;
-    let report = rt.block_on(crate::doctor::check(settings, now, async |remote| {
-        let closed_before = now - i64::from(settings.google.late_window_days) * crate::model::DAY;
-        crate::runtime::timeout(
-            REMOTE_TIMEOUT,
-            crate::sync::inspect::inspect(remote, closed_before),
-        )
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())
-    }))?;
+    let remote = clients.remote().map_err(|e| e.to_string());
+    let report = rt.block_on(crate::doctor::check(
+        settings,
+        clients.tokens(),
+        remote,
+        now,
+        async |remote| {
+            let closed_before =
+                now - i64::from(settings.google.late_window_days) * crate::model::DAY;
+            crate::runtime::timeout(
+                REMOTE_TIMEOUT,
+                crate::sync::inspect::inspect(remote, closed_before),
+            )
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())
+        },
+    ))?;
     let mut out = std::io::stdout().lock();
     if args.json {
         super::output::print_json(&mut out, &report)?;

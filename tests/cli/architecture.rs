@@ -76,8 +76,27 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "app",
+        &[
+            "auth",
+            "clock",
+            "config",
+            "doctor",
+            "error",
+            "health_api",
+            "model",
+            "notify",
+            "pull",
+            "runtime",
+            "service",
+            "store",
+            "sync",
+        ],
+    ),
+    (
         "cli",
         &[
+            "app",
             "auth",
             "clock",
             "config",
