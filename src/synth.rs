@@ -48,7 +48,7 @@ impl Spec {
         }
     }
 
-    fn trip_range(&self) -> Option<(i64, i64)> {
+    pub fn trip_range(&self) -> Option<(i64, i64)> {
         if !self.trip {
             return None;
         }

@@ -284,7 +284,6 @@ pub fn run(
     // Offsets for hours whose samples carry none: the day files' bounds, and around them
     // the user's zone when one is known.
     let day_files = store.day_files(account)?;
-    let day_spans = offsets::infer(&day_files);
     let chosen = match zone {
         Some(z) => Some((z.to_string(), zone::ZoneSource::Given)),
         None => discovery
@@ -300,15 +299,14 @@ pub fn run(
         (Some(a), Some(b)) => Some((a, b + 1)),
         _ => None,
     };
-    let zone_spans = match (&chosen, range) {
-        (Some((name, _)), Some((from, to))) => {
-            let tz = zone::parse(name).ok_or_else(|| ImportError::BadZone(name.clone()))?;
-            zone::spans(tz, from, to)
+    let tz = match &chosen {
+        Some((name, _)) => {
+            Some(zone::parse(name).ok_or_else(|| ImportError::BadZone(name.clone()))?)
         }
-        _ => Vec::new(),
+        None => None,
     };
-    if !day_files.is_empty() || !zone_spans.is_empty() {
-        store.replace_offset_spans(account, &zone::fill_gaps(&day_spans, &zone_spans))?;
+    if !day_files.is_empty() || (tz.is_some() && range.is_some()) {
+        store.replace_offset_spans(account, &zone::offset_spans(&day_files, tz, range))?;
     }
     summary.zone = chosen.map(|(name, source)| ZoneUsed { name, source });
     summary.hours_touched = hours.hour_count();

@@ -73,13 +73,37 @@ fn bound(day: &DayFile) -> Bound {
     }
 }
 
+/// The one whole- or half-hour offset in `[lo, hi]`, if there is exactly one: the other
+/// candidates are quarter hours, which only Nepal, Eucla and the Chatham Islands use (a
+/// day of a sample every half hour in India bounds its offset to +05:30..+05:45).
+fn only_half_hour(lo: i64, hi: i64) -> Option<i64> {
+    let first = lo.div_euclid(2 * STEP) * 2 * STEP
+        + if lo.rem_euclid(2 * STEP) == 0 {
+            0
+        } else {
+            2 * STEP
+        };
+    (first <= hi && first + 2 * STEP > hi).then_some(first)
+}
+
 fn in_range(v: Option<i64>, lo: i64, hi: i64) -> Option<i64> {
     v.filter(|v| (lo..=hi).contains(v))
 }
 
 /// Offset spans for a date-sorted list of day files. Days whose offset cannot be told get
-/// no span (their hours keep an unknown local time).
-pub fn infer(days: &[DayFile]) -> Vec<Span> {
+/// no span (their hours keep an unknown local time), and so do the days `left_to_zone`
+/// names: days the user's known zone explains, whose offsets (with the instant of a clock
+/// change) the zone gives better than these bounds (see `zone::agrees`). A day the zone
+/// does not explain is evidence of travel, and is inferred here.
+///
+/// A day that neither its bounds nor its neighbours settle, and that the zone does not
+/// explain, is pushed to `unknown` (the hours its samples fall in): its hours were spent away
+/// from the zone, and the zone must not be used for them.
+pub fn infer(
+    days: &[DayFile],
+    left_to_zone: &dyn Fn(&DayFile) -> bool,
+    unknown: &mut Vec<(i64, i64)>,
+) -> Vec<Span> {
     let bounds: Vec<Bound> = days.iter().map(bound).collect();
     let mut next_fixed = vec![None; days.len()];
     let mut seen = None;
@@ -100,10 +124,20 @@ pub fn infer(days: &[DayFile]) -> Vec<Span> {
                 (Some(p), Some(n)) => (p, n),
                 (Some(p), None) => (p, p),
                 (None, Some(n)) => (n, n),
-                (None, None) => {
-                    prev = None;
-                    continue;
-                }
+                (None, None) => match only_half_hour(lo, hi) {
+                    Some(o) if !left_to_zone(day) => (o, o),
+                    _ => {
+                        prev = None;
+                        if !left_to_zone(day) {
+                            // The hours its samples fall in.
+                            unknown.push((
+                                day.first_ts - day.first_ts.rem_euclid(3600),
+                                day.last_ts + 1,
+                            ));
+                        }
+                        continue;
+                    }
+                },
             },
             Bound::Changed { lo, hi } => (
                 prev.filter(|p| *p >= lo).unwrap_or(lo),
@@ -117,6 +151,10 @@ pub fn infer(days: &[DayFile]) -> Vec<Span> {
         }
         let day_start = m - start;
         let day_end = m + DAY - end;
+        if left_to_zone(day) {
+            prev = Some(end);
+            continue;
+        }
         if start == end {
             spans.push((day_start, day_end, (start / 60) as i16));
         } else {
@@ -157,11 +195,15 @@ mod tests {
 
     #[test]
     fn full_days_pin_the_offset() {
-        let spans = infer(&[day(
-            "2024-05-01",
-            "2024-04-30 18:30:04",
-            "2024-05-01 18:29:58",
-        )]);
+        let spans = infer(
+            &[day(
+                "2024-05-01",
+                "2024-04-30 18:30:04",
+                "2024-05-01 18:29:58",
+            )],
+            &|_| false,
+            &mut Vec::new(),
+        );
         assert_eq!(
             spans,
             vec![(ts("2024-04-30 18:30:00"), ts("2024-05-01 18:30:00"), 330)]
@@ -175,7 +217,7 @@ mod tests {
             day("2024-03-10", "2024-03-10 05:00:02", "2024-03-11 03:59:52"),
             day("2024-03-11", "2024-03-11 04:00:03", "2024-03-12 03:59:58"),
         ];
-        let spans = infer(&days);
+        let spans = infer(&days, &|_| false, &mut Vec::new());
         assert_eq!(
             spans[1],
             (ts("2024-03-10 05:00:00"), ts("2024-03-10 07:00:00"), -300)
@@ -189,7 +231,7 @@ mod tests {
             day("2024-11-03", "2024-11-03 04:00:02", "2024-11-04 04:59:52"),
             day("2024-11-04", "2024-11-04 05:00:03", "2024-11-05 04:59:58"),
         ];
-        let spans = infer(&days);
+        let spans = infer(&days, &|_| false, &mut Vec::new());
         assert_eq!(
             spans[1],
             (ts("2024-11-03 04:00:00"), ts("2024-11-03 06:00:00"), -240)
@@ -210,7 +252,7 @@ mod tests {
             "2024-01-10 05:15:00",
             "2024-01-11 04:45:00",
         )];
-        let spans = infer(&days);
+        let spans = infer(&days, &|_| false, &mut Vec::new());
         assert_eq!(spans.len(), 1);
         assert_eq!(spans[0].2, -300);
         // Nepal's quarter hour still pins.
@@ -219,7 +261,7 @@ mod tests {
             "2024-01-09 18:15:04",
             "2024-01-10 18:14:58",
         )];
-        assert_eq!(infer(&nepal)[0].2, 345);
+        assert_eq!(infer(&nepal, &|_| false, &mut Vec::new())[0].2, 345);
         assert!(is_real(-9 * 1800) && !is_real(-285 * 60) && is_real(525 * 60));
     }
 
@@ -229,14 +271,47 @@ mod tests {
             day("2024-05-01", "2024-05-01 05:00:01", "2024-05-02 04:59:55"),
             day("2024-05-02", "2024-05-02 12:00:00", "2024-05-02 13:00:00"),
         ];
-        let spans = infer(&days);
+        let spans = infer(&days, &|_| false, &mut Vec::new());
         assert_eq!(spans.len(), 2);
         assert_eq!(spans[1].2, -300);
-        assert!(infer(&[day(
-            "2024-05-02",
-            "2024-05-02 12:00:00",
-            "2024-05-02 13:00:00"
-        )])
+        assert!(infer(
+            &[day(
+                "2024-05-02",
+                "2024-05-02 12:00:00",
+                "2024-05-02 13:00:00"
+            )],
+            &|_| false,
+            &mut Vec::new()
+        )
         .is_empty());
+    }
+
+    #[test]
+    fn days_the_zone_explains_are_left_to_it_and_travel_days_are_kept() {
+        // New York's fall change (2024-11-03 06:00Z): a day file with a sample every 30
+        // minutes pins nothing exactly; a day in Berlin (+01:00) is travel.
+        let days = [
+            day("2024-11-02", "2024-11-02 04:10:00", "2024-11-03 03:40:00"),
+            day("2024-11-03", "2024-11-03 04:10:00", "2024-11-04 04:40:00"),
+            day("2024-11-10", "2024-11-09 23:10:00", "2024-11-10 22:40:00"),
+        ];
+        let ny = crate::import::zone::parse("America/New_York").unwrap();
+        let left: Vec<bool> = days
+            .iter()
+            .map(|d| crate::import::zone::agrees(ny, d))
+            .collect();
+        assert_eq!(left, [true, true, false]);
+        let spans = infer(
+            &days,
+            &|d| crate::import::zone::agrees(ny, d),
+            &mut Vec::new(),
+        );
+        // Only the Berlin day has a span of its own, at +01:00.
+        assert_eq!(
+            spans,
+            vec![(ts("2024-11-09 23:00:00"), ts("2024-11-10 23:00:00"), 60)]
+        );
+        // Without a zone every day has its spans.
+        assert!(infer(&days, &|_| false, &mut Vec::new()).len() >= 3);
     }
 }

@@ -77,6 +77,62 @@ pub fn spans(tz: chrono_tz::Tz, from: i64, to: i64) -> Vec<Span> {
     out
 }
 
+/// Whether `tz` explains a day file: it puts the file's first and last sample on the file's
+/// local date. Such a day's offsets are the zone's, exactly (a clock change at its instant);
+/// a day it does not explain was spent elsewhere (travel), and its own bounds tell.
+pub fn agrees(tz: chrono_tz::Tz, day: &crate::store::DayFile) -> bool {
+    let local_date = |ts: i64| {
+        chrono::DateTime::from_timestamp(ts, 0).map(|utc| utc.with_timezone(&tz).date_naive())
+    };
+    local_date(day.first_ts) == Some(day.local_date)
+        && local_date(day.last_ts) == Some(day.local_date)
+}
+
+/// The offsets of an account's hours whose samples state none, from its day files and the
+/// user's zone (`tz`, when known) over `range` (the account's samples, UTC): days the zone
+/// explains take its offsets, exactly; the others (travel) their own bounds, and the days
+/// those cannot settle keep no local time rather than the zone's; hours with no day file
+/// take the zone's.
+pub fn offset_spans(
+    days: &[crate::store::DayFile],
+    tz: Option<chrono_tz::Tz>,
+    range: Option<(i64, i64)>,
+) -> Vec<Span> {
+    let mut away = Vec::new();
+    let day_spans = super::offsets::infer(days, &|d| tz.is_some_and(|tz| agrees(tz, d)), &mut away);
+    let zone_spans = match (tz, range) {
+        (Some(tz), Some((from, to))) => without(&spans(tz, from, to), &away),
+        _ => Vec::new(),
+    };
+    fill_gaps(&day_spans, &zone_spans)
+}
+
+/// `spans` with the time of `holes` cut out (sorted or not; they may overlap).
+pub fn without(spans: &[Span], holes: &[(i64, i64)]) -> Vec<Span> {
+    let mut holes = holes.to_vec();
+    holes.sort_unstable();
+    let mut out = Vec::new();
+    for &(s, e, o) in spans {
+        let mut from = s;
+        for &(hs, he) in &holes {
+            if he <= from || hs >= e {
+                continue;
+            }
+            if hs > from {
+                out.push((from, hs, o));
+            }
+            from = from.max(he);
+            if from >= e {
+                break;
+            }
+        }
+        if from < e {
+            out.push((from, e, o));
+        }
+    }
+    out
+}
+
 /// `day` spans (from day files, the better evidence) with the gaps between and around them
 /// filled from `zone` spans. Both sorted and non-overlapping; so is the result.
 pub fn fill_gaps(day: &[Span], zone: &[Span]) -> Vec<Span> {
@@ -132,6 +188,63 @@ mod tests {
             vec![(0, 50, -300), (50, 120, -600), (120, 300, -240)]
         );
         assert_eq!(fill_gaps(&[], &zone), zone);
+    }
+
+    /// The offset `spans` give the instant `ts`.
+    fn offset_at(spans: &[Span], ts: i64) -> Option<i16> {
+        spans.iter().find(|s| s.0 <= ts && ts < s.1).map(|s| s.2)
+    }
+
+    #[test]
+    fn a_known_zone_places_a_clock_change_at_its_instant() {
+        // Berlin, 2024-10-27: CEST (+02:00) until 01:00Z, then CET (+01:00). Day files of a
+        // sample every minute pin both offsets, but not when the clocks changed; the rule
+        // of thumb (02:00 local of the old offset, the US instant) says 00:00Z.
+        let p = |s: &str| crate::formats::rfc3339(s).unwrap().0;
+        let d = |date: &str, first: &str, last: &str| crate::store::DayFile {
+            local_date: crate::formats::date(date).unwrap(),
+            first_ts: p(first),
+            last_ts: p(last),
+        };
+        let days = [
+            d("2024-10-26", "2024-10-25T22:00:30Z", "2024-10-26T21:59:30Z"),
+            d("2024-10-27", "2024-10-26T22:00:30Z", "2024-10-27T22:59:30Z"),
+            d("2024-10-28", "2024-10-27T23:00:30Z", "2024-10-28T22:59:30Z"),
+        ];
+        let from = p("2024-10-25T22:00:00Z");
+        let range = Some((from, p("2024-10-28T23:00:00Z")));
+        let berlin = parse("Europe/Berlin");
+        let known = offset_spans(&days, berlin, range);
+        let guessed = offset_spans(&days, None, range);
+        let half_past_midnight = p("2024-10-27T00:30:00Z");
+        assert_eq!(offset_at(&known, half_past_midnight), Some(120));
+        assert_eq!(offset_at(&guessed, half_past_midnight), Some(60));
+        for ts in [
+            p("2024-10-26T12:00:00Z"),
+            p("2024-10-27T12:00:00Z"),
+            p("2024-10-28T12:00:00Z"),
+        ] {
+            assert_eq!(offset_at(&known, ts), offset_at(&guessed, ts));
+        }
+        // A day in New York during that stay is the day files' (travel), not Berlin's.
+        let mut trip = days.to_vec();
+        trip.push(d(
+            "2024-10-29",
+            "2024-10-29T04:00:30Z",
+            "2024-10-30T03:59:30Z",
+        ));
+        let spans = offset_spans(&trip, berlin, Some((from, p("2024-10-30T04:00:00Z"))));
+        assert_eq!(offset_at(&spans, p("2024-10-29T12:00:00Z")), Some(-240));
+    }
+
+    #[test]
+    fn holes_are_cut_out_of_spans() {
+        let spans = vec![(0, 100, -300), (100, 300, -240)];
+        assert_eq!(
+            without(&spans, &[(250, 400), (50, 60), (55, 120)]),
+            vec![(0, 50, -300), (120, 250, -240)]
+        );
+        assert_eq!(without(&spans, &[]), spans);
     }
 
     #[test]

@@ -684,6 +684,84 @@ fn google_fit_raw_heart_rate_is_read_and_the_derived_merge_is_not() {
     );
 }
 
+/// The hours of `sb`'s database whose `hour_start_local` is the generator's true local time,
+/// and all of them.
+fn true_local_hours(sb: &Sandbox, spec: &Spec) -> (usize, usize) {
+    let (right, wrong) = local_hours(sb, spec);
+    (right, right + wrong.len())
+}
+
+/// How many hours of `sb`'s database have the generator's true local time, and the hour
+/// starts of those that do not.
+fn local_hours(sb: &Sandbox, spec: &Spec) -> (usize, Vec<i64>) {
+    let conn = rusqlite::Connection::open(sb.db()).unwrap();
+    let locals: Vec<(i64, Option<String>)> = conn
+        .prepare("SELECT hour_epoch, hour_start_local FROM hourly_max")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let (right, wrong): (Vec<_>, Vec<_>) = locals.iter().partition(|(hour, local)| {
+        let off = spec.offset_at(*hour);
+        let want = chrono::DateTime::from_timestamp(hour + off as i64 * 60, 0)
+            .unwrap()
+            .format("%Y-%m-%dT%H:%M:00")
+            .to_string()
+            + &fitpipe::model::format_offset(off);
+        local.as_deref() == Some(want.as_str())
+    });
+    (right.len(), wrong.into_iter().map(|(h, _)| *h).collect())
+}
+
+/// The same sparse history with a trip to India (+05:30), imported with the user's zone:
+/// the days the zone explains take its offsets (a clock change at its exact instant), the
+/// days abroad keep what their day files say.
+#[test]
+fn a_known_zone_gives_the_home_days_and_the_day_files_the_trip() {
+    let sb = Sandbox::new();
+    let spec = Spec {
+        start: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+        days: 366,
+        cadence: (1800, 1800),
+        seed: 9,
+        trip: true,
+        device: "Pixel Watch 3".into(),
+    };
+    synth::write_takeout(&spec, &sb.path("export")).unwrap();
+    sb.cmd()
+        .arg("import")
+        .arg("--timezone")
+        .arg("America/New_York")
+        .arg(sb.path("export"))
+        .assert()
+        .success();
+    let (right, wrong) = local_hours(&sb, &spec);
+    let total = right + wrong.len();
+    assert!(total > 8000, "{total}");
+    assert!(
+        right * 100 >= total * 99,
+        "{right} of {total} hours have their true local time"
+    );
+    // Only the travel days themselves (flights, a local date lived twice on the way back)
+    // can be wrong: every hour a day or more away from the trip has its true local time,
+    // the clock changes included.
+    let (a, b) = spec.trip_range().unwrap();
+    let day = 86_400;
+    let far: Vec<String> = wrong
+        .iter()
+        .filter(|h| **h < a - day || **h >= b + day)
+        .map(|h| fitpipe::model::format_utc(*h))
+        .collect();
+    assert!(far.is_empty(), "wrong away from the trip: {far:?}");
+    // The trip's hours are at +05:30: the day files, not the zone, gave them.
+    let trip: i64 = query_one(
+        &sb.db(),
+        "SELECT count(*) FROM hourly_max WHERE utc_offset_min = 330",
+    );
+    assert!(trip >= 24, "{trip} hours at +05:30");
+}
+
 /// A history sampled every 30 minutes (a watch that records sparsely, or days with the
 /// watch charged overnight) across both DST changes: the day files bound each offset only
 /// loosely, yet nearly every hour gets the generator's true local time (before, whole
