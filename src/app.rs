@@ -144,6 +144,9 @@ pub fn sync(
             Err(e) => run.pull_error = Some(e),
         }
     }
+    if !req.dry_run {
+        follow_zones(settings, &mut store)?;
+    }
     run.push = push(clients, &mut store, true, req.dry_run, req.wait, req.verify)?;
     if !req.dry_run && run.pull_error.is_none() {
         let pulled = run.pulled.iter().map(|p| p.samples_new).sum();
@@ -154,6 +157,20 @@ pub fn sync(
         )?;
     }
     Ok(run)
+}
+
+/// Each account's local times follow the zone the configuration now gives it (see
+/// `import::follow_configured_zone`), before the push writes them.
+fn follow_zones(settings: &Settings, store: &mut Store) -> Result<(), Error> {
+    for name in store.account_names()? {
+        let Some(id) = store.account(&name)? else {
+            continue;
+        };
+        if crate::import::follow_configured_zone(store, id, settings.timezone_for(&name))? {
+            tracing::info!(account = %name, "local times computed again for a changed time zone");
+        }
+    }
+    Ok(())
 }
 
 /// The pull of every logged-in account, from its cursor (or `since`) to now; `None` when

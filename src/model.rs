@@ -292,6 +292,16 @@ pub fn push_hour_local(out: &mut String, hour: i64, offset_min: i64) {
     push_offset(out, offset_min);
 }
 
+/// The UTC year of epoch seconds `ts`.
+pub fn year_of(ts: i64) -> i64 {
+    civil_from_days(ts.div_euclid(DAY)).0
+}
+
+/// Epoch seconds of the start of UTC year `year`.
+pub fn year_start(year: i64) -> i64 {
+    days_from_civil(year, 1, 1) * DAY
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };

@@ -57,8 +57,11 @@ pub(crate) fn import_paths(
     } else {
         None
     };
-    let zone = zone.or(settings.timezone.as_deref());
-    let summary = import::run(&mut store, account, &discovery, zone, &now, &mut |p| {
+    let prefs = import::zone::ZonePrefs {
+        given: zone,
+        configured: settings.timezone_for(&settings.account),
+    };
+    let summary = import::run(&mut store, account, &discovery, prefs, &now, &mut |p| {
         if let Some(b) = &bar {
             b.set_position(p.files_done);
             b.set_message(format!("{} samples read", thousands(p.samples_read)));
@@ -96,6 +99,7 @@ pub(crate) fn print_summary(out: &mut impl Write, s: &ImportSummary) -> std::io:
             match z.source {
                 ZoneSource::Given => "given",
                 ZoneSource::Export => "stated by the export's UserDemographicData.csv",
+                ZoneSource::Config => "the configuration's timezone",
                 ZoneSource::ThisMachine =>
                     "this machine's; give --timezone or set timezone in the config if yours differs",
             }

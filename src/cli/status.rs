@@ -115,6 +115,12 @@ pub fn run(settings: &Settings, args: StatusArgs) -> Result<(), Error> {
                 a.last_import_at.as_deref().unwrap_or("never")
             ),
         )?;
+        if a.hours > 0 {
+            w(
+                &mut out,
+                format!("  local time:  {}", local_time_line(&a.local_time)),
+            )?;
+        }
         if let Some(line) = super::report::last_day_line(&store, &a.account)? {
             w(&mut out, format!("  last 24 h:   {line}"))?;
         }
@@ -123,4 +129,47 @@ pub fn run(settings: &Settings, args: StatusArgs) -> Result<(), Error> {
         w(&mut out, line)?;
     }
     Ok(())
+}
+
+/// Where an account's local times come from, in one line.
+fn local_time_line(l: &crate::store::LocalTimeSources) -> String {
+    let mut parts = Vec::new();
+    if l.hours_stated > 0 {
+        parts.push(format!(
+            "{} h stated by their samples",
+            thousands(l.hours_stated as u64)
+        ));
+    }
+    if l.hours_day_files > 0 {
+        parts.push(format!(
+            "{} h from the export's day files",
+            thousands(l.hours_day_files as u64)
+        ));
+    }
+    if l.hours_zone > 0 {
+        let zone = l.zone.as_deref().unwrap_or("the time zone");
+        let source = match l.zone_source.as_deref() {
+            Some("given") => " (given to the import)",
+            Some("export") => " (stated by the export)",
+            Some("config") => " (the configuration's timezone)",
+            Some("this_machine") => " (this machine's zone)",
+            _ => "",
+        };
+        parts.push(format!(
+            "{} h from {zone}{source}",
+            thousands(l.hours_zone as u64)
+        ));
+    }
+    if l.hours_unknown > 0 {
+        parts.push(format!(
+            "{} h unknown{}",
+            thousands(l.hours_unknown as u64),
+            if l.zone.is_none() {
+                " (set timezone in the config, or import with --timezone)"
+            } else {
+                " (travel days the export's day files do not settle)"
+            }
+        ));
+    }
+    parts.join(", ")
 }

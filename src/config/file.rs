@@ -24,6 +24,17 @@ pub struct RawConfig {
     pub google: RawGoogle,
     #[serde(default)]
     pub notify: RawNotify,
+    /// Per-account settings (`[accounts.NAME]`).
+    #[serde(default)]
+    pub accounts: std::collections::BTreeMap<String, RawAccount>,
+}
+
+/// One account's settings.
+#[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccount {
+    /// The account's time zone (IANA name), when it is not the file's `timezone`.
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]

@@ -145,6 +145,18 @@ pub struct Settings {
     pub notify: NotifySettings,
     /// The user's time zone (`timezone`), when set.
     pub timezone: Option<String>,
+    /// Accounts whose time zone is not `timezone` (`[accounts.NAME] timezone`).
+    pub account_timezones: std::collections::BTreeMap<String, String>,
+}
+
+impl Settings {
+    /// The time zone the configuration gives `account`: its own, else the file's.
+    pub fn timezone_for(&self, account: &str) -> Option<&str> {
+        self.account_timezones
+            .get(account)
+            .or(self.timezone.as_ref())
+            .map(String::as_str)
+    }
 }
 
 /// What scheduled runs tell the user, and how (`[notify]`).
@@ -320,6 +332,14 @@ impl Settings {
             remote,
             google,
             timezone: raw.timezone.clone().filter(|z| !z.trim().is_empty()),
+            account_timezones: raw
+                .accounts
+                .iter()
+                .filter_map(|(name, a)| {
+                    let z = a.timezone.as_ref()?.trim();
+                    (!z.is_empty()).then(|| (name.clone(), z.to_string()))
+                })
+                .collect(),
             notify: NotifySettings {
                 desktop: raw.notify.desktop.unwrap_or(true),
                 ping_url: raw.notify.ping_url.clone().filter(|u| !u.is_empty()),

@@ -179,7 +179,7 @@ pub fn run(
     store: &mut Store,
     account: AccountId,
     discovery: &Discovery,
-    zone: Option<&str>,
+    prefs: zone::ZonePrefs<'_>,
     now: &str,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportSummary, ImportError> {
@@ -283,31 +283,33 @@ pub fn run(
 
     // Offsets for hours whose samples carry none: the day files' bounds, and around them
     // the user's zone when one is known.
-    let day_files = store.day_files(account)?;
-    let chosen = match zone {
-        Some(z) => Some((z.to_string(), zone::ZoneSource::Given)),
-        None => discovery
+    let stated = || {
+        discovery
             .demographics
             .iter()
             .filter_map(|(_, loc)| read::read_small(loc).ok())
             .chain(streamed_demographics)
             .find_map(|b| zone::from_demographics(&b))
-            .map(|z| (z, zone::ZoneSource::Export))
-            .or_else(|| zone::of_this_machine().map(|z| (z, zone::ZoneSource::ThisMachine))),
     };
-    let range = match (store.first_sample(account)?, store.last_sample(account)?) {
-        (Some(a), Some(b)) => Some((a, b + 1)),
-        _ => None,
+    // A zone given to an earlier import, or stated by its export, still holds.
+    let known = stored_zone(store, account)?;
+    let given_before = known
+        .as_ref()
+        .filter(|(_, s)| *s == zone::ZoneSource::Given)
+        .map(|(z, _)| z.as_str());
+    let prefs = zone::ZonePrefs {
+        given: prefs.given.or(given_before),
+        ..prefs
     };
-    let tz = match &chosen {
-        Some((name, _)) => {
-            Some(zone::parse(name).ok_or_else(|| ImportError::BadZone(name.clone()))?)
-        }
-        None => None,
-    };
-    if !day_files.is_empty() || (tz.is_some() && range.is_some()) {
-        store.replace_offset_spans(account, &zone::offset_spans(&day_files, tz, range))?;
-    }
+    let chosen = zone::choose(prefs, || {
+        stated().or_else(|| {
+            known
+                .as_ref()
+                .filter(|(_, s)| *s == zone::ZoneSource::Export)
+                .map(|(z, _)| z.clone())
+        })
+    });
+    refresh_offsets(store, account, chosen.clone())?;
     summary.zone = chosen.map(|(name, source)| ZoneUsed { name, source });
     summary.hours_touched = hours.hour_count();
     summary.elapsed = started.elapsed();
@@ -322,6 +324,73 @@ pub fn run(
         summary.hours_touched,
     )?;
     Ok(summary)
+}
+
+/// The zone `account`'s offsets were last computed with, and where it came from.
+pub fn stored_zone(
+    store: &Store,
+    account: AccountId,
+) -> Result<Option<(String, zone::ZoneSource)>, ImportError> {
+    Ok(store
+        .account_zone(account)?
+        .and_then(|(z, s)| zone::ZoneSource::parse(&s).map(|s| (z, s))))
+}
+
+/// Computes `account`'s offset spans again from its day files and `chosen` zone, and
+/// records the zone. Hours whose offset changes count as changed for the remote's master.
+pub fn refresh_offsets(
+    store: &mut Store,
+    account: AccountId,
+    chosen: Option<(String, zone::ZoneSource)>,
+) -> Result<(), ImportError> {
+    let day_files = store.day_files(account)?;
+    let range = match (store.first_sample(account)?, store.last_sample(account)?) {
+        (Some(a), Some(b)) => Some((a, b + 1)),
+        _ => None,
+    };
+    let tz = match &chosen {
+        Some((name, _)) => {
+            Some(zone::parse(name).ok_or_else(|| ImportError::BadZone(name.clone()))?)
+        }
+        None => None,
+    };
+    let spans = zone::offset_spans(&day_files, tz, range);
+    store.set_offsets(
+        account,
+        &spans,
+        chosen.as_ref().map(|(z, s)| (z.as_str(), s.as_str())),
+    )?;
+    Ok(())
+}
+
+/// Computes the offsets of `account` again when the zone the settings now choose for it
+/// (`configured`, or this machine's) is not the one they were computed with: after a
+/// change of `timezone` in the configuration, or of the machine's zone. A zone given to an
+/// import or stated by its export stays. Returns whether they were computed again.
+pub fn follow_configured_zone(
+    store: &mut Store,
+    account: AccountId,
+    configured: Option<&str>,
+) -> Result<bool, ImportError> {
+    let known = stored_zone(store, account)?;
+    let sticky = known
+        .clone()
+        .filter(|(_, s)| matches!(s, zone::ZoneSource::Given | zone::ZoneSource::Export));
+    let chosen = match sticky {
+        Some(k) => Some(k),
+        None => zone::choose(
+            zone::ZonePrefs {
+                given: None,
+                configured,
+            },
+            || None,
+        ),
+    };
+    if chosen == known || store.first_sample(account)?.is_none() {
+        return Ok(false);
+    }
+    refresh_offsets(store, account, chosen)?;
+    Ok(true)
 }
 
 /// Counts a file's measurements without a value into the summary.

@@ -9,14 +9,71 @@ use chrono::{Offset, TimeZone};
 
 use super::offsets::Span;
 use crate::model::HOUR;
+use crate::store::OffsetSpan;
 
-/// Where the zone came from, as the import summary says it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// Where the zone came from, as the import summary and `status` say it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ZoneSource {
+    /// `fitpipe import --timezone`.
     Given,
+    /// The export's `UserDemographicData.csv`.
     Export,
+    /// `timezone` in the configuration (the account's, else the file's).
+    Config,
+    /// This machine's zone.
     ThisMachine,
+}
+
+impl ZoneSource {
+    /// Its name in the store (`account_zone.source`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ZoneSource::Given => "given",
+            ZoneSource::Export => "export",
+            ZoneSource::Config => "config",
+            ZoneSource::ThisMachine => "this_machine",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ZoneSource> {
+        [
+            ZoneSource::Given,
+            ZoneSource::Export,
+            ZoneSource::Config,
+            ZoneSource::ThisMachine,
+        ]
+        .into_iter()
+        .find(|z| z.as_str() == s)
+    }
+}
+
+/// What the user said of their zone.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ZonePrefs<'a> {
+    /// `fitpipe import --timezone`.
+    pub given: Option<&'a str>,
+    /// The configuration's zone for the account.
+    pub configured: Option<&'a str>,
+}
+
+/// The zone for hours whose samples state no offset, from the best evidence: the one given
+/// on the command line, else the one the export states, else the configured one, else
+/// this machine's (unless it is plain UTC, which says nothing of the user).
+pub fn choose(
+    prefs: ZonePrefs<'_>,
+    stated_by_export: impl FnOnce() -> Option<String>,
+) -> Option<(String, ZoneSource)> {
+    if let Some(z) = prefs.given {
+        return Some((z.to_string(), ZoneSource::Given));
+    }
+    if let Some(z) = stated_by_export() {
+        return Some((z, ZoneSource::Export));
+    }
+    if let Some(z) = prefs.configured {
+        return Some((z.to_string(), ZoneSource::Config));
+    }
+    of_this_machine().map(|z| (z, ZoneSource::ThisMachine))
 }
 
 /// A zone by its IANA name, checked.
@@ -97,7 +154,7 @@ pub fn offset_spans(
     days: &[crate::store::DayFile],
     tz: Option<chrono_tz::Tz>,
     range: Option<(i64, i64)>,
-) -> Vec<Span> {
+) -> Vec<OffsetSpan> {
     let mut away = Vec::new();
     let day_spans = super::offsets::infer(days, &|d| tz.is_some_and(|tz| agrees(tz, d)), &mut away);
     let zone_spans = match (tz, range) {
@@ -135,20 +192,26 @@ pub fn without(spans: &[Span], holes: &[(i64, i64)]) -> Vec<Span> {
 
 /// `day` spans (from day files, the better evidence) with the gaps between and around them
 /// filled from `zone` spans. Both sorted and non-overlapping; so is the result.
-pub fn fill_gaps(day: &[Span], zone: &[Span]) -> Vec<Span> {
-    let mut out: Vec<Span> = Vec::new();
+pub fn fill_gaps(day: &[Span], zone: &[Span]) -> Vec<OffsetSpan> {
+    let mut out: Vec<OffsetSpan> = Vec::new();
     let mut cursor = i64::MIN;
-    let push_zone = |out: &mut Vec<Span>, from: i64, to: i64| {
+    let span = |start, end, offset, from_zone| OffsetSpan {
+        start,
+        end,
+        offset,
+        from_zone,
+    };
+    let push_zone = |out: &mut Vec<OffsetSpan>, from: i64, to: i64| {
         for &(s, e, o) in zone {
             let (s, e) = (s.max(from), e.min(to));
             if s < e {
-                out.push((s, e, o));
+                out.push(span(s, e, o, true));
             }
         }
     };
     for &(s, e, o) in day {
         push_zone(&mut out, cursor, s);
-        out.push((s, e, o));
+        out.push(span(s, e, o, false));
         cursor = e;
     }
     push_zone(&mut out, cursor, i64::MAX);
@@ -184,15 +247,32 @@ mod tests {
         let zone = vec![(0, 100, -300), (100, 300, -240)];
         let day = vec![(50, 120, -600)];
         assert_eq!(
-            fill_gaps(&day, &zone),
-            vec![(0, 50, -300), (50, 120, -600), (120, 300, -240)]
+            tuples(&fill_gaps(&day, &zone)),
+            vec![
+                ((0, 50, -300), true),
+                ((50, 120, -600), false),
+                ((120, 300, -240), true)
+            ]
         );
-        assert_eq!(fill_gaps(&[], &zone), zone);
+        assert_eq!(
+            tuples(&fill_gaps(&[], &zone)),
+            zone.iter().map(|s| (*s, true)).collect::<Vec<_>>()
+        );
     }
 
     /// The offset `spans` give the instant `ts`.
-    fn offset_at(spans: &[Span], ts: i64) -> Option<i16> {
-        spans.iter().find(|s| s.0 <= ts && ts < s.1).map(|s| s.2)
+    fn offset_at(spans: &[OffsetSpan], ts: i64) -> Option<i16> {
+        spans
+            .iter()
+            .find(|s| s.start <= ts && ts < s.end)
+            .map(|s| s.offset)
+    }
+
+    fn tuples(spans: &[OffsetSpan]) -> Vec<(Span, bool)> {
+        spans
+            .iter()
+            .map(|s| ((s.start, s.end, s.offset), s.from_zone))
+            .collect()
     }
 
     #[test]

@@ -14,9 +14,9 @@ pub use accounts::AccountId;
 pub use lake::{storable, RemoteObjectState};
 pub use pull::{HourFigures, KnownPage, Login};
 pub use query::{Cell, Row, Rows};
-pub use samples::{DayFile, HourRanges, InsertOutcome, SampleWriter};
+pub use samples::{DayFile, HourRanges, InsertOutcome, OffsetSpan, SampleWriter};
 pub use sources::SourceInfo;
-pub use status::{AccountStatus, Integrity, StoreStatus};
+pub use status::{AccountStatus, Integrity, LocalTimeSources, StoreStatus};
 
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};

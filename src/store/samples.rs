@@ -87,6 +87,41 @@ pub struct DayFile {
     pub last_ts: i64,
 }
 
+/// A span of UTC time `[start, end)` with the user's offset (minutes) in force, from the
+/// day files or (`from_zone`) from the user's time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OffsetSpan {
+    pub start: i64,
+    pub end: i64,
+    pub offset: i16,
+    pub from_zone: bool,
+}
+
+/// The UTC ranges in which two sorted, non-overlapping span lists give an instant different
+/// offsets (or one gives none), merged; a change of source alone is no change.
+fn changed_ranges(a: &[OffsetSpan], b: &[OffsetSpan]) -> Vec<(i64, i64)> {
+    let mut cuts: Vec<i64> = a.iter().chain(b).flat_map(|s| [s.start, s.end]).collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let at = |spans: &[OffsetSpan], t: i64| {
+        let i = spans.partition_point(|s| s.start <= t);
+        i.checked_sub(1)
+            .map(|i| spans[i])
+            .filter(|s| s.end > t)
+            .map(|s| s.offset)
+    };
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    for w in cuts.windows(2) {
+        if at(a, w[0]) != at(b, w[0]) {
+            match out.last_mut() {
+                Some(last) if last.1 == w[0] => last.1 = w[1],
+                _ => out.push((w[0], w[1])),
+            }
+        }
+    }
+    out
+}
+
 /// A write transaction that inserts samples for one account.
 pub struct SampleWriter<'s> {
     pub(super) tx: Transaction<'s>,
@@ -149,25 +184,105 @@ impl Store {
             .collect()
     }
 
-    /// Replaces the inferred offset spans of `account`.
+    /// Replaces the offset spans of `account` (all from day files; see
+    /// [`Store::set_offsets`]).
     pub fn replace_offset_spans(
         &mut self,
         account: AccountId,
         spans: &[(i64, i64, i16)],
     ) -> Result<()> {
+        let spans: Vec<OffsetSpan> = spans
+            .iter()
+            .map(|&(start, end, offset)| OffsetSpan {
+                start,
+                end,
+                offset,
+                from_zone: false,
+            })
+            .collect();
+        self.set_offsets(account, &spans, None)
+    }
+
+    /// Replaces the offset spans of `account` (sorted, not overlapping), and records the
+    /// zone they were computed with (`zone`: its name and where it came from). The UTC years
+    /// in which an hour's offset changed count as changed for the remote's master objects,
+    /// so that the next sync writes their new local times.
+    pub fn set_offsets(
+        &mut self,
+        account: AccountId,
+        spans: &[OffsetSpan],
+        zone: Option<(&str, &str)>,
+    ) -> Result<()> {
         let tx = self.begin()?;
+        let old: Vec<OffsetSpan> = tx
+            .prepare(
+                "SELECT start_ts, end_ts, utc_offset_min, source = 'zone' FROM offset_span
+                  WHERE account_id = ?1 ORDER BY start_ts",
+            )?
+            .query_map([account.0], |r| {
+                Ok(OffsetSpan {
+                    start: r.get(0)?,
+                    end: r.get(1)?,
+                    offset: r.get(2)?,
+                    from_zone: r.get::<_, Option<bool>>(3)?.unwrap_or(false),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
         tx.execute("DELETE FROM offset_span WHERE account_id = ?1", [account.0])?;
         {
             let mut stmt = tx.prepare(
-                "INSERT OR REPLACE INTO offset_span (account_id, start_ts, end_ts, utc_offset_min)
-                 VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR REPLACE INTO offset_span (account_id, start_ts, end_ts, utc_offset_min, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
-            for &(s, e, off) in spans {
-                stmt.execute(params![account.0, s, e, off])?;
+            for s in spans {
+                let source = if s.from_zone { "zone" } else { "day_files" };
+                stmt.execute(params![account.0, s.start, s.end, s.offset, source])?;
             }
         }
+        let mut bump = tx.prepare(
+            "UPDATE master_seq SET seq = seq + 1 WHERE id = 1
+              AND EXISTS (SELECT 1 FROM hour_max WHERE account_id = ?1 AND hour >= ?2 AND hour < ?3)",
+        )?;
+        let mut note = tx.prepare(
+            "INSERT INTO master_change (account_id, year, seq)
+             SELECT ?1, ?2, seq FROM master_seq WHERE id = 1
+             ON CONFLICT (account_id, year) DO UPDATE SET seq = excluded.seq",
+        )?;
+        for (from, to) in changed_ranges(&old, spans) {
+            let (first, last) = (crate::model::year_of(from), crate::model::year_of(to - 1));
+            for year in first..=last {
+                let (a, b) = (
+                    crate::model::year_start(year).max(from),
+                    crate::model::year_start(year + 1).min(to),
+                );
+                if bump.execute(params![account.0, a, b])? > 0 {
+                    note.execute(params![account.0, year])?;
+                }
+            }
+        }
+        drop((bump, note));
+        match zone {
+            Some((name, source)) => tx.execute(
+                "INSERT INTO account_zone (account_id, zone, source) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (account_id) DO UPDATE SET zone = excluded.zone, source = excluded.source",
+                params![account.0, name, source],
+            )?,
+            None => tx.execute("DELETE FROM account_zone WHERE account_id = ?1", [account.0])?,
+        };
         tx.commit()?;
         Ok(())
+    }
+
+    /// The zone `account`'s offsets were last computed with, and where it came from.
+    pub fn account_zone(&self, account: AccountId) -> Result<Option<(String, String)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT zone, source FROM account_zone WHERE account_id = ?1",
+                [account.0],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
     }
 
     /// Records a finished import.
@@ -486,6 +601,24 @@ fn device_id(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn changed_ranges_are_where_the_offset_of_an_instant_differs() {
+        let span = |start, end, offset, from_zone| OffsetSpan {
+            start,
+            end,
+            offset,
+            from_zone,
+        };
+        let a = [span(0, 100, -300, false), span(100, 200, -240, true)];
+        // The same offsets from another source, and one span longer: only the extension.
+        let b = [span(0, 100, -300, true), span(100, 250, -240, false)];
+        assert_eq!(changed_ranges(&a, &b), vec![(200, 250)]);
+        // A different offset inside, and a span gone.
+        let c = [span(0, 50, -300, false), span(50, 100, 60, false)];
+        assert_eq!(changed_ranges(&a, &c), vec![(50, 200)]);
+        assert_eq!(changed_ranges(&a, &a), vec![]);
+    }
+
     use super::*;
 
     fn sample(ts: i64, bpm: u16) -> Sample {

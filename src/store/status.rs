@@ -15,6 +15,24 @@ pub struct AccountStatus {
     pub first_sample_utc: Option<String>,
     pub last_sample_utc: Option<String>,
     pub last_import_at: Option<String>,
+    /// Where the local times of the account's hours come from.
+    pub local_time: LocalTimeSources,
+}
+
+/// How many of an account's hours have a local time, and from what.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct LocalTimeSources {
+    /// Hours whose samples state their offset (API pages; merged master copies).
+    pub hours_stated: i64,
+    /// Hours whose offset the export's per-local-day files bound.
+    pub hours_day_files: i64,
+    /// Hours that take the zone's offset.
+    pub hours_zone: i64,
+    /// Hours without a local time.
+    pub hours_unknown: i64,
+    /// The zone, and where it came from (`given`, `export`, `config`, `this_machine`).
+    pub zone: Option<String>,
+    pub zone_source: Option<String>,
 }
 
 /// Figures about the whole store.
@@ -60,6 +78,37 @@ impl Store {
                 )
                 .optional()?
                 .flatten();
+            let mut local_time = self.conn.query_row(
+                "SELECT count(*) FILTER (WHERE off IS NOT NULL),
+                        count(*) FILTER (WHERE off IS NULL AND span_off IS NOT NULL
+                                         AND coalesce(source, 'day_files') = 'day_files'),
+                        count(*) FILTER (WHERE off IS NULL AND span_off IS NOT NULL
+                                         AND source = 'zone'),
+                        count(*) FILTER (WHERE off IS NULL AND span_off IS NULL)
+                   FROM (SELECT hm.utc_offset_min AS off, o.utc_offset_min AS span_off, o.source
+                           FROM hour_max hm
+                           LEFT JOIN offset_span o
+                             ON o.account_id = hm.account_id AND o.end_ts > hm.hour
+                            AND o.start_ts = (SELECT max(start_ts) FROM offset_span s
+                                               WHERE s.account_id = hm.account_id
+                                                 AND s.start_ts <= hm.hour)
+                          WHERE hm.account_id = ?1)",
+                [id],
+                |r| {
+                    Ok(LocalTimeSources {
+                        hours_stated: r.get(0)?,
+                        hours_day_files: r.get(1)?,
+                        hours_zone: r.get(2)?,
+                        hours_unknown: r.get(3)?,
+                        zone: None,
+                        zone_source: None,
+                    })
+                },
+            )?;
+            if let Some((zone, source)) = self.account_zone(super::AccountId(id))? {
+                local_time.zone = Some(zone);
+                local_time.zone_source = Some(source);
+            }
             accounts.push(AccountStatus {
                 account: name,
                 samples,
@@ -67,6 +116,7 @@ impl Store {
                 first_sample_utc: first.map(format_utc),
                 last_sample_utc: last.map(format_utc),
                 last_import_at,
+                local_time,
             });
         }
         let size_bytes = std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0);
@@ -134,6 +184,72 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_local_times_of_a_store_from_version_9_are_counted_by_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v9.db");
+        {
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            super::super::embedded::migrations::runner()
+                .set_target(refinery::Target::Version(9))
+                .run(&mut conn)
+                .unwrap();
+            // Four hours: one whose samples stated -04:00, two inside a day file's span,
+            // one outside any span.
+            conn.execute_batch(
+                "INSERT INTO account (id, name, created_at) VALUES (0, 'a', 'then');
+                 INSERT INTO hour_max (account_id, hour, max_bpm, sample_count, utc_offset_min)
+                 VALUES (0, 0, 80, 1, -240), (0, 3600, 81, 1, NULL), (0, 7200, 82, 1, NULL),
+                        (0, 36000, 83, 1, NULL);
+                 INSERT INTO offset_span (account_id, start_ts, end_ts, utc_offset_min)
+                 VALUES (0, 0, 10800, -300);",
+            )
+            .unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        let lt = |s: &Store| s.status().unwrap().accounts[0].local_time.clone();
+        assert_eq!(
+            lt(&store),
+            LocalTimeSources {
+                hours_stated: 1,
+                hours_day_files: 2,
+                hours_zone: 0,
+                hours_unknown: 1,
+                zone: None,
+                zone_source: None,
+            }
+        );
+        // The zone fills the rest; a span of the same offset only changes its source.
+        let span = |start, end, offset, from_zone| crate::store::OffsetSpan {
+            start,
+            end,
+            offset,
+            from_zone,
+        };
+        store
+            .set_offsets(
+                crate::store::AccountId(0),
+                &[
+                    span(0, 3600 * 5, -300, false),
+                    span(3600 * 5, 3600 * 20, -300, true),
+                ],
+                Some(("America/New_York", "config")),
+            )
+            .unwrap();
+        let now = lt(&store);
+        assert_eq!(
+            (
+                now.hours_stated,
+                now.hours_day_files,
+                now.hours_zone,
+                now.hours_unknown
+            ),
+            (1, 2, 1, 0)
+        );
+        assert_eq!(now.zone.as_deref(), Some("America/New_York"));
+        assert_eq!(now.zone_source.as_deref(), Some("config"));
+    }
 
     #[test]
     fn a_sound_database_passes_quick_check() {

@@ -84,6 +84,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "doctor",
             "error",
             "health_api",
+            "import",
             "model",
             "notify",
             "pull",

@@ -509,6 +509,115 @@ fn a_csv_only_export_gets_local_times_from_the_users_zone() {
         .stderr(predicate::str::contains("is not a time zone"));
 }
 
+/// Writes a CSV-only export of 2024-03-09 and 2024-03-10 (a sample every 10 minutes, no day
+/// files, no stated zone) under `dir`.
+fn csv_only_export(dir: &std::path::Path) {
+    let hr = dir.join("Takeout/Google Health/Physical Activity_GoogleData/Heart Rate");
+    std::fs::create_dir_all(&hr).unwrap();
+    let start = 1_709_942_400; // 2024-03-09T00:00:00Z
+    for (day, from) in [("2024-03-09", start), ("2024-03-10", start + 86_400)] {
+        let mut csv = String::from("timestamp,beats per minute,data source\n");
+        for t in (from..from + 86_400).step_by(600) {
+            csv.push_str(&format!(
+                "{},{}.0,Pixel Watch 3\n",
+                fitpipe::model::format_utc(t),
+                60 + t % 50
+            ));
+        }
+        std::fs::write(hr.join(format!("heart_rate_{day}.csv")), csv).unwrap();
+    }
+}
+
+/// The hour starts and local starts of a master table in the export's columns.
+fn local_starts(csv: &str) -> Vec<(String, String)> {
+    csv.lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[1].to_string(), f[2].to_string())
+        })
+        .collect()
+}
+
+/// The local start of UTC hour `hour` (RFC 3339) in `zone`, by chrono-tz.
+fn local_start_in(hour: &str, zone: &str) -> String {
+    let tz: chrono_tz::Tz = zone.parse().unwrap();
+    chrono::DateTime::parse_from_rfc3339(hour)
+        .unwrap()
+        .with_timezone(&tz)
+        .format("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
+}
+
+/// A CSV-only export takes its account's zone from `[accounts.NAME] timezone`; when the
+/// configuration changes, the next sync computes the local times again, and the bucket's
+/// master table and a fresh restore follow.
+#[test]
+fn the_accounts_configured_zone_gives_local_times_and_a_change_reaches_the_bucket() {
+    let sb = Sandbox::new();
+    csv_only_export(&sb.path("export"));
+    let config = sb.path("home/.config/fitpipe/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    let set_zone = |zone: &str| {
+        std::fs::write(
+            &config,
+            format!("timezone = \"Asia/Tokyo\"\n\n[accounts.default]\ntimezone = \"{zone}\"\n"),
+        )
+        .unwrap()
+    };
+    let remote = sb.path("bucket");
+    let url = format!("file://{}", remote.display());
+    set_zone("America/New_York");
+    sb.cmd()
+        .arg("import")
+        .arg(sb.path("export"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "zone America/New_York (the configuration's timezone)",
+        ));
+    sb.cmd().args(["--remote", &url, "sync"]).assert().success();
+    let check = |zone: &str| {
+        let local = String::from_utf8(sb.export()).unwrap();
+        let hours = local_starts(&local);
+        assert_eq!(hours.len(), 48);
+        for (utc, start) in &hours {
+            assert_eq!(start, &local_start_in(utc, zone), "{utc}");
+        }
+        let bucket = String::from_utf8(crate::support::master_as_export(
+            &crate::support::remote_master_file(&remote),
+        ))
+        .unwrap();
+        assert_eq!(local_starts(&bucket), hours, "the bucket's master");
+    };
+    check("America/New_York");
+    sb.cmd()
+        .arg("status")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "local time:  48 h from America/New_York (the configuration's timezone)",
+        ));
+
+    set_zone("Europe/Berlin");
+    sb.cmd().args(["--remote", &url, "sync"]).assert().success();
+    check("Europe/Berlin");
+
+    // A fresh machine restoring from the bucket gets the corrected local times.
+    let other = Sandbox::new();
+    other
+        .cmd()
+        .args(["--remote", &url, "restore"])
+        .assert()
+        .success();
+    let restored = String::from_utf8(other.export()).unwrap();
+    let hours = local_starts(&restored);
+    assert_eq!(hours.len(), 48);
+    for (utc, start) in &hours {
+        assert_eq!(start, &local_start_in(utc, "Europe/Berlin"), "{utc}");
+    }
+}
+
 /// `tar -czf` of part of a folder: the members named by `filter` (paths relative to `dir`).
 fn tgz(dir: &std::path::Path, out: &std::path::Path, filter: &str) {
     let list = std::process::Command::new("sh")
