@@ -122,6 +122,117 @@ fn changed_ranges(a: &[OffsetSpan], b: &[OffsetSpan]) -> Vec<(i64, i64)> {
     out
 }
 
+/// The parts of a [`SampleWriter`] its fast path for held runs uses.
+struct HeldRun<'w, 's> {
+    tx: &'w Transaction<'s>,
+    devices: &'w mut HashMap<String, i64>,
+    wearables: &'w mut HashMap<i64, bool>,
+    touched: &'w mut HourRanges,
+    renamed: &'w mut HourRanges,
+    account: AccountId,
+    policy: &'w crate::sources::Policy,
+}
+
+impl HeldRun<'_, '_> {
+    /// The fast path for a run of increasing instants that are all held already, one
+    /// reading each, as a Takeout export's JSON and CSV twins meet when they arrive apart
+    /// (a .tgz, a second import): what the one-by-one path would do, with one read of the
+    /// run and at most one write. It applies when the run names no offset and one source
+    /// for all (or none), and every instant is held by a sample that is the same reading:
+    /// one that names no source or the run's, and for a run that names none, a wearable's.
+    /// The held samples that name no source gain the run's (`Enriched`); the others are
+    /// `Present`. `None`: another case, for the one-by-one path.
+    fn apply(self, run: &[&Sample]) -> Result<Option<Vec<InsertOutcome>>> {
+        let label = run[0].device.as_ref();
+        if run
+            .iter()
+            .any(|s| s.utc_offset_min.is_some() || s.device.as_ref() != label)
+        {
+            return Ok(None);
+        }
+        let device = match label {
+            Some(name) => {
+                let d = device_id(self.tx, self.devices, (self.account, self.policy), name)?;
+                if !wearable(self.tx, self.wearables, d)? {
+                    return Ok(None);
+                }
+                Some(d)
+            }
+            None => None,
+        };
+        let base = self.account.key_base();
+        let (first, last) = (base + run[0].ts, base + run[run.len() - 1].ts);
+        let held: Vec<(i64, Option<i64>)> = self
+            .tx
+            .prepare_cached(
+                "SELECT key, device_id FROM sample WHERE key BETWEEN ?1 AND ?2 LIMIT ?3",
+            )?
+            .query_map(params![first, last, 2 * run.len() as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        // A run that spans a gap holding many other samples (two days far apart) is not one.
+        if held.len() == 2 * run.len() {
+            return Ok(None);
+        }
+        // The held samples of the run's instants (others of the span, held and not in the
+        // run, are left as they are); an instant of the run that is not held ends the path.
+        let exact = held.len() == run.len();
+        let mut outcomes = Vec::with_capacity(run.len());
+        let mut enriched: Vec<i64> = Vec::new();
+        let mut h = held.iter().peekable();
+        for sample in run {
+            let key = base + sample.ts;
+            while h.peek().is_some_and(|(k, _)| *k < key) {
+                h.next();
+            }
+            let Some(&&(k, held_by)) = h.peek() else {
+                return Ok(None);
+            };
+            if k != key {
+                return Ok(None);
+            }
+            let o = match (device, held_by) {
+                (Some(_), None) => {
+                    enriched.push(key);
+                    InsertOutcome::Enriched
+                }
+                (Some(d), Some(h)) if d == h => InsertOutcome::Present,
+                (None, None) => InsertOutcome::Present,
+                (None, Some(h)) if wearable(self.tx, self.wearables, h)? => InsertOutcome::Present,
+                _ => return Ok(None),
+            };
+            outcomes.push(o);
+        }
+        if exact && !enriched.is_empty() {
+            self.tx
+                .prepare_cached(
+                    "UPDATE sample SET device_id = ?3
+                      WHERE key BETWEEN ?1 AND ?2 AND device_id IS NULL",
+                )?
+                .execute(params![first, last, device])?;
+        } else {
+            let mut one = self.tx.prepare_cached(
+                "UPDATE sample SET device_id = ?2 WHERE key = ?1 AND device_id IS NULL",
+            )?;
+            for &key in &enriched {
+                one.execute(params![key, device])?;
+            }
+        }
+        // A sample without a source counts, so one gaining a source the policy counts
+        // leaves its hour as it was.
+        let counted = label.is_some_and(|l| self.policy.counts(Some(l)));
+        for key in enriched {
+            if counted {
+                self.renamed.add_ts(key - base);
+            } else {
+                self.touched.add_ts(key - base);
+            }
+        }
+        Ok(Some(outcomes))
+    }
+}
+
 /// A write transaction that inserts samples for one account.
 pub struct SampleWriter<'s> {
     pub(super) tx: Transaction<'s>,
@@ -132,6 +243,10 @@ pub struct SampleWriter<'s> {
     /// Whether each source met is a wearable's own, by id.
     wearables: HashMap<i64, bool>,
     touched: HourRanges,
+    /// Hours whose samples changed in a way their hourly max does not see (a reading that
+    /// named no source gained one the policy counts): their days change in the lake, their
+    /// rows in `hour_max` stay.
+    renamed: HourRanges,
     /// Samples that came from the remote lake do not make their days dirty.
     from_remote: bool,
 }
@@ -148,6 +263,7 @@ impl Store {
             policy,
             wearables: HashMap::new(),
             touched: HourRanges::default(),
+            renamed: HourRanges::default(),
             from_remote: false,
         })
     }
@@ -354,10 +470,12 @@ impl SampleWriter<'_> {
         let base = self.account.key_base();
         let samples: Vec<&'a Sample> = samples.into_iter().collect();
         let mut rest: &[&'a Sample] = &samples;
+        // After a run the fast paths could not take, its samples go one by one.
+        let mut slow_left = 0usize;
         while !rest.is_empty() {
             // Fast path for fresh history: a run of increasing instants none of which is
             // stored yet goes in with one multi-row statement.
-            if rest.len() >= CHUNK {
+            if slow_left == 0 && rest.len() >= CHUNK {
                 let chunk = &rest[..CHUNK];
                 let (first, last) = (chunk[0].ts, chunk[CHUNK - 1].ts);
                 let increasing = chunk.windows(2).all(|w| w[0].ts < w[1].ts);
@@ -368,6 +486,26 @@ impl SampleWriter<'_> {
                             "SELECT EXISTS (SELECT 1 FROM sample WHERE key BETWEEN ?1 AND ?2)",
                         )?
                         .query_row([base + first, base + last], |r| r.get(0))?;
+                    if taken {
+                        slow_left = CHUNK;
+                        let run = HeldRun {
+                            tx: &self.tx,
+                            devices: &mut self.devices,
+                            wearables: &mut self.wearables,
+                            touched: &mut self.touched,
+                            renamed: &mut self.renamed,
+                            account: self.account,
+                            policy: &self.policy,
+                        };
+                        if let Some(outcomes) = run.apply(chunk)? {
+                            for (s, o) in chunk.iter().zip(outcomes) {
+                                each(s, Ok(o))?;
+                            }
+                            rest = &rest[CHUNK..];
+                            slow_left = 0;
+                            continue;
+                        }
+                    }
                     if !taken {
                         let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(CHUNK * 4);
                         for s in chunk {
@@ -401,6 +539,7 @@ impl SampleWriter<'_> {
             }
             let s = rest[0];
             rest = &rest[1..];
+            slow_left = slow_left.saturating_sub(1);
             if s.ts < 0 || s.ts >= ACCOUNT_FACTOR {
                 each(s, Err(StoreError::TimeOutOfRange(s.ts)))?;
                 continue;
@@ -497,7 +636,7 @@ impl SampleWriter<'_> {
             let mut mark = self.tx.prepare_cached(
                 "INSERT OR IGNORE INTO lake_dirty (account_id, day) VALUES (?1, ?2)",
             )?;
-            for &(start, end) in self.touched.ranges() {
+            for &(start, end) in self.touched.ranges().iter().chain(self.renamed.ranges()) {
                 for day in
                     start.div_euclid(crate::model::DAY)..=(end - 1).div_euclid(crate::model::DAY)
                 {
@@ -659,6 +798,103 @@ mod tests {
             })
             .unwrap();
         assert_eq!((bpm, dev.as_str()), (60, "Pixel Watch 3"));
+    }
+
+    /// Everything a store holds of samples and hours, to compare two stores.
+    fn contents(store: &Store) -> Vec<String> {
+        let mut out = Vec::new();
+        for sql in [
+            "SELECT ts_utc, bpm, utc_offset_s, device, counted FROM samples ORDER BY 1, 4",
+            "SELECT account_id, day FROM lake_dirty ORDER BY 1, 2",
+            "SELECT account, hour_epoch, max_bpm, sample_count FROM hourly_max ORDER BY 1, 2",
+        ] {
+            let mut stmt = store.conn.prepare(sql).unwrap();
+            let n = stmt.column_count();
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((0..n)
+                        .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
+                        .collect::<Vec<_>>()
+                        .join(","))
+                })
+                .unwrap()
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .unwrap();
+            out.extend(rows);
+        }
+        out
+    }
+
+    #[test]
+    fn held_runs_end_as_the_one_by_one_path_leaves_them() {
+        // A day file's readings (no source), then the CSV twin naming the watch, with gaps
+        // on both sides, a phone app holding some instants first, and a run whose source
+        // the account leaves out.
+        let watch = |ts: i64, bpm: u16| Sample {
+            device: Some("Pixel Watch 3".into()),
+            ..sample(ts, bpm)
+        };
+        let phone = |ts: i64, bpm: u16| Sample {
+            device: Some("Phone Health Connect".into()),
+            ..sample(ts, bpm)
+        };
+        let ring = |ts: i64, bpm: u16| Sample {
+            device: Some("Oura Ring".into()),
+            ..sample(ts, bpm)
+        };
+        let json: Vec<Sample> = (0..3000)
+            .filter(|i| i % 97 != 5)
+            .map(|i| sample(1_700_000_000 + 5 * i, 60 + (i % 40) as u16))
+            .collect();
+        let apps: Vec<Sample> = (0..3000)
+            .filter(|i| i % 331 == 7)
+            .map(|i| phone(1_700_000_000 + 5 * i, 120))
+            .collect();
+        let csv: Vec<Sample> = (0..3000)
+            .filter(|i| i % 89 != 3)
+            .map(|i| watch(1_700_000_000 + 5 * i, 60 + (i % 40) as u16))
+            .collect();
+        let rings: Vec<Sample> = (3000..3600)
+            .map(|i| ring(1_700_000_000 + 5 * i, 70))
+            .collect();
+        let ring_twins: Vec<Sample> = (3000..3600)
+            .map(|i| sample(1_700_000_000 + 5 * i, 70))
+            .collect();
+        let run = |one_by_one: bool| {
+            let mut store = Store::open_in_memory().unwrap();
+            let acct = store.ensure_account("default", "t").unwrap();
+            store
+                .choose_source(
+                    acct,
+                    "Oura Ring",
+                    &crate::sources::Choice {
+                        counted: false,
+                        changed_at: "t".into(),
+                    },
+                )
+                .unwrap();
+            let mut outcomes = Vec::new();
+            for batch in [&apps, &json, &csv, &ring_twins, &rings] {
+                let mut w = store.sample_writer(acct).unwrap();
+                if one_by_one {
+                    for s in batch.iter() {
+                        outcomes.push(format!("{:?}", w.insert(s).unwrap()));
+                    }
+                } else {
+                    w.insert_many(batch.iter(), |_, o| {
+                        outcomes.push(format!("{:?}", o.unwrap()));
+                        Ok(())
+                    })
+                    .unwrap();
+                }
+                w.commit().unwrap();
+            }
+            (outcomes, contents(&store))
+        };
+        let (fast, slow) = (run(false), run(true));
+        assert_eq!(fast.0, slow.0, "outcomes");
+        assert_eq!(fast.1, slow.1, "contents");
+        assert!(fast.0.iter().filter(|o| *o == "Enriched").count() > 2000);
     }
 
     #[test]
