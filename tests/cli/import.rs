@@ -509,6 +509,80 @@ fn a_csv_only_export_gets_local_times_from_the_users_zone() {
         .stderr(predicate::str::contains("is not a time zone"));
 }
 
+/// The same day files and CSVs under every root and folder layout people's exports have
+/// (Google Health's and Fitbit's Takeout, the `Heart Rate/` subfolder, Fitbit.com's
+/// `MyFitbitData/<Name>` and older `user-site-export` archives) give the same hourly table,
+/// and with the readings' sources when the CSVs come along.
+#[test]
+fn every_export_layout_gives_the_same_hours() {
+    let sb = Sandbox::new();
+    let spec = Spec {
+        start: NaiveDate::from_ymd_opt(2024, 5, 1).unwrap(),
+        days: 4,
+        cadence: (5, 60),
+        seed: 3,
+        trip: false,
+        device: "Charge 5".into(),
+    };
+    let src = sb.path("src");
+    synth::write_takeout(&spec, &src).unwrap();
+    let files = |dir: &str| -> Vec<std::path::PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(src.join("Takeout/Google Health").join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("heart_rate")
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let (json, csv) = (
+        files("Global Export Data"),
+        files("Physical Activity_GoogleData"),
+    );
+    assert!(json.len() >= 4 && csv.len() >= 4);
+    let place = |name: &str, json_dir: &str, csv_dir: Option<&str>| {
+        let root = sb.path(name);
+        for (dir, list) in [(Some(json_dir), &json), (csv_dir, &csv)] {
+            let Some(dir) = dir else { continue };
+            let to = root.join(dir);
+            std::fs::create_dir_all(&to).unwrap();
+            for f in list.iter() {
+                std::fs::copy(f, to.join(f.file_name().unwrap())).unwrap();
+            }
+        }
+        let other = Sandbox::new();
+        other.cmd().arg("import").arg(&root).assert().success();
+        let sources: i64 = query_one(
+            &other.db(),
+            "SELECT count(DISTINCT device) FROM samples WHERE device IS NOT NULL",
+        );
+        (stored_hourly(&other.db(), "default"), sources)
+    };
+    let google = place(
+        "google",
+        "Takeout/Google Health/Global Export Data",
+        Some("Takeout/Google Health/Physical Activity_GoogleData/Heart Rate"),
+    );
+    let fitbit = place(
+        "fitbit",
+        "Takeout/Fitbit/Global Export Data",
+        Some("Takeout/Fitbit/Physical Activity_GoogleData"),
+    );
+    let mine = place("mine", "MyFitbitData/Alex/Physical Activity", None);
+    let old = place("old", "user-site-export", None);
+    assert!(google.0.len() >= 90, "{} hours", google.0.len());
+    assert_eq!(fitbit.0, google.0);
+    assert_eq!(mine.0, google.0);
+    assert_eq!(old.0, google.0);
+    // The CSVs name the watch; the day files alone name nothing.
+    assert_eq!((google.1, fitbit.1, mine.1, old.1), (1, 1, 0, 0));
+}
+
 /// Writes a CSV-only export of 2024-03-09 and 2024-03-10 (a sample every 10 minutes, no day
 /// files, no stated zone) under `dir`.
 fn csv_only_export(dir: &std::path::Path) {
