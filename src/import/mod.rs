@@ -172,7 +172,7 @@ enum Msg {
 /// Samples are written whenever this many wait, whatever their dates (a streamed archive's
 /// members come in the archive's order, one file may hold years; readings of one instant
 /// that arrive apart are merged by the store), so memory does not grow with the input.
-const STREAM_FLUSH: usize = 1 << 18;
+const STREAM_FLUSH: usize = 1 << 17;
 
 /// Imports `units` (from [`discover`]) into `account`.
 pub fn run(
@@ -197,7 +197,9 @@ pub fn run(
     let mut streamed_demographics: Vec<Vec<u8>> = Vec::new();
 
     std::thread::scope(|scope| -> Result<(), ImportError> {
-        let (tx, rx) = mpsc::sync_channel::<Msg>(8);
+        // Room for more than one write's worth of samples (STREAM_FLUSH), so that the
+        // parser goes on while the store writes (docs/PERFORMANCE.md: a .tgz took turns).
+        let (tx, rx) = mpsc::sync_channel::<Msg>(32);
         scope.spawn(move || read::read_all(units, &tx));
         for msg in rx {
             match msg {
