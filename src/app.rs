@@ -159,7 +159,7 @@ pub fn sync(
     Ok(run)
 }
 
-/// Each account's local times follow the zone the configuration now gives it (see
+/// Each account's local times follow the zone the configuration names for it (see
 /// `import::follow_configured_zone`), before the push writes them.
 fn follow_zones(settings: &Settings, store: &mut Store) -> Result<(), Error> {
     for name in store.account_names()? {

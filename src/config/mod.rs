@@ -323,6 +323,26 @@ impl Settings {
             login_timeout_secs: g.login_timeout_secs.unwrap_or(300),
         };
 
+        let zone = |z: &Option<String>, key: &str| -> Result<Option<String>, ConfigError> {
+            let Some(z) = z.as_deref().map(str::trim).filter(|z| !z.is_empty()) else {
+                return Ok(None);
+            };
+            z.parse::<chrono_tz::Tz>().map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "{}: {key} = {z:?} is not a time zone (an IANA name such as America/New_York)",
+                    config_file.display()
+                ))
+            })?;
+            Ok(Some(z.to_string()))
+        };
+        let timezone = zone(&raw.timezone, "timezone")?;
+        let mut account_timezones = std::collections::BTreeMap::new();
+        for (name, a) in &raw.accounts {
+            if let Some(z) = zone(&a.timezone, &format!("[accounts.{name}] timezone"))? {
+                account_timezones.insert(name.clone(), z);
+            }
+        }
+
         Ok(Settings {
             data_dir,
             db,
@@ -331,15 +351,8 @@ impl Settings {
             config_found,
             remote,
             google,
-            timezone: raw.timezone.clone().filter(|z| !z.trim().is_empty()),
-            account_timezones: raw
-                .accounts
-                .iter()
-                .filter_map(|(name, a)| {
-                    let z = a.timezone.as_ref()?.trim();
-                    (!z.is_empty()).then(|| (name.clone(), z.to_string()))
-                })
-                .collect(),
+            timezone,
+            account_timezones,
             notify: NotifySettings {
                 desktop: raw.notify.desktop.unwrap_or(true),
                 ping_url: raw.notify.ping_url.clone().filter(|u| !u.is_empty()),

@@ -365,33 +365,29 @@ pub fn refresh_offsets(
     Ok(())
 }
 
-/// Computes the offsets of `account` again when the zone the settings now choose for it
-/// (`configured`, or this machine's) is not the one they were computed with: after a
-/// change of `timezone` in the configuration, or of the machine's zone. A zone given to an
-/// import or stated by its export stays. Returns whether they were computed again.
+/// Computes the offsets of `account` again when the configuration names a zone for it
+/// (`configured`) that they were not computed with: after a change of `timezone` in the
+/// configuration. A zone given to an import or stated by its export stays, and so do the
+/// offsets when the configuration names none: this machine's zone is not followed, since a
+/// laptop's zone follows its owner's travels and would move years of history with them.
+/// Returns whether they were computed again.
 pub fn follow_configured_zone(
     store: &mut Store,
     account: AccountId,
     configured: Option<&str>,
 ) -> Result<bool, ImportError> {
-    let known = stored_zone(store, account)?;
-    let sticky = known
-        .clone()
-        .filter(|(_, s)| matches!(s, zone::ZoneSource::Given | zone::ZoneSource::Export));
-    let chosen = match sticky {
-        Some(k) => Some(k),
-        None => zone::choose(
-            zone::ZonePrefs {
-                given: None,
-                configured,
-            },
-            || None,
-        ),
+    let Some(configured) = configured else {
+        return Ok(false);
     };
-    if chosen == known || store.first_sample(account)?.is_none() {
+    let known = stored_zone(store, account)?;
+    let wanted = (configured.to_string(), zone::ZoneSource::Config);
+    let sticky = known
+        .as_ref()
+        .is_some_and(|(_, s)| matches!(s, zone::ZoneSource::Given | zone::ZoneSource::Export));
+    if sticky || known.as_ref() == Some(&wanted) || store.first_sample(account)?.is_none() {
         return Ok(false);
     }
-    refresh_offsets(store, account, chosen)?;
+    refresh_offsets(store, account, Some(wanted))?;
     Ok(true)
 }
 
@@ -519,6 +515,46 @@ fn same_reading<L: PartialEq>(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_sync_follows_the_configured_zone_and_never_the_machines() {
+        let mut store = Store::open_in_memory().unwrap();
+        let acct = store.ensure_account("default", "t").unwrap();
+        let mut w = store.sample_writer(acct).unwrap();
+        w.insert(&Sample::new(1_709_942_400, 70)).unwrap(); // 2024-03-09T00:00:00Z
+        w.commit().unwrap();
+        refresh_offsets(
+            &mut store,
+            acct,
+            Some(("America/New_York".into(), zone::ZoneSource::ThisMachine)),
+        )
+        .unwrap();
+        let offset = |store: &Store| -> Option<i16> {
+            store.hours("default", None, None).unwrap()[0].utc_offset_min
+        };
+        assert_eq!(offset(&store), Some(-300));
+        // No zone configured: whatever this machine's zone is now, nothing moves.
+        assert!(!follow_configured_zone(&mut store, acct, None).unwrap());
+        assert_eq!(offset(&store), Some(-300));
+        // A configured zone is followed, once.
+        assert!(follow_configured_zone(&mut store, acct, Some("Europe/Berlin")).unwrap());
+        assert_eq!(offset(&store), Some(60));
+        assert!(!follow_configured_zone(&mut store, acct, Some("Europe/Berlin")).unwrap());
+        assert_eq!(
+            stored_zone(&store, acct).unwrap(),
+            Some(("Europe/Berlin".into(), zone::ZoneSource::Config))
+        );
+        // A zone given to an import stays, whatever the configuration says.
+        refresh_offsets(
+            &mut store,
+            acct,
+            Some(("Asia/Kolkata".into(), zone::ZoneSource::Given)),
+        )
+        .unwrap();
+        assert!(!follow_configured_zone(&mut store, acct, Some("Europe/Berlin")).unwrap());
+        assert_eq!(offset(&store), Some(330));
+    }
+
     use super::*;
 
     #[test]

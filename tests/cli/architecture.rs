@@ -159,7 +159,7 @@ const HOMES: &[(&str, &[&str])] = &[
     ("zip", &["import", "synth"]),
     ("csv", &["import", "export"]),
     // Time zones: the offsets of hours whose files state none.
-    ("chrono_tz", &["import"]),
+    ("chrono_tz", &["import", "config"]),
     ("iana_time_zone", &["import"]),
 ];
 

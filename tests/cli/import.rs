@@ -677,6 +677,17 @@ fn the_accounts_configured_zone_gives_local_times_and_a_change_reaches_the_bucke
     sb.cmd().args(["--remote", &url, "sync"]).assert().success();
     check("Europe/Berlin");
 
+    // A zone that is no zone is the configuration's error, named, before anything runs.
+    set_zone("Mars/Olympus");
+    sb.cmd()
+        .args(["--remote", &url, "sync"])
+        .assert()
+        .code(12)
+        .stderr(predicate::str::contains(
+            "[accounts.default] timezone = \"Mars/Olympus\" is not a time zone",
+        ));
+    set_zone("Europe/Berlin");
+
     // A fresh machine restoring from the bucket gets the corrected local times.
     let other = Sandbox::new();
     other
