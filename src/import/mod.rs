@@ -311,6 +311,13 @@ pub fn run(
                 .map(|(z, _)| z.clone())
         })
     });
+    // This machine's zone is the last resort, taken once: a later import on a laptop that
+    // travelled keeps the zone the history was placed with.
+    let chosen = match (chosen, known) {
+        (Some((_, zone::ZoneSource::ThisMachine)), Some(k)) => Some(k),
+        (None, Some(k)) => Some(k),
+        (c, _) => c,
+    };
     refresh_offsets(store, account, chosen.clone())?;
     summary.zone = chosen.map(|(name, source)| ZoneUsed { name, source });
     summary.hours_touched = hours.hour_count();

@@ -664,6 +664,12 @@ fn the_accounts_configured_zone_gives_local_times_and_a_change_reaches_the_bucke
         .unwrap();
         assert_eq!(local_starts(&bucket), hours, "the bucket's master");
     };
+    let check_local = |zone: &str| {
+        let local = String::from_utf8(sb.export()).unwrap();
+        for (utc, start) in &local_starts(&local) {
+            assert_eq!(start, &local_start_in(utc, zone), "{utc}");
+        }
+    };
     check("America/New_York");
     sb.cmd()
         .arg("status")
@@ -701,6 +707,16 @@ fn the_accounts_configured_zone_gives_local_times_and_a_change_reaches_the_bucke
     for (utc, start) in &hours {
         assert_eq!(start, &local_start_in(utc, "Europe/Berlin"), "{utc}");
     }
+
+    // Without the key, a later import (on a machine whose zone says nothing: plain UTC here)
+    // keeps the zone the history was placed with.
+    std::fs::write(&config, "").unwrap();
+    sb.cmd()
+        .arg("import")
+        .arg(sb.path("export"))
+        .assert()
+        .success();
+    check_local("Europe/Berlin");
 }
 
 /// `tar -czf` of part of a folder: the members named by `filter` (paths relative to `dir`).
