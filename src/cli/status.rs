@@ -136,7 +136,7 @@ fn local_time_line(l: &crate::store::LocalTimeSources) -> String {
     let mut parts = Vec::new();
     if l.hours_stated > 0 {
         parts.push(format!(
-            "{} h stated by their samples",
+            "{} h stated by their samples (or by the remote's master)",
             thousands(l.hours_stated as u64)
         ));
     }
