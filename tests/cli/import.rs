@@ -924,20 +924,25 @@ fn local_hours(sb: &Sandbox, spec: &Spec) -> (usize, Vec<i64>) {
     (right.len(), wrong.into_iter().map(|(h, _)| *h).collect())
 }
 
+/// 2024 at a sample every 30 minutes, with or without a week in India.
+fn sparse_year(trip: bool) -> Spec {
+    Spec {
+        start: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+        days: 366,
+        cadence: (1800, 1800),
+        seed: 9,
+        trip,
+        device: "Pixel Watch 3".into(),
+    }
+}
+
 /// The same sparse history with a trip to India (+05:30), imported with the user's zone:
 /// the days the zone explains take its offsets (a clock change at its exact instant), the
 /// days abroad keep what their day files say.
 #[test]
 fn a_known_zone_gives_the_home_days_and_the_day_files_the_trip() {
     let sb = Sandbox::new();
-    let spec = Spec {
-        start: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
-        days: 366,
-        cadence: (1800, 1800),
-        seed: 9,
-        trip: true,
-        device: "Pixel Watch 3".into(),
-    };
+    let spec = sparse_year(true);
     synth::write_takeout(&spec, &sb.path("export")).unwrap();
     sb.cmd()
         .arg("import")
@@ -979,14 +984,7 @@ fn a_known_zone_gives_the_home_days_and_the_day_files_the_trip() {
 #[test]
 fn a_sparse_history_gets_real_offsets_from_its_day_files() {
     let sb = Sandbox::new();
-    let spec = Spec {
-        start: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
-        days: 366,
-        cadence: (1800, 1800),
-        seed: 9,
-        trip: false,
-        device: "Pixel Watch 3".into(),
-    };
+    let spec = sparse_year(false);
     synth::write_takeout(&spec, &sb.path("export")).unwrap();
     sb.cmd()
         .arg("import")
