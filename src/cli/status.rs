@@ -148,12 +148,13 @@ fn local_time_line(l: &crate::store::LocalTimeSources) -> String {
     }
     if l.hours_zone > 0 {
         let zone = l.zone.as_deref().unwrap_or("the time zone");
-        let source = match l.zone_source.as_deref() {
-            Some("given") => " (given to the import)",
-            Some("export") => " (stated by the export)",
-            Some("config") => " (the configuration's timezone)",
-            Some("this_machine") => " (this machine's zone)",
-            _ => "",
+        use crate::import::zone::ZoneSource;
+        let source = match l.zone_source.as_deref().and_then(ZoneSource::parse) {
+            Some(ZoneSource::Given) => " (given to the import)",
+            Some(ZoneSource::Export) => " (stated by the export)",
+            Some(ZoneSource::Config) => " (the configuration's timezone)",
+            Some(ZoneSource::ThisMachine) => " (this machine's zone)",
+            None => "",
         };
         parts.push(format!(
             "{} h from {zone}{source}",

@@ -422,24 +422,10 @@ fn a_phone_app_beside_the_watch_in_a_takeout_leaves_the_watch_max() {
 #[test]
 fn a_csv_only_export_gets_local_times_from_the_users_zone() {
     let sb = Sandbox::new();
+    csv_only_export(&sb.path("export"));
     let root = sb.path("export/Takeout/Google Health");
-    let hr = root.join("Physical Activity_GoogleData/Heart Rate");
-    std::fs::create_dir_all(&hr).unwrap();
     std::fs::create_dir_all(root.join("Account")).unwrap();
-    let start = 1_709_942_400; // 2024-03-09T00:00:00Z
     let change = 1_710_054_000; // 2024-03-10T07:00:00Z: New York moves to -04:00
-    for (day, from) in [("2024-03-09", start), ("2024-03-10", start + 86_400)] {
-        let mut csv = String::from("timestamp,beats per minute,data source\n");
-        for t in (from..from + 86_400).step_by(600) {
-            let at = chrono::DateTime::from_timestamp(t, 0).unwrap();
-            csv.push_str(&format!(
-                "{},{}.0,Pixel Watch 3\n",
-                at.format("%Y-%m-%dT%H:%M:%SZ"),
-                60 + t % 50
-            ));
-        }
-        std::fs::write(hr.join(format!("heart_rate_{day}.csv")), csv).unwrap();
-    }
     std::fs::write(
         root.join("Account/UserDemographicData.csv"),
         "gender,height,weight,timezone\nFEMALE,170,60,America/New_York\n",
@@ -462,14 +448,7 @@ fn a_csv_only_export_gets_local_times_from_the_users_zone() {
             .format("%Y-%m-%dT%H:%M:%S%:z")
             .to_string()
     };
-    let conn = rusqlite::Connection::open(sb.db()).unwrap();
-    let rows: Vec<(i64, Option<String>)> = conn
-        .prepare("SELECT hour_epoch, hour_start_local FROM hourly_max ORDER BY hour_epoch")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let rows = local_starts_stored(&sb.db());
     assert_eq!(rows.len(), 48);
     for (hour, local) in &rows {
         assert_eq!(
@@ -488,7 +467,6 @@ fn a_csv_only_export_gets_local_times_from_the_users_zone() {
         "SELECT hours_covered FROM daily_summary WHERE local_date = '2024-03-10'",
     );
     assert_eq!(day, want);
-    drop(conn);
 
     // A zone given on the command line wins.
     sb.cmd()
@@ -894,6 +872,20 @@ fn google_fit_raw_heart_rate_is_read_and_the_derived_merge_is_not() {
     );
 }
 
+/// Each hour's start and local start in `db`'s `hourly_max`, by hour.
+fn local_starts_stored(db: &std::path::Path) -> Vec<(i64, Option<String>)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT hour_epoch, hour_start_local FROM hourly_max ORDER BY hour_epoch")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    rows
+}
+
 /// The hours of `sb`'s database whose `hour_start_local` is the generator's true local time,
 /// and all of them.
 fn true_local_hours(sb: &Sandbox, spec: &Spec) -> (usize, usize) {
@@ -904,14 +896,7 @@ fn true_local_hours(sb: &Sandbox, spec: &Spec) -> (usize, usize) {
 /// How many hours of `sb`'s database have the generator's true local time, and the hour
 /// starts of those that do not.
 fn local_hours(sb: &Sandbox, spec: &Spec) -> (usize, Vec<i64>) {
-    let conn = rusqlite::Connection::open(sb.db()).unwrap();
-    let locals: Vec<(i64, Option<String>)> = conn
-        .prepare("SELECT hour_epoch, hour_start_local FROM hourly_max")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let locals = local_starts_stored(&sb.db());
     let (right, wrong): (Vec<_>, Vec<_>) = locals.iter().partition(|(hour, local)| {
         let off = spec.offset_at(*hour);
         let want = chrono::DateTime::from_timestamp(hour + off as i64 * 60, 0)
