@@ -8,8 +8,13 @@
 //! when both are known; each a maximum over a total order, so this merge is commutative,
 //! associative and idempotent, and any number of machines that only add samples converge.
 //! Under different policies, the copy computed under the account's current policy wins
-//! whole: that is how a correction (a source left out, so hours come down) reaches every
-//! machine. Copies under two policies that are both not current merge as above.
+//! whole: that is how a correction (a source left out, an import removed, so hours come
+//! down) reaches every machine. A copy of an hour that is under another policy than the
+//! account's current one, where no copy is under the current one, is dropped: the machines
+//! that hold the hour's samples (every one, once it has read the lake, which a sync reads
+//! before the master) compute it under the current policy, and an hour whose samples the
+//! policy no longer counts, or that were removed, must go. Dropping such copies before or
+//! after a merge gives the same result, so the merge stays commutative and associative.
 
 use std::collections::BTreeMap;
 
@@ -126,7 +131,14 @@ fn merge_hour(a: &Hour, b: &Hour, current: Option<u64>) -> Hour {
 /// Each account's current policy version (an account missing has none yet).
 pub type Policies = BTreeMap<String, u64>;
 
-/// Merges two copies, walking both in key order, under the accounts' `current` policies.
+/// Whether copy `h` of an hour of `account` is under another policy than the account's
+/// current one (when that is known).
+fn stale(account: &str, h: &Hour, current: &Policies) -> bool {
+    current.get(account).is_some_and(|&c| h.policy != Some(c))
+}
+
+/// Merges two copies, walking both in key order, under the accounts' `current` policies;
+/// hours left with no copy under the current policy are dropped.
 pub fn merge(a: &Master, b: &Master, current: &Policies) -> Master {
     let mut out = Vec::with_capacity(a.len().max(b.len()));
     let (mut ia, mut ib) = (a.iter().peekable(), b.iter().peekable());
@@ -147,6 +159,7 @@ pub fn merge(a: &Master, b: &Master, current: &Policies) -> Master {
             }
         });
     }
+    out.retain(|((account, _), h)| !stale(account, h, current));
     out.into_iter().collect()
 }
 
@@ -213,6 +226,8 @@ mod tests {
                 corrected.values().next().copied().unwrap()
             );
             assert_eq!(got, merge(&corrected, &stale, &current));
+            // The stale copy's hour 2, which no copy under the current policy holds, goes.
+            assert_eq!(got.len(), 1, "{got:?}");
         }
         // The legacy form (no policy column) is still read.
         let legacy = "account,hour_start_utc,hour_start_local,max_bpm,sample_count\na,2025-01-01T01:00:00Z,,80,10\n";
@@ -280,7 +295,10 @@ mod tests {
             p.insert("b".into(), 1);
             prop_assert_eq!(merge(&a, &b, &p), merge(&b, &a, &p));
             prop_assert_eq!(merge(&merge(&a, &b, &p), &c, &p), merge(&a, &merge(&b, &c, &p), &p));
-            prop_assert_eq!(merge(&a, &a, &p), a.clone());
+            let m = merge(&a, &b, &p);
+            prop_assert_eq!(merge(&m, &m, &p), m.clone());
+            // What is left is under the current policy, where one is known.
+            prop_assert!(m.iter().all(|((acc, _), h)| !stale(acc, h, &p)));
             prop_assert_eq!(parse(&write(&a)).unwrap(), a);
         }
     }

@@ -608,7 +608,11 @@ async fn the_wire_carries_generation_conditions() {
     sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
     // Another machine's write lands between this machine's read and write.
     add(&mut a, "me", &[(1_735_689_600 + 4 * 3600, 150)]);
-    fake.state.lock().unwrap().interfere_once = Some("me,2025-01-01T10:00:00Z,,77,5,\n".into());
+    // (Written under the account's current policy, as a machine of this version writes it:
+    // a copy under no policy, of an hour whose samples no machine holds, is dropped.)
+    let version = fitpipe::sources::format_version(fitpipe::sources::Policy::default().version());
+    fake.state.lock().unwrap().interfere_once =
+        Some(format!("me,2025-01-01T10:00:00Z,,77,5,{version}\n"));
     sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
     let st = fake.state.lock().unwrap();
     assert_eq!(st.rejected, 1, "the stale write got a 412");
@@ -1297,12 +1301,22 @@ async fn a_source_choice_on_one_machine_corrects_every_copy() {
         feed(&mut b, shared, &mut truth);
         feed(&mut a, sourced(2, t0 + 6 * 3600, 3), &mut truth);
         feed(&mut b, sourced(3, t0 + 9 * 3600, 3), &mut truth);
+        // An hour in which only the second watch was worn: it goes when that watch is left
+        // out, though no copy of it under the new policy says so.
+        let galaxy_only: Sourced = (0..60)
+            .map(|m| (t0 + 15 * 3600 + m * 60, 70 + (m % 7) as u16, GALAXY))
+            .collect();
+        feed(&mut a, galaxy_only, &mut truth);
         sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
         sync::run(&mut b, &remote, &opts(), "t").await.unwrap();
         sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
         // By default: the watches count, the phone app and the strap do not.
         let default = reference_sourced(&truth, &[WATCH, GALAXY]);
         assert_converged(&remote, &[("a", &a), ("b", &b)], &default, name).await;
+
+        // a writes the bucket's copy last, so b's next sync reads and merges it.
+        feed(&mut a, sourced(6, t0 + 16 * 3600, 1), &mut truth);
+        sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
 
         // On b, the second watch is left out: every hour it raised comes down, on b, in
         // the bucket and on a.
