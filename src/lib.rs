@@ -19,6 +19,7 @@ pub mod import;
 pub mod model;
 pub mod notify;
 pub mod pull;
+pub mod removals;
 pub mod report;
 pub mod runtime;
 pub mod service;

@@ -112,6 +112,10 @@ const RULES: &str = "sources-1";
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Policy {
     pub choices: BTreeMap<String, Choice>,
+    /// The ids of the imports removed from the account (`removals`): not merged with the
+    /// choices, but part of the version, so that hours a removal lowered replace the copies
+    /// computed before it.
+    pub removed: std::collections::BTreeSet<String>,
 }
 
 /// One choice of the user.
@@ -146,9 +150,10 @@ impl Policy {
         }
     }
 
-    /// What identifies the policy's effect: the rules' version and every choice that
-    /// differs from the default, as a 64-bit hash. Two machines with the same version
-    /// count the same samples; a choice that restates the default does not change it.
+    /// What identifies the policy's effect: the rules' version, every choice that
+    /// differs from the default and every removed import, as a 64-bit hash. Two machines
+    /// with the same version count the same samples; a choice that restates the default
+    /// does not change it.
     pub fn version(&self) -> u64 {
         let mut text = String::from(RULES);
         for (label, c) in &self.choices {
@@ -157,6 +162,10 @@ impl Policy {
                 text.push(if c.counted { '+' } else { '-' });
                 text.push_str(label);
             }
+        }
+        for id in &self.removed {
+            text.push_str("\nx");
+            text.push_str(id);
         }
         xxhash_rust::xxh3::xxh3_64(text.as_bytes())
     }
@@ -316,6 +325,13 @@ mod tests {
             choice(false, "2026-12-01T10:00:00Z"),
         );
         assert_ne!(other.version(), default);
+        let mut removed = Policy::default();
+        removed.removed.insert("0123456789abcdef".into());
+        assert_ne!(removed.version(), default, "a removed import");
+        assert_eq!(
+            parse_version(&format_version(removed.version())),
+            Some(removed.version())
+        );
         assert_eq!(
             parse_version(&format_version(other.version())),
             Some(other.version())

@@ -7,6 +7,7 @@ mod demo;
 mod doctor;
 mod export;
 mod import;
+mod imports;
 mod output;
 mod query;
 mod report;
@@ -60,6 +61,8 @@ pub struct Cli {
 pub enum Command {
     /// Import a Google Takeout export (.zip or folder), heart-rate CSVs or saved API pages.
     Import(import::ImportArgs),
+    /// List the imports, or remove one or move it to another account.
+    Imports(imports::ImportsArgs),
     /// Run one read-only SQL statement over the database.
     Query(query::QueryArgs),
     /// Write the hourly-max master table as CSV.
@@ -159,6 +162,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
     let settings = Settings::resolve(&flags, &env)?;
     let result = match cli.command {
         Command::Import(a) => import::run(&settings, a),
+        Command::Imports(a) => imports::run(&settings, a),
         Command::Query(a) => query::run(&settings, a),
         Command::Export(a) => export::run(&settings, a),
         Command::Status(a) => status::run(&settings, a),

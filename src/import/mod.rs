@@ -195,6 +195,7 @@ pub fn run(
     let mut samples_read = 0u64;
     let mut unit_no_readings = 0u64;
     let mut streamed_demographics: Vec<Vec<u8>> = Vec::new();
+    let uid = store.new_import_uid()?;
 
     std::thread::scope(|scope| -> Result<(), ImportError> {
         // Room for more than one write's worth of samples (STREAM_FLUSH), so that the
@@ -225,7 +226,7 @@ pub fn run(
                     if buf.len() >= STREAM_FLUSH {
                         flush(
                             store,
-                            account,
+                            (account, &uid),
                             &mut buf,
                             i64::MAX,
                             &mut days,
@@ -255,7 +256,7 @@ pub fn run(
                     if let Some(bound) = flush_bound(units, unit) {
                         flush(
                             store,
-                            account,
+                            (account, &uid),
                             &mut buf,
                             bound,
                             &mut days,
@@ -275,7 +276,7 @@ pub fn run(
     })?;
     flush(
         store,
-        account,
+        (account, &uid),
         &mut buf,
         i64::MAX,
         &mut days,
@@ -323,6 +324,7 @@ pub fn run(
     summary.hours_touched = hours.hour_count();
     summary.elapsed = started.elapsed();
     store.record_import_run(
+        &uid,
         account,
         now,
         &crate::clock::now_rfc3339(),
@@ -333,6 +335,102 @@ pub fn run(
         summary.hours_touched,
     )?;
     Ok(summary)
+}
+
+/// What removing (or moving) an import did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Removed {
+    pub import: i64,
+    /// The import's id on every machine.
+    pub uid: String,
+    pub account: String,
+    /// Readings deleted from `account`.
+    pub readings: u64,
+    /// UTC hours of `account` computed again.
+    pub hours: i64,
+    /// The account it was moved to, with the readings copied there and how many of them
+    /// that account did not hold yet.
+    pub moved_to: Option<String>,
+    pub copied: u64,
+    pub copied_new: u64,
+    /// Readings the import found stored already: they were not its own, and stay.
+    pub samples_present: i64,
+}
+
+/// Why an import cannot be removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotRemovable {
+    Unknown,
+    /// Made before imports kept what they brought (database version 11).
+    Unmarked,
+    /// Removed (or moved) already, at this time.
+    Removed(String),
+}
+
+/// Removes import `id` (its number in this store) from its account, or with `to` moves its
+/// readings to account `to`: the readings it wrote first are copied there (as an import of
+/// that account, which can be removed or moved again) and then deleted from its account,
+/// as a removal the next sync takes to the remote and every other machine. Copying comes
+/// first, so a removal cut short leaves readings in both accounts and never in neither;
+/// running it again finishes it.
+pub fn remove(
+    store: &mut Store,
+    id: i64,
+    to: Option<&str>,
+    now: &str,
+) -> Result<Result<Removed, NotRemovable>, ImportError> {
+    let Some(info) = store.imports()?.into_iter().find(|i| i.id == id) else {
+        return Ok(Err(NotRemovable::Unknown));
+    };
+    if let Some(at) = &info.removed_at {
+        return Ok(Err(NotRemovable::Removed(at.clone())));
+    }
+    let Some(removal) = store.import_removal(id, now)? else {
+        return Ok(Err(NotRemovable::Unknown));
+    };
+    if removal.id.is_empty() {
+        return Ok(Err(NotRemovable::Unmarked));
+    }
+    let from = store
+        .account(&info.account)?
+        .ok_or_else(|| StoreError::UnknownAccount(info.account.clone()))?;
+    let (mut copied, mut copied_new) = (0, 0);
+    if let Some(to) = to {
+        let target = store.ensure_account(to, now)?;
+        let uid = store.new_import_uid()?;
+        let (c, n, hours) = store.copy_named_readings(from, &removal, target, &uid)?;
+        (copied, copied_new) = (c, n);
+        let mut hours = hours;
+        store.record_import_run(
+            &uid,
+            target,
+            now,
+            &crate::clock::now_rfc3339(),
+            info.files as u64,
+            n,
+            c - n,
+            0,
+            hours.hour_count(),
+        )?;
+        // The readings carry their offsets; the account's own zone places the rest.
+        let zone = stored_zone(store, target)?;
+        refresh_offsets(store, target, zone)?;
+    }
+    let applied = store
+        .apply_removal(from, &removal, true)?
+        .unwrap_or_default();
+    store.mark_import_removed(id, now, to)?;
+    Ok(Ok(Removed {
+        import: id,
+        uid: removal.id,
+        account: info.account,
+        readings: applied.readings,
+        hours: applied.hours,
+        moved_to: to.map(str::to_string),
+        copied,
+        copied_new,
+        samples_present: info.samples_present,
+    }))
 }
 
 /// The zone `account`'s offsets were last computed with, and where it came from.
@@ -433,7 +531,7 @@ fn flush_bound(units: &[Unit], i: usize) -> Option<i64> {
 /// transaction together with the day files read so far.
 fn flush(
     store: &mut Store,
-    account: AccountId,
+    (account, uid): (AccountId, &str),
     buf: &mut Vec<Sample>,
     bound: i64,
     days: &mut Vec<DayFile>,
@@ -479,9 +577,14 @@ fn flush(
         }
     }
     let mut w = store.sample_writer(account)?;
-    w.insert_many(&merged, |_, outcome| {
+    // What this import writes first is its own (crate::removals): marked with the samples.
+    let mut marks = crate::removals::MarkBuilder::default();
+    w.insert_many(&merged, |s, outcome| {
         match outcome {
-            Ok(InsertOutcome::New) => summary.samples_new += 1,
+            Ok(InsertOutcome::New) => {
+                summary.samples_new += 1;
+                marks.add(s.ts, s.device.as_deref());
+            }
             Ok(InsertOutcome::Enriched) => summary.samples_enriched += 1,
             Ok(InsertOutcome::Present) => summary.samples_present += 1,
             Err(StoreError::TimeOutOfRange(ts)) => {
@@ -498,6 +601,7 @@ fn flush(
         }
         Ok(())
     })?;
+    w.record_marks(uid, marks.take())?;
     for d in days.drain(..) {
         w.record_day_file(&d)?;
     }

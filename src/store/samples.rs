@@ -401,10 +401,11 @@ impl Store {
             .optional()?)
     }
 
-    /// Records a finished import.
+    /// Records a finished import (`uid`: its id, under which its marks were recorded).
     #[allow(clippy::too_many_arguments)]
     pub fn record_import_run(
         &mut self,
+        uid: &str,
         account: AccountId,
         started_at: &str,
         finished_at: &str,
@@ -416,8 +417,8 @@ impl Store {
     ) -> Result<()> {
         self.conn.execute(
             "INSERT INTO import_run (account_id, started_at, finished_at, files, samples_new,
-                                     samples_present, rejected, hours_touched)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                     samples_present, rejected, hours_touched, uid)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 account.0,
                 started_at,
@@ -426,7 +427,8 @@ impl Store {
                 samples_new as i64,
                 samples_present as i64,
                 rejected as i64,
-                hours_touched
+                hours_touched,
+                uid
             ],
         )?;
         Ok(())

@@ -37,7 +37,11 @@ pub(super) fn load_policy(tx: &rusqlite::Connection, account: AccountId) -> Resu
             ))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(Policy { choices })
+    let removed = tx
+        .prepare_cached("SELECT uid FROM removal WHERE account_id = ?1")?
+        .query_map([account.0], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Policy { choices, removed })
 }
 
 /// Sets `counted` of every source `account` has in `account_source` as `policy` says.

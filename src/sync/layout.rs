@@ -69,6 +69,8 @@ pub fn year_of(ts: i64) -> i32 {
 }
 /// The object of every account's source choices.
 pub const CHOICES: &str = "sources.csv";
+/// The object of every account's removed imports.
+pub const REMOVALS: &str = "removals.csv";
 
 /// Joins the prefix and a relative name.
 pub fn join(prefix: &str, rel: &str) -> String {

@@ -19,6 +19,7 @@ pub mod parts;
 pub mod plan;
 mod reconcile;
 pub mod remote;
+pub mod removals;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -100,6 +101,12 @@ pub struct SyncReport {
     pub choices_written: bool,
     /// Accounts whose hours were computed again under source choices taken from the remote.
     pub accounts_recomputed: usize,
+    /// Removals taken from the remote and applied here.
+    pub removals_applied: usize,
+    /// Whether the merged removals were written to the remote.
+    pub removals_written: bool,
+    /// Readings of removed imports left out of the parts read from the lake.
+    pub samples_left_out: u64,
     /// Days whose parts were compacted into one.
     pub days_compacted: usize,
     /// Accounts of the store that `remote.accounts` leaves out: not synced.
@@ -225,6 +232,8 @@ pub async fn run(
         now,
         recheck: switched && opts.dry_run,
     };
+    // Removals first: the parts read from the lake leave out what they name.
+    reconcile_removals(store, &ctx, &mut report).await?;
     let full = !opts.push
         || opts.verify
         || switched
@@ -412,16 +421,25 @@ async fn sync_lake(
         // A part listed but gone when read: another machine compacted its day in between.
         // The day's parts are read again by the next sync; it is not compacted now.
         let mut vanished = false;
+        // A part that held readings of a removed import is written again without them.
+        let mut rewrite = false;
         for name in fetch.get(&day).into_iter().flatten() {
             let Some(bytes) = ctx.remote.get_if_exists(name).await? else {
                 vanished = true;
                 continue;
             };
-            let samples =
+            let mut samples =
                 parts::parse_part(name, &bytes).map_err(|message| SyncError::Corrupt {
                     object: ctx.remote.name(name),
                     message,
                 })?;
+            if let Some(id) = id {
+                let left = leave_out_removed(store, id, day, &mut samples)?;
+                if left > 0 {
+                    report.samples_left_out += left;
+                    rewrite = true;
+                }
+            }
             fetched.insert(name.clone(), samples);
         }
         report.parts_read += fetched.len();
@@ -456,7 +474,7 @@ async fn sync_lake(
             }
         }
         let closed = (day + 1) * crate::model::DAY <= ctx.opts.closed_before;
-        if !ctx.opts.push || vanished || !plan::needs_compaction(&day_parts, closed) {
+        if !ctx.opts.push || vanished || !(rewrite || plan::needs_compaction(&day_parts, closed)) {
             continue;
         }
         let of_day: BTreeMap<&str, &[Sample]> = fetched
@@ -655,6 +673,108 @@ async fn reconcile_master_locked(
     Ok(())
 }
 
+/// The readings of `samples` (a part of `account`'s UTC day `day`) that a removal applied
+/// here names, taken out; returns how many.
+fn leave_out_removed(
+    store: &Store,
+    account: AccountId,
+    day: i64,
+    samples: &mut Vec<Sample>,
+) -> Result<u64, SyncError> {
+    let marks = store.removal_marks_of_day(account, day)?;
+    if marks.is_empty() {
+        return Ok(0);
+    }
+    let before = samples.len();
+    samples.retain(|s| {
+        let second = s.ts.rem_euclid(crate::model::DAY) as u32;
+        !marks.iter().any(|(mark, seconds)| {
+            crate::removals::names(mark.as_deref(), seconds, s.device.as_deref(), second, |l| {
+                crate::sources::counted_by_default(Some(l))
+            })
+        })
+    });
+    Ok((before - samples.len()) as u64)
+}
+
+/// The removals: the remote's that this store lacks are applied here, and the merged set
+/// written back (unless this is a restore or a dry run), before any part is read.
+async fn reconcile_removals(
+    store: &mut Store,
+    ctx: &Ctx<'_>,
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    let remote = ctx.remote;
+    for attempt in 1..=MAX_ATTEMPTS {
+        let copy = remote.get_versioned(layout::REMOVALS).await?;
+        let theirs = match &copy {
+            Some(c) => removals::parse(&c.bytes).map_err(|message| SyncError::Corrupt {
+                object: remote.name(layout::REMOVALS),
+                message,
+            })?,
+            None => removals::Removals::new(),
+        };
+        let ours: removals::Removals = store
+            .removals()?
+            .into_iter()
+            .map(|r| ((r.account.clone(), r.id.clone()), r))
+            .collect();
+        let merged = removals::merge(&ours, &theirs);
+        for (key, r) in &merged {
+            if ours.contains_key(key) || validate_account_name(&r.account).is_err() {
+                continue;
+            }
+            report.plan.push(format!(
+                "remove import {} from account {} ({} readings; removed on another machine at {})",
+                r.id,
+                r.account,
+                r.readings(),
+                r.removed_at
+            ));
+            if ctx.opts.dry_run {
+                continue;
+            }
+            let id = store.ensure_account(&r.account, ctx.now)?;
+            store.apply_removal(id, r, false)?;
+            report.removals_applied += 1;
+        }
+        let bytes = removals::write(&merged);
+        if merged.is_empty()
+            || !ctx.opts.push
+            || copy
+                .as_ref()
+                .is_some_and(|c| c.bytes.as_ref() == bytes.as_slice())
+        {
+            return Ok(());
+        }
+        if attempt == 1 {
+            report.plan.push(format!(
+                "write {} ({} removals)",
+                remote.name(layout::REMOVALS),
+                merged.len()
+            ));
+        }
+        if ctx.opts.dry_run {
+            return Ok(());
+        }
+        if remote
+            .put_versioned(layout::REMOVALS, bytes, copy.as_ref())
+            .await?
+            .is_some()
+        {
+            report.removals_written = true;
+            return Ok(());
+        }
+        tracing::info!(
+            attempt,
+            "the remote's removals changed underneath; merging again"
+        );
+    }
+    Err(SyncError::Contention {
+        attempts: MAX_ATTEMPTS,
+    })
+}
+
 /// The source choices, first: the merged policy decides which copy of an hour is current.
 /// Returns each account's current policy version.
 async fn reconcile_choices(
@@ -704,12 +824,17 @@ async fn reconcile_choices(
             }
             report.choices_written = true;
         }
-        let mut current: master::Policies = store
-            .account_names()?
-            .into_iter()
-            .map(|a| (a, crate::sources::Policy::default().version()))
+        // Each account's policy: its merged choices and its removals.
+        let stored = store.source_policies()?;
+        let mut current: master::Policies = stored
+            .iter()
+            .map(|(a, p)| (a.clone(), p.version()))
             .collect();
         for (account, p) in &merged_choices {
+            let mut p = p.clone();
+            if let Some(s) = stored.get(account) {
+                p.removed = s.removed.clone();
+            }
             current.insert(account.clone(), p.version());
         }
         return Ok(current);

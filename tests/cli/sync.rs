@@ -1414,3 +1414,172 @@ async fn a_bucket_written_before_sources_is_corrected_by_one_sync() {
         .await;
     }
 }
+
+/// (account, hour) -> (max, count) over `readings` (account, ts, source, bpm), counting
+/// what fitpipe counts by default (a watch, or no source named): computed here.
+fn reference_by_account(
+    readings: &BTreeSet<(&'static str, i64, Option<&'static str>, u16)>,
+) -> BTreeMap<(String, String), (i64, i64)> {
+    let mut out = BTreeMap::new();
+    for &(account, ts, source, bpm) in readings {
+        if source.is_some_and(|s| s != WATCH) {
+            continue;
+        }
+        let h = fitpipe::model::format_utc(ts - ts.rem_euclid(3600));
+        let e = out.entry((account.to_string(), h)).or_insert((0i64, 0i64));
+        e.0 = e.0.max(bpm as i64);
+        e.1 += 1;
+    }
+    out
+}
+
+/// Every reading the lake's parts of `account` hold: (ts, source, bpm).
+async fn lake_readings(remote: &Remote, account: &str) -> BTreeSet<(i64, Option<String>, u16)> {
+    let mut out = BTreeSet::new();
+    for name in remote
+        .list(&fitpipe::sync::layout::account_dir(account))
+        .await
+        .unwrap()
+    {
+        let bytes = remote.get(&name).await.unwrap();
+        for s in fitpipe::sync::parts::parse_part(&name, &bytes).unwrap() {
+            assert!(
+                out.insert((s.ts, s.device.as_deref().map(str::to_string), s.bpm)),
+                "{name}: a reading held twice"
+            );
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn an_import_moved_to_another_account_leaves_every_copy_of_the_first() {
+    for (name, remote, _server, _dir) in backends().await {
+        let t0 = 1_735_689_600;
+        let mut truth: BTreeSet<(&'static str, i64, Option<&'static str>, u16)> = BTreeSet::new();
+        // Mine: a watch every minute for 8 hours, and a phone app 40 s after some minutes.
+        let mut mine: Sourced = Vec::new();
+        for (i, (ts, bpm)) in history(7, t0, 8, 60).into_iter().enumerate() {
+            mine.push((ts, bpm, WATCH));
+            if i % 5 == 0 {
+                mine.push((ts + 40, bpm + 30, PHONE));
+            }
+        }
+        for &(ts, bpm, src) in &mine {
+            truth.insert(("me", ts, Some(src), bpm));
+        }
+        let mut a = Store::open_in_memory().unwrap();
+        let mut b = Store::open_in_memory().unwrap();
+        add_sourced(&mut a, "me", &mine);
+        sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
+        sync::run(&mut b, &remote, &opts(), "t").await.unwrap();
+
+        // A partner's export, imported into "me" by mistake on a: the same watch model 20 s
+        // after each of my minutes and alone for two more hours, readings that name no
+        // source at my phone app's instants, and their phone app at my watch's.
+        let dir = tempfile::tempdir().unwrap();
+        let mut named = String::from("timestamp,beats per minute,data source\n");
+        let mut unnamed = String::from("timestamp,beats per minute\n");
+        let mut theirs: Vec<(i64, Option<&'static str>, u16)> = Vec::new();
+        for (i, &(ts, bpm, _)) in mine.iter().filter(|m| m.2 == WATCH).enumerate() {
+            theirs.push((ts + 20, Some(WATCH), bpm + 25));
+            if i % 7 == 0 {
+                theirs.push((ts, Some(PHONE), bpm + 50));
+            }
+            if i % 5 == 0 && (120..300).contains(&i) {
+                theirs.push((ts + 40, None, bpm + 45));
+            }
+        }
+        for (ts, bpm) in history(8, t0 + 8 * 3600, 2, 60) {
+            theirs.push((ts + 20, Some(WATCH), bpm));
+        }
+        for &(ts, src, bpm) in &theirs {
+            let line = format!("{},{bpm}.0", fitpipe::model::format_utc(ts));
+            match src {
+                Some(s) => named.push_str(&format!("{line},{s}\n")),
+                None => unnamed.push_str(&format!("{line}\n")),
+            }
+            truth.insert(("partner", ts, src, bpm));
+        }
+        let files = [dir.path().join("named.csv"), dir.path().join("unnamed.csv")];
+        std::fs::write(&files[0], named).unwrap();
+        std::fs::write(&files[1], unnamed).unwrap();
+        let me = a.account("me").unwrap().unwrap();
+        let discovery = fitpipe::import::discover(&files).unwrap();
+        let prefs = fitpipe::import::zone::ZonePrefs {
+            given: Some("UTC"),
+            configured: None,
+        };
+        let summary =
+            fitpipe::import::run(&mut a, me, &discovery, prefs, "t", &mut |_| {}).unwrap();
+        assert_eq!(summary.samples_new, theirs.len() as u64, "{name}");
+        sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
+        sync::run(&mut b, &remote, &opts(), "t").await.unwrap();
+        let mixed: BTreeSet<_> = truth
+            .iter()
+            .map(|&(_, ts, s, bpm)| ("me", ts, s, bpm))
+            .collect();
+        assert_converged(
+            &remote,
+            &[("a", &a), ("b", &b)],
+            &reference_by_account(&mixed),
+            name,
+        )
+        .await;
+
+        // b writes the bucket's master last, so a reads and merges it after the move.
+        let later: Sourced = history(9, t0 + 12 * 3600, 1, 60)
+            .into_iter()
+            .map(|(ts, bpm)| (ts, bpm, WATCH))
+            .collect();
+        for &(ts, bpm, src) in &later {
+            truth.insert(("me", ts, Some(src), bpm));
+        }
+        add_sourced(&mut b, "me", &later);
+        sync::run(&mut b, &remote, &opts(), "t").await.unwrap();
+
+        // Moved where it belongs: both machines, the bucket's master and its lake, and a
+        // fresh restore hold each account's own readings.
+        let import = a.imports().unwrap().last().unwrap().id;
+        let moved =
+            fitpipe::import::remove(&mut a, import, Some("partner"), "2026-12-01T12:00:00Z")
+                .unwrap()
+                .unwrap();
+        assert_eq!(moved.readings, theirs.len() as u64, "{name}");
+        assert_eq!(moved.copied_new, theirs.len() as u64, "{name}");
+        sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
+        let report = sync::run(&mut b, &remote, &opts(), "t").await.unwrap();
+        assert_eq!(report.removals_applied, 1, "{name}");
+        sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
+        let want = reference_by_account(&truth);
+        assert!(want.keys().any(|(acc, _)| acc == "partner"));
+        assert_converged(&remote, &[("a", &a), ("b", &b)], &want, name).await;
+        for (account, store_name) in [("me", "a"), ("partner", "a")] {
+            let lake = lake_readings(&remote, account).await;
+            let expected: BTreeSet<(i64, Option<String>, u16)> = truth
+                .iter()
+                .filter(|r| r.0 == account)
+                .map(|&(_, ts, s, bpm)| (ts, s.map(str::to_string), bpm))
+                .collect();
+            assert_eq!(
+                lake, expected,
+                "{name}: the lake of {account} ({store_name})"
+            );
+        }
+        let mut fresh = Store::open_in_memory().unwrap();
+        let restore = SyncOptions {
+            push: false,
+            ..opts()
+        };
+        sync::run(&mut fresh, &remote, &restore, "t").await.unwrap();
+        assert_eq!(
+            figures(&sync::local_master(&fresh).unwrap()),
+            want,
+            "{name}: restored"
+        );
+        // Again: nothing changes.
+        assert!(fitpipe::import::remove(&mut a, import, None, "t")
+            .unwrap()
+            .is_err());
+    }
+}

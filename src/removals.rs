@@ -1,0 +1,317 @@
+//! What an import brought, and its removal. Pure.
+//!
+//! An import's samples are the readings it wrote first: for each UTC day and source label
+//! (`None`: readings that name none, a Takeout day file's), the seconds of the day at which
+//! it stored a reading the store did not hold ([`Seconds`], kept per import as the import
+//! writes). A reading another import or a sync had stored already is not the import's, and
+//! stays when the import goes.
+//!
+//! A [`Removal`] is those marks, under the import's id: removing an import (or moving it to
+//! another account) deletes, on every machine that learns of the removal and in the lake,
+//! the readings of the account that a mark names. A mark of a source names the reading of
+//! that source at its instant; a mark of no source names the instant's reading that names
+//! none or a wearable's (the same reading, named by a later twin: see
+//! `sources::counted_by_default`). Removals are replicated as a grow-only set, so machines
+//! that exchange them in any order end with the same samples; every removal id is part of
+//! the account's policy version, so the hours it lowers replace every other copy.
+
+use std::collections::BTreeMap;
+
+use crate::model::DAY;
+
+/// Seconds of one UTC day, sorted and distinct.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Seconds(Vec<u32>);
+
+impl Seconds {
+    /// From seconds in any order (duplicates are dropped).
+    pub fn from_unsorted(mut v: Vec<u32>) -> Seconds {
+        v.sort_unstable();
+        v.dedup();
+        Seconds(v)
+    }
+
+    pub fn as_slice(&self) -> &[u32] {
+        &self.0
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, second: u32) -> bool {
+        self.0.binary_search(&second).is_ok()
+    }
+
+    /// Both sets' seconds.
+    pub fn union(&self, other: &Seconds) -> Seconds {
+        let mut v = Vec::with_capacity(self.0.len() + other.0.len());
+        let (mut a, mut b) = (self.0.iter().peekable(), other.0.iter().peekable());
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (None, None) => break,
+                (Some(&&x), None) => {
+                    a.next();
+                    x
+                }
+                (None, Some(&&y)) => {
+                    b.next();
+                    y
+                }
+                (Some(&&x), Some(&&y)) => {
+                    if x <= y {
+                        a.next();
+                    }
+                    if y <= x {
+                        b.next();
+                    }
+                    x.min(y)
+                }
+            };
+            v.push(next);
+        }
+        Seconds(v)
+    }
+
+    /// The text form: the steps from one second to the next (the first from second 0),
+    /// comma-separated, a run of equal steps written `step*count`. A day of samples every
+    /// 5 s from midnight is `0,5*17279`.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        let mut prev: Option<u32> = None;
+        let mut run: Option<(u32, u32)> = None;
+        let put = |out: &mut String, (step, count): (u32, u32)| {
+            if !out.is_empty() {
+                out.push(',');
+            }
+            out.push_str(&step.to_string());
+            if count > 1 {
+                out.push('*');
+                out.push_str(&count.to_string());
+            }
+        };
+        for &s in &self.0 {
+            let step = s - prev.unwrap_or(0);
+            prev = Some(s);
+            run = match run {
+                Some((st, n)) if st == step => Some((st, n + 1)),
+                Some(r) => {
+                    put(&mut out, r);
+                    Some((step, 1))
+                }
+                None => Some((step, 1)),
+            };
+        }
+        if let Some(r) = run {
+            put(&mut out, r);
+        }
+        out
+    }
+
+    /// Reads [`Seconds::encode`]'s text strictly: every second inside the day, increasing.
+    pub fn decode(text: &str) -> Result<Seconds, String> {
+        let mut v: Vec<u32> = Vec::new();
+        if text.is_empty() {
+            return Ok(Seconds(v));
+        }
+        for token in text.split(',') {
+            let (step, count) = match token.split_once('*') {
+                Some((s, n)) => (s, n),
+                None => (token, "1"),
+            };
+            let step: u32 = step
+                .parse()
+                .map_err(|_| format!("{token:?} is not a step of seconds"))?;
+            let count: u32 = count
+                .parse()
+                .ok()
+                .filter(|&n| n >= 1)
+                .ok_or_else(|| format!("{token:?} has no count of at least 1"))?;
+            for _ in 0..count {
+                let next = match v.last() {
+                    None => step,
+                    Some(&last) if step > 0 => last + step,
+                    Some(_) => return Err(format!("{token:?}: a step of 0 repeats a second")),
+                };
+                if i64::from(next) >= DAY {
+                    return Err(format!("{token:?} goes past the end of the day"));
+                }
+                v.push(next);
+            }
+        }
+        Ok(Seconds(v))
+    }
+}
+
+/// Where one mark applies: the UTC day number and the source label (`None`: no source).
+pub type MarkKey = (i64, Option<String>);
+
+/// What an import wrote first, as marks by day and source.
+pub type Marks = BTreeMap<MarkKey, Seconds>;
+
+/// Collects an import's marks as its readings are written, in any order.
+#[derive(Debug, Default)]
+pub struct MarkBuilder {
+    pending: BTreeMap<MarkKey, Vec<u32>>,
+    last: Option<MarkKey>,
+}
+
+impl MarkBuilder {
+    /// Notes that the reading at `ts` of source `label` was written first.
+    pub fn add(&mut self, ts: i64, label: Option<&str>) {
+        let day = ts.div_euclid(DAY);
+        let second = ts.rem_euclid(DAY) as u32;
+        if let Some(last) = &self.last {
+            if last.0 == day && last.1.as_deref() == label {
+                self.pending
+                    .get_mut(last)
+                    .expect("the last key is pending")
+                    .push(second);
+                return;
+            }
+        }
+        let key = (day, label.map(str::to_string));
+        self.pending.entry(key.clone()).or_default().push(second);
+        self.last = Some(key);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// The marks noted since the last take.
+    pub fn take(&mut self) -> Marks {
+        self.last = None;
+        std::mem::take(&mut self.pending)
+            .into_iter()
+            .map(|(k, v)| (k, Seconds::from_unsorted(v)))
+            .collect()
+    }
+}
+
+/// The removal of one import's readings from an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    /// The import's id (16 hex digits), the same on every machine.
+    pub id: String,
+    pub account: String,
+    /// When it was removed (RFC 3339).
+    pub removed_at: String,
+    pub marks: Marks,
+}
+
+impl Removal {
+    /// How many readings its marks name.
+    pub fn readings(&self) -> usize {
+        self.marks.values().map(Seconds::len).sum()
+    }
+
+    /// The marks of one UTC day.
+    pub fn of_day(&self, day: i64) -> impl Iterator<Item = (&Option<String>, &Seconds)> {
+        self.marks
+            .range((day, None)..)
+            .take_while(move |((d, _), _)| *d == day)
+            .map(|((_, l), s)| (l, s))
+    }
+}
+
+/// Whether a reading of source `label` at `second` of a day is named by a mark of source
+/// `mark` holding `seconds` (see the module documentation); `wearable` says whether a label
+/// is a wearable's own.
+pub fn names(
+    mark: Option<&str>,
+    seconds: &Seconds,
+    label: Option<&str>,
+    second: u32,
+    wearable: impl FnOnce(&str) -> bool,
+) -> bool {
+    let source_matches = match (mark, label) {
+        (Some(m), Some(l)) => m == l,
+        (Some(_), None) => false,
+        (None, None) => true,
+        (None, Some(l)) => wearable(l),
+    };
+    source_matches && seconds.contains(second)
+}
+
+/// Checks an import or removal id: 16 lowercase hex digits.
+pub fn valid_id(id: &str) -> bool {
+    id.len() == 16
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn seconds_are_written_as_steps() {
+        let every5 = Seconds::from_unsorted((0..17280).map(|i| i * 5).collect());
+        assert_eq!(every5.encode(), "0,5*17279");
+        assert_eq!(Seconds::decode("0,5*17279").unwrap(), every5);
+        let odd = Seconds::from_unsorted(vec![86_399, 7, 3, 3, 10]);
+        assert_eq!(odd.encode(), "3,4,3,86389");
+        assert_eq!(Seconds::decode("").unwrap(), Seconds::default());
+        for bad in ["x", "5*0", "1,0", "86400", "86399,1", "5*", "-1", "3*2*2"] {
+            assert!(Seconds::decode(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn marks_name_the_same_reading() {
+        let s = Seconds::from_unsorted(vec![10]);
+        let watch = |l: &str| l == "Pixel Watch 3";
+        assert!(names(None, &s, None, 10, watch));
+        assert!(names(None, &s, Some("Pixel Watch 3"), 10, watch));
+        assert!(!names(None, &s, Some("Fitbit App"), 10, watch));
+        assert!(names(Some("Fitbit App"), &s, Some("Fitbit App"), 10, watch));
+        assert!(!names(Some("Fitbit App"), &s, None, 10, watch));
+        assert!(!names(None, &s, None, 11, watch));
+    }
+
+    #[test]
+    fn the_builder_groups_by_day_and_source() {
+        let mut b = MarkBuilder::default();
+        for ts in [DAY + 5, DAY + 1, 2 * DAY + 3] {
+            b.add(ts, Some("w"));
+        }
+        b.add(DAY + 1, None);
+        let m = b.take();
+        assert!(b.is_empty());
+        assert_eq!(m[&(1, Some("w".into()))].as_slice(), &[1, 5]);
+        assert_eq!(m[&(2, Some("w".into()))].as_slice(), &[3]);
+        assert_eq!(m[&(1, None)].as_slice(), &[1]);
+        let r = Removal {
+            id: "0123456789abcdef".into(),
+            account: "me".into(),
+            removed_at: "2026-12-01T10:00:00Z".into(),
+            marks: m,
+        };
+        assert_eq!(r.readings(), 4);
+        assert_eq!(r.of_day(1).count(), 2);
+        assert_eq!(r.of_day(3).count(), 0);
+        assert!(valid_id(&r.id) && !valid_id("0123456789ABCDEF") && !valid_id("12"));
+    }
+
+    proptest! {
+        #[test]
+        fn seconds_round_trip_and_union(
+            a in proptest::collection::vec(0..86_400u32, 0..300),
+            b in proptest::collection::vec(0..86_400u32, 0..300),
+        ) {
+            let (sa, sb) = (Seconds::from_unsorted(a.clone()), Seconds::from_unsorted(b.clone()));
+            prop_assert_eq!(Seconds::decode(&sa.encode()).unwrap(), sa.clone());
+            let all: std::collections::BTreeSet<u32> = a.into_iter().chain(b).collect();
+            let want: Vec<u32> = all.into_iter().collect();
+            let got = sa.union(&sb);
+            prop_assert_eq!(got.as_slice(), want.as_slice());
+        }
+    }
+}

@@ -1,0 +1,528 @@
+//! Imports and their removals in the store: the marks an import writes with its samples
+//! (`import_mark`), the removals applied (`removal`, `removal_mark`), deleting the readings
+//! a removal names, and moving an import's readings to another account. See
+//! `crate::removals` for what an import's readings are.
+
+use std::collections::HashMap;
+
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use super::{AccountId, HourRanges, Result, SampleWriter, Store, StoreError};
+use crate::model::{Sample, DAY};
+use crate::removals::{Marks, Removal, Seconds};
+
+/// One import, as `fitpipe imports` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ImportInfo {
+    /// The store's number for it (what `fitpipe imports remove` takes).
+    pub id: i64,
+    /// Its id on every machine; `None` for imports made before imports kept their marks.
+    pub uid: Option<String>,
+    pub account: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub files: i64,
+    pub samples_new: i64,
+    pub samples_present: i64,
+    pub rejected: i64,
+    /// When it was removed or moved.
+    pub removed_at: Option<String>,
+    pub moved_to: Option<String>,
+    /// Readings its marks name (what a removal would delete, where they are still held).
+    pub marked: u64,
+}
+
+/// What applying a removal did here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemovalApplied {
+    /// Readings deleted from the store.
+    pub readings: u64,
+    /// UTC hours computed again.
+    pub hours: i64,
+}
+
+/// The text a mark's source is stored as: the label, or '' for readings that name none.
+fn source_text(label: &Option<String>) -> &str {
+    label.as_deref().unwrap_or("")
+}
+
+fn source_label(text: String) -> Option<String> {
+    (!text.is_empty()).then_some(text)
+}
+
+fn read_marks(tx: &rusqlite::Connection, sql: &str, p: impl rusqlite::Params) -> Result<Marks> {
+    let mut marks = Marks::new();
+    let rows: Vec<(i64, String, String)> = tx
+        .prepare_cached(sql)?
+        .query_map(p, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (day, source, text) in rows {
+        let seconds = Seconds::decode(&text)
+            .map_err(|e| StoreError::Query(format!("a stored mark of day {day}: {e}")))?;
+        marks.insert((day, source_label(source)), seconds);
+    }
+    Ok(marks)
+}
+
+impl SampleWriter<'_> {
+    /// Records that import `uid` wrote the readings of `marks` first, with the samples of
+    /// this transaction (added to what it recorded before).
+    pub fn record_marks(&mut self, uid: &str, marks: Marks) -> Result<()> {
+        let mut get = self.tx.prepare_cached(
+            "SELECT seconds FROM import_mark WHERE uid = ?1 AND day = ?2 AND source = ?3",
+        )?;
+        let mut put = self.tx.prepare_cached(
+            "INSERT OR REPLACE INTO import_mark (uid, account_id, day, source, seconds)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for ((day, label), seconds) in marks {
+            let source = source_text(&label);
+            let held: Option<String> = get
+                .query_row(params![uid, day, source], |r| r.get(0))
+                .optional()?;
+            let all = match held {
+                Some(text) => Seconds::decode(&text)
+                    .map_err(|e| StoreError::Query(format!("a stored mark: {e}")))?
+                    .union(&seconds),
+                None => seconds,
+            };
+            put.execute(params![uid, self.account.0, day, source, all.encode()])?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether each label is a wearable's own, by device id.
+struct Wearables(HashMap<i64, bool>);
+
+impl Wearables {
+    fn of(&mut self, tx: &Transaction<'_>, id: i64) -> Result<bool> {
+        if let Some(&w) = self.0.get(&id) {
+            return Ok(w);
+        }
+        let name: Option<String> = tx
+            .prepare_cached("SELECT name FROM device WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        let w = crate::sources::counted_by_default(name.as_deref());
+        self.0.insert(id, w);
+        Ok(w)
+    }
+}
+
+/// A reading a mark names.
+struct Named {
+    /// In `sample` (else in `sample_more`).
+    main: bool,
+    /// Its source's id (`None`: it names none).
+    device: Option<i64>,
+    bpm: u16,
+    offset: Option<i16>,
+}
+
+/// The reading of `account` a mark of source `device` (`None`: of no source) names at `key`.
+fn named_reading(
+    tx: &Transaction<'_>,
+    wearables: &mut Wearables,
+    key: i64,
+    device: Option<i64>,
+) -> Result<Option<Named>> {
+    let main: Option<(Option<i64>, u16, Option<i16>)> = tx
+        .prepare_cached("SELECT device_id, bpm, utc_offset_min FROM sample WHERE key = ?1")?
+        .query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    if let Some((held, bpm, off)) = main {
+        let named = match (device, held) {
+            (Some(d), Some(h)) => d == h,
+            (Some(_), None) => false,
+            (None, None) => true,
+            (None, Some(h)) => wearables.of(tx, h)?,
+        };
+        if named {
+            return Ok(Some(Named {
+                main: true,
+                device: held,
+                bpm,
+                offset: off,
+            }));
+        }
+    }
+    let Some(d) = device else {
+        return Ok(None);
+    };
+    let more: Option<(u16, Option<i16>)> = tx
+        .prepare_cached(
+            "SELECT bpm, utc_offset_min FROM sample_more WHERE key = ?1 AND device_id = ?2",
+        )?
+        .query_row(params![key, d], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(more.map(|(bpm, offset)| Named {
+        main: false,
+        device: Some(d),
+        bpm,
+        offset,
+    }))
+}
+
+/// The device id of `label`, if any sample ever named it.
+fn device_of(tx: &Transaction<'_>, label: &str) -> Result<Option<i64>> {
+    Ok(tx
+        .prepare_cached("SELECT id FROM device WHERE name = ?1")?
+        .query_row([label], |r| r.get(0))
+        .optional()?)
+}
+
+/// Visits every reading of `account` that `marks` name, with its instant.
+fn for_each_named(
+    tx: &Transaction<'_>,
+    account: AccountId,
+    marks: &Marks,
+    mut f: impl FnMut(&Transaction<'_>, i64, &Named) -> Result<()>,
+) -> Result<()> {
+    let mut wearables = Wearables(HashMap::new());
+    let base = account.key_base();
+    for ((day, label), seconds) in marks {
+        let device = match label {
+            Some(l) => match device_of(tx, l)? {
+                Some(d) => Some(d),
+                None => continue,
+            },
+            None => None,
+        };
+        for &second in seconds.as_slice() {
+            let ts = day * DAY + i64::from(second);
+            if let Some(named) = named_reading(tx, &mut wearables, base + ts, device)? {
+                f(tx, ts, &named)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// A new import id: 16 hex digits from SQLite's random source.
+    pub fn new_import_uid(&self) -> Result<String> {
+        Ok(self
+            .conn
+            .query_row("SELECT lower(hex(randomblob(8)))", [], |r| r.get(0))?)
+    }
+
+    /// The imports of every account, oldest first.
+    pub fn imports(&self) -> Result<Vec<ImportInfo>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT r.id, r.uid, a.name, r.started_at, r.finished_at, r.files, r.samples_new,
+                    r.samples_present, r.rejected, r.removed_at, r.moved_to
+               FROM import_run r JOIN account a ON a.id = r.account_id ORDER BY r.id",
+        )?;
+        let mut out: Vec<ImportInfo> = stmt
+            .query_map([], |r| {
+                Ok(ImportInfo {
+                    id: r.get(0)?,
+                    uid: r.get(1)?,
+                    account: r.get(2)?,
+                    started_at: r.get(3)?,
+                    finished_at: r.get(4)?,
+                    files: r.get(5)?,
+                    samples_new: r.get(6)?,
+                    samples_present: r.get(7)?,
+                    rejected: r.get(8)?,
+                    removed_at: r.get(9)?,
+                    moved_to: r.get(10)?,
+                    marked: 0,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        for i in &mut out {
+            if let Some(uid) = &i.uid {
+                let marks = read_marks(
+                    &self.conn,
+                    "SELECT day, source, seconds FROM import_mark WHERE uid = ?1",
+                    [uid],
+                )?;
+                i.marked = marks.values().map(|s| s.len() as u64).sum();
+            }
+        }
+        Ok(out)
+    }
+
+    /// The removal of import `id` (its number here), made at `removed_at`: `None` when
+    /// there is no such import.
+    pub fn import_removal(&self, id: i64, removed_at: &str) -> Result<Option<Removal>> {
+        let found: Option<(Option<String>, String)> = self
+            .conn
+            .query_row(
+                "SELECT r.uid, a.name FROM import_run r JOIN account a ON a.id = r.account_id
+                  WHERE r.id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((uid, account)) = found else {
+            return Ok(None);
+        };
+        let Some(uid) = uid else {
+            return Ok(Some(Removal {
+                id: String::new(),
+                account,
+                removed_at: removed_at.to_string(),
+                marks: Marks::new(),
+            }));
+        };
+        let marks = read_marks(
+            &self.conn,
+            "SELECT day, source, seconds FROM import_mark WHERE uid = ?1",
+            [&uid],
+        )?;
+        Ok(Some(Removal {
+            id: uid,
+            account,
+            removed_at: removed_at.to_string(),
+            marks,
+        }))
+    }
+
+    /// Every removal applied here, by account and id.
+    pub fn removals(&self) -> Result<Vec<Removal>> {
+        let heads: Vec<(i64, String, String, String)> = self
+            .conn
+            .prepare(
+                "SELECT r.account_id, a.name, r.uid, r.removed_at FROM removal r
+                   JOIN account a ON a.id = r.account_id ORDER BY a.name, r.uid",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        heads
+            .into_iter()
+            .map(|(account_id, account, id, removed_at)| {
+                let marks = read_marks(
+                    &self.conn,
+                    "SELECT day, source, seconds FROM removal_mark WHERE account_id = ?1 AND uid = ?2",
+                    params![account_id, id],
+                )?;
+                Ok(Removal {
+                    id,
+                    account,
+                    removed_at,
+                    marks,
+                })
+            })
+            .collect()
+    }
+
+    /// The marks of `account`'s removals on UTC day `day`: what a part of that day read
+    /// from the lake must leave out.
+    pub fn removal_marks_of_day(
+        &self,
+        account: AccountId,
+        day: i64,
+    ) -> Result<Vec<(Option<String>, Seconds)>> {
+        let rows: Vec<(String, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT source, seconds FROM removal_mark WHERE account_id = ?1 AND day = ?2",
+            )?
+            .query_map(params![account.0, day], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter()
+            .map(|(source, text)| {
+                let s = Seconds::decode(&text)
+                    .map_err(|e| StoreError::Query(format!("a stored removal mark: {e}")))?;
+                Ok((source_label(source), s))
+            })
+            .collect()
+    }
+
+    /// Applies `r` to account `account`: records it, deletes the readings it names, and
+    /// computes the hours they were in again, under the account's new policy version (which
+    /// names the removal). `None` when it was applied before. `origin`: made here, so the
+    /// lake's days of its marks are written again (their parts lose the readings).
+    pub fn apply_removal(
+        &mut self,
+        account: AccountId,
+        r: &Removal,
+        origin: bool,
+    ) -> Result<Option<RemovalApplied>> {
+        let tx = self.begin()?;
+        let known: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM removal WHERE account_id = ?1 AND uid = ?2)",
+            params![account.0, r.id],
+            |row| row.get(0),
+        )?;
+        if known {
+            return Ok(None);
+        }
+        let before = super::sources::load_policy(&tx, account)?.version() as i64;
+        let applied: Option<i64> = tx.query_row(
+            "SELECT policy FROM account WHERE id = ?1",
+            [account.0],
+            |row| row.get(0),
+        )?;
+        tx.execute(
+            "INSERT INTO removal (account_id, uid, removed_at) VALUES (?1, ?2, ?3)",
+            params![account.0, r.id, r.removed_at],
+        )?;
+        {
+            let mut put = tx.prepare(
+                "INSERT INTO removal_mark (account_id, uid, day, source, seconds)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for ((day, label), seconds) in &r.marks {
+                put.execute(params![
+                    account.0,
+                    r.id,
+                    day,
+                    source_text(label),
+                    seconds.encode()
+                ])?;
+            }
+        }
+        let mut touched = HourRanges::default();
+        let mut readings = 0u64;
+        let base = account.key_base();
+        for_each_named(&tx, account, &r.marks, |tx, ts, named| {
+            let key = base + ts;
+            if named.main {
+                tx.prepare_cached("DELETE FROM sample WHERE key = ?1")?
+                    .execute([key])?;
+                // Another source's reading of the instant takes its place.
+                let next: Option<i64> = tx
+                    .prepare_cached("SELECT min(device_id) FROM sample_more WHERE key = ?1")?
+                    .query_row([key], |row| row.get(0))?;
+                if let Some(d) = next {
+                    tx.prepare_cached(
+                        "INSERT INTO sample (key, bpm, utc_offset_min, device_id)
+                         SELECT key, bpm, utc_offset_min, device_id FROM sample_more
+                          WHERE key = ?1 AND device_id = ?2",
+                    )?
+                    .execute(params![key, d])?;
+                    tx.prepare_cached("DELETE FROM sample_more WHERE key = ?1 AND device_id = ?2")?
+                        .execute(params![key, d])?;
+                }
+            } else {
+                tx.prepare_cached("DELETE FROM sample_more WHERE key = ?1 AND device_id = ?2")?
+                    .execute(params![key, named.device])?;
+            }
+            readings += 1;
+            touched.add_ts(ts);
+            Ok(())
+        })?;
+        let version = super::sources::load_policy(&tx, account)?.version();
+        super::master::recompute_hours(&tx, account, touched.ranges(), version)?;
+        // The other hours are what they were: they only take the new version's name. (A
+        // store whose hours were under another version yet computes them all again below.)
+        let relabel = applied == Some(before);
+        if relabel {
+            tx.execute(
+                "UPDATE hour_max SET policy = ?2 WHERE account_id = ?1 AND policy IS NOT ?2",
+                params![account.0, version as i64],
+            )?;
+            tx.execute(
+                "UPDATE account SET policy = ?2 WHERE id = ?1",
+                params![account.0, version as i64],
+            )?;
+        }
+        if origin {
+            let mut mark =
+                tx.prepare("INSERT OR IGNORE INTO lake_dirty (account_id, day) VALUES (?1, ?2)")?;
+            let mut last = None;
+            for (day, _) in r.marks.keys() {
+                if last != Some(*day) {
+                    mark.execute(params![account.0, day])?;
+                    last = Some(*day);
+                }
+            }
+        }
+        let hours = touched.hour_count();
+        tx.commit()?;
+        if !relabel {
+            self.apply_source_policy(account)?;
+        }
+        Ok(Some(RemovalApplied { readings, hours }))
+    }
+
+    /// Records that import `id` was removed at `removed_at` (and moved to `moved_to`).
+    pub fn mark_import_removed(
+        &mut self,
+        id: i64,
+        removed_at: &str,
+        moved_to: Option<&str>,
+    ) -> Result<()> {
+        self.conn.execute(
+            "UPDATE import_run SET removed_at = ?2, moved_to = ?3 WHERE id = ?1",
+            params![id, removed_at, moved_to],
+        )?;
+        Ok(())
+    }
+
+    /// Copies the readings `r` names (of its account, `from`) into account `to`, as import
+    /// `uid` there: readings `to` holds already stay as they are. Returns the readings
+    /// copied, the new ones and the hours touched.
+    pub fn copy_named_readings(
+        &mut self,
+        from: AccountId,
+        r: &Removal,
+        to: AccountId,
+        uid: &str,
+    ) -> Result<(u64, u64, HourRanges)> {
+        let mut copied = 0u64;
+        let mut new = 0u64;
+        let mut w = self.sample_writer(to)?;
+        let mut marks = crate::removals::MarkBuilder::default();
+        let mut names: HashMap<i64, std::sync::Arc<str>> = HashMap::new();
+        // A day at a time, so memory holds one day's readings.
+        let days: Vec<i64> = {
+            let mut d: Vec<i64> = r.marks.keys().map(|(day, _)| *day).collect();
+            d.dedup();
+            d
+        };
+        for day in days {
+            let of_day: Marks = r
+                .marks
+                .range((day, None)..)
+                .take_while(|((d, _), _)| *d == day)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let mut samples: Vec<Sample> = Vec::new();
+            for_each_named(&w.tx, from, &of_day, |tx, ts, named| {
+                // The reading's label now (a reading of no source that a later twin named
+                // keeps that name).
+                let device = match named.device {
+                    Some(h) => {
+                        let name = match names.get(&h) {
+                            Some(n) => n.clone(),
+                            None => {
+                                let n: std::sync::Arc<str> = tx
+                                    .prepare_cached("SELECT name FROM device WHERE id = ?1")?
+                                    .query_row([h], |row| row.get::<_, String>(0))?
+                                    .into();
+                                names.insert(h, n.clone());
+                                n
+                            }
+                        };
+                        Some(name)
+                    }
+                    None => None,
+                };
+                samples.push(Sample {
+                    ts,
+                    bpm: named.bpm,
+                    utc_offset_min: named.offset,
+                    device,
+                });
+                Ok(())
+            })?;
+            samples.sort_by(|a, b| (a.ts, &a.device).cmp(&(b.ts, &b.device)));
+            copied += samples.len() as u64;
+            w.insert_many(&samples, |s, o| {
+                if o? == super::InsertOutcome::New {
+                    new += 1;
+                    marks.add(s.ts, s.device.as_deref());
+                }
+                Ok(())
+            })?;
+        }
+        w.record_marks(uid, marks.take())?;
+        let hours = w.commit()?;
+        Ok((copied, new, hours))
+    }
+}
