@@ -77,10 +77,8 @@ impl Seconds {
         Seconds(v)
     }
 
-    /// The text form: the steps from one second to the next (the first from second 0),
-    /// comma-separated, a run of equal steps written `step*count`. A day of samples every
-    /// 5 s from midnight is `0,5*17279`.
-    pub fn encode(&self) -> String {
+    /// The text form ([`Steps`]).
+    pub fn encode(&self) -> Steps {
         let mut out = String::new();
         let mut prev: Option<u32> = None;
         let mut run: Option<(u32, u32)> = None;
@@ -109,15 +107,39 @@ impl Seconds {
         if let Some(r) = run {
             put(&mut out, r);
         }
-        out
+        Steps {
+            text: out,
+            count: self.0.len(),
+        }
+    }
+}
+
+/// Seconds of one day as text: the steps from one second to the next (the first from
+/// second 0), comma-separated, a run of equal steps written `step*count`. A day of samples
+/// every 5 s from midnight is `0,5*17279`. Removals are kept and exchanged in this form and
+/// decoded a day at a time, so memory follows one day's marks, not an import's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Steps {
+    text: String,
+    count: usize,
+}
+
+impl Steps {
+    /// Checks `text` strictly (every second inside the day, increasing) without decoding it.
+    pub fn parse(text: &str) -> Result<Steps, String> {
+        let mut count = 0usize;
+        Self::walk(text, |_| count += 1)?;
+        Ok(Steps {
+            text: text.to_string(),
+            count,
+        })
     }
 
-    /// Reads [`Seconds::encode`]'s text strictly: every second inside the day, increasing.
-    pub fn decode(text: &str) -> Result<Seconds, String> {
-        let mut v: Vec<u32> = Vec::new();
+    fn walk(text: &str, mut each: impl FnMut(u32)) -> Result<(), String> {
         if text.is_empty() {
-            return Ok(Seconds(v));
+            return Ok(());
         }
+        let mut last: Option<u32> = None;
         for token in text.split(',') {
             let (step, count) = match token.split_once('*') {
                 Some((s, n)) => (s, n),
@@ -131,19 +153,51 @@ impl Seconds {
                 .ok()
                 .filter(|&n| n >= 1)
                 .ok_or_else(|| format!("{token:?} has no count of at least 1"))?;
-            for _ in 0..count {
-                let next = match v.last() {
-                    None => step,
-                    Some(&last) if step > 0 => last + step,
-                    Some(_) => return Err(format!("{token:?}: a step of 0 repeats a second")),
-                };
-                if i64::from(next) >= DAY {
-                    return Err(format!("{token:?} goes past the end of the day"));
-                }
-                v.push(next);
+            if last.is_some() && step == 0 {
+                return Err(format!("{token:?}: a step of 0 repeats a second"));
             }
+            let first = last.map_or(step, |l| l.saturating_add(step));
+            let end = i64::from(first) + i64::from(step) * (i64::from(count) - 1);
+            if end >= DAY {
+                return Err(format!("{token:?} goes past the end of the day"));
+            }
+            if count > 1 && step == 0 {
+                return Err(format!("{token:?}: a step of 0 repeats a second"));
+            }
+            for i in 0..count {
+                each(first + step * i);
+            }
+            last = Some(end as u32);
         }
-        Ok(Seconds(v))
+        Ok(())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// How many seconds it names.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The seconds.
+    pub fn decode(&self) -> Seconds {
+        let mut v = Vec::with_capacity(self.count);
+        Self::walk(&self.text, |s| v.push(s)).expect("checked when made");
+        Seconds(v)
+    }
+
+    /// Both sets' seconds.
+    pub fn union(&self, other: &Steps) -> Steps {
+        if self == other {
+            return self.clone();
+        }
+        self.decode().union(&other.decode()).encode()
     }
 }
 
@@ -151,7 +205,7 @@ impl Seconds {
 pub type MarkKey = (i64, Option<String>);
 
 /// What an import wrote first, as marks by day and source.
-pub type Marks = BTreeMap<MarkKey, Seconds>;
+pub type Marks = BTreeMap<MarkKey, Steps>;
 
 /// Collects an import's marks as its readings are written, in any order.
 #[derive(Debug, Default)]
@@ -184,7 +238,7 @@ impl MarkBuilder {
     }
 
     /// The marks noted since the last take.
-    pub fn take(&mut self) -> Marks {
+    pub fn take(&mut self) -> BTreeMap<MarkKey, Seconds> {
         self.last = None;
         std::mem::take(&mut self.pending)
             .into_iter()
@@ -207,11 +261,11 @@ pub struct Removal {
 impl Removal {
     /// How many readings its marks name.
     pub fn readings(&self) -> usize {
-        self.marks.values().map(Seconds::len).sum()
+        self.marks.values().map(Steps::len).sum()
     }
 
     /// The marks of one UTC day.
-    pub fn of_day(&self, day: i64) -> impl Iterator<Item = (&Option<String>, &Seconds)> {
+    pub fn of_day(&self, day: i64) -> impl Iterator<Item = (&Option<String>, &Steps)> {
         self.marks
             .range((day, None)..)
             .take_while(move |((d, _), _)| *d == day)
@@ -229,13 +283,21 @@ pub fn names(
     second: u32,
     wearable: impl FnOnce(&str) -> bool,
 ) -> bool {
-    let source_matches = match (mark, label) {
+    names_source(mark, label, wearable) && seconds.contains(second)
+}
+
+/// Whether a mark of source `mark` names a reading of source `label` at its instant.
+pub fn names_source(
+    mark: Option<&str>,
+    label: Option<&str>,
+    wearable: impl FnOnce(&str) -> bool,
+) -> bool {
+    match (mark, label) {
         (Some(m), Some(l)) => m == l,
         (Some(_), None) => false,
         (None, None) => true,
         (None, Some(l)) => wearable(l),
-    };
-    source_matches && seconds.contains(second)
+    }
 }
 
 /// Checks an import or removal id: 16 lowercase hex digits.
@@ -254,13 +316,26 @@ mod tests {
     #[test]
     fn seconds_are_written_as_steps() {
         let every5 = Seconds::from_unsorted((0..17280).map(|i| i * 5).collect());
-        assert_eq!(every5.encode(), "0,5*17279");
-        assert_eq!(Seconds::decode("0,5*17279").unwrap(), every5);
+        assert_eq!(every5.encode().as_str(), "0,5*17279");
+        let read = Steps::parse("0,5*17279").unwrap();
+        assert_eq!(read.len(), 17280);
+        assert_eq!(read.decode(), every5);
         let odd = Seconds::from_unsorted(vec![86_399, 7, 3, 3, 10]);
-        assert_eq!(odd.encode(), "3,4,3,86389");
-        assert_eq!(Seconds::decode("").unwrap(), Seconds::default());
-        for bad in ["x", "5*0", "1,0", "86400", "86399,1", "5*", "-1", "3*2*2"] {
-            assert!(Seconds::decode(bad).is_err(), "{bad:?}");
+        assert_eq!(odd.encode().as_str(), "3,4,3,86389");
+        assert_eq!(Steps::parse("").unwrap().decode(), Seconds::default());
+        for bad in [
+            "x",
+            "5*0",
+            "1,0",
+            "86400",
+            "86399,1",
+            "5*",
+            "-1",
+            "3*2*2",
+            "0*2",
+            "1,5*17280",
+        ] {
+            assert!(Steps::parse(bad).is_err(), "{bad:?}");
         }
     }
 
@@ -292,7 +367,7 @@ mod tests {
             id: "0123456789abcdef".into(),
             account: "me".into(),
             removed_at: "2026-12-01T10:00:00Z".into(),
-            marks: m,
+            marks: m.into_iter().map(|(k, v)| (k, v.encode())).collect(),
         };
         assert_eq!(r.readings(), 4);
         assert_eq!(r.of_day(1).count(), 2);
@@ -307,11 +382,14 @@ mod tests {
             b in proptest::collection::vec(0..86_400u32, 0..300),
         ) {
             let (sa, sb) = (Seconds::from_unsorted(a.clone()), Seconds::from_unsorted(b.clone()));
-            prop_assert_eq!(Seconds::decode(&sa.encode()).unwrap(), sa.clone());
+            prop_assert_eq!(Steps::parse(sa.encode().as_str()).unwrap().decode(), sa.clone());
+            prop_assert_eq!(sa.encode().len(), sa.len());
             let all: std::collections::BTreeSet<u32> = a.into_iter().chain(b).collect();
             let want: Vec<u32> = all.into_iter().collect();
             let got = sa.union(&sb);
             prop_assert_eq!(got.as_slice(), want.as_slice());
+            let steps = sa.encode().union(&sb.encode()).decode();
+            prop_assert_eq!(steps.as_slice(), want.as_slice());
         }
     }
 }

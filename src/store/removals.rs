@@ -9,7 +9,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::{AccountId, HourRanges, Result, SampleWriter, Store, StoreError};
 use crate::model::{Sample, DAY};
-use crate::removals::{Marks, Removal, Seconds};
+use crate::removals::{Marks, Removal, Seconds, Steps};
 
 /// One import, as `fitpipe imports` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -57,7 +57,7 @@ fn read_marks(tx: &rusqlite::Connection, sql: &str, p: impl rusqlite::Params) ->
         .query_map(p, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<_>>()?;
     for (day, source, text) in rows {
-        let seconds = Seconds::decode(&text)
+        let seconds = Steps::parse(&text)
             .map_err(|e| StoreError::Query(format!("a stored mark of day {day}: {e}")))?;
         marks.insert((day, source_label(source)), seconds);
     }
@@ -67,7 +67,11 @@ fn read_marks(tx: &rusqlite::Connection, sql: &str, p: impl rusqlite::Params) ->
 impl SampleWriter<'_> {
     /// Records that import `uid` wrote the readings of `marks` first, with the samples of
     /// this transaction (added to what it recorded before).
-    pub fn record_marks(&mut self, uid: &str, marks: Marks) -> Result<()> {
+    pub fn record_marks(
+        &mut self,
+        uid: &str,
+        marks: std::collections::BTreeMap<crate::removals::MarkKey, Seconds>,
+    ) -> Result<()> {
         let mut get = self.tx.prepare_cached(
             "SELECT seconds FROM import_mark WHERE uid = ?1 AND day = ?2 AND source = ?3",
         )?;
@@ -81,32 +85,39 @@ impl SampleWriter<'_> {
                 .query_row(params![uid, day, source], |r| r.get(0))
                 .optional()?;
             let all = match held {
-                Some(text) => Seconds::decode(&text)
+                Some(text) => Steps::parse(&text)
                     .map_err(|e| StoreError::Query(format!("a stored mark: {e}")))?
+                    .decode()
                     .union(&seconds),
                 None => seconds,
             };
-            put.execute(params![uid, self.account.0, day, source, all.encode()])?;
+            put.execute(params![
+                uid,
+                self.account.0,
+                day,
+                source,
+                all.encode().as_str()
+            ])?;
         }
         Ok(())
     }
 }
 
-/// Whether each label is a wearable's own, by device id.
-struct Wearables(HashMap<i64, bool>);
+/// The label of each source id met, and whether it is a wearable's own.
+struct Labels(HashMap<i64, (String, bool)>);
 
-impl Wearables {
-    fn of(&mut self, tx: &Transaction<'_>, id: i64) -> Result<bool> {
-        if let Some(&w) = self.0.get(&id) {
-            return Ok(w);
+impl Labels {
+    fn of(&mut self, tx: &Transaction<'_>, id: i64) -> Result<&(String, bool)> {
+        match self.0.entry(id) {
+            std::collections::hash_map::Entry::Occupied(e) => Ok(e.into_mut()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let name: String = tx
+                    .prepare_cached("SELECT name FROM device WHERE id = ?1")?
+                    .query_row([id], |r| r.get(0))?;
+                let w = crate::sources::counted_by_default(Some(&name));
+                Ok(e.insert((name, w)))
+            }
         }
-        let name: Option<String> = tx
-            .prepare_cached("SELECT name FROM device WHERE id = ?1")?
-            .query_row([id], |r| r.get(0))
-            .optional()?;
-        let w = crate::sources::counted_by_default(name.as_deref());
-        self.0.insert(id, w);
-        Ok(w)
     }
 }
 
@@ -120,24 +131,27 @@ struct Named {
     offset: Option<i16>,
 }
 
-/// The reading of `account` a mark of source `device` (`None`: of no source) names at `key`.
+/// The reading a mark of source `mark` (`device` its id; `None`: of no source) names at
+/// `key`, by [`crate::removals::names_source`].
 fn named_reading(
     tx: &Transaction<'_>,
-    wearables: &mut Wearables,
+    labels: &mut Labels,
     key: i64,
-    device: Option<i64>,
+    (mark, device): (Option<&str>, Option<i64>),
 ) -> Result<Option<Named>> {
     let main: Option<(Option<i64>, u16, Option<i16>)> = tx
         .prepare_cached("SELECT device_id, bpm, utc_offset_min FROM sample WHERE key = ?1")?
         .query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     if let Some((held, bpm, off)) = main {
-        let named = match (device, held) {
-            (Some(d), Some(h)) => d == h,
-            (Some(_), None) => false,
-            (None, None) => true,
-            (None, Some(h)) => wearables.of(tx, h)?,
+        let label = match held {
+            Some(h) => Some(labels.of(tx, h)?.clone()),
+            None => None,
         };
+        let named =
+            crate::removals::names_source(mark, label.as_ref().map(|(l, _)| l.as_str()), |_| {
+                label.as_ref().is_some_and(|(_, w)| *w)
+            });
         if named {
             return Ok(Some(Named {
                 main: true,
@@ -179,7 +193,7 @@ fn for_each_named(
     marks: &Marks,
     mut f: impl FnMut(&Transaction<'_>, i64, &Named) -> Result<()>,
 ) -> Result<()> {
-    let mut wearables = Wearables(HashMap::new());
+    let mut labels = Labels(HashMap::new());
     let base = account.key_base();
     for ((day, label), seconds) in marks {
         let device = match label {
@@ -189,9 +203,11 @@ fn for_each_named(
             },
             None => None,
         };
-        for &second in seconds.as_slice() {
+        for &second in seconds.decode().as_slice() {
             let ts = day * DAY + i64::from(second);
-            if let Some(named) = named_reading(tx, &mut wearables, base + ts, device)? {
+            if let Some(named) =
+                named_reading(tx, &mut labels, base + ts, (label.as_deref(), device))?
+            {
                 f(tx, ts, &named)?;
             }
         }
@@ -281,6 +297,14 @@ impl Store {
         }))
     }
 
+    /// How many removals were applied here.
+    pub fn removal_count(&self) -> Result<usize> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM removal", [], |r| r.get::<_, i64>(0))?
+            as usize)
+    }
+
     /// Every removal applied here, by account and id.
     pub fn removals(&self) -> Result<Vec<Removal>> {
         let heads: Vec<(i64, String, String, String)> = self
@@ -325,9 +349,9 @@ impl Store {
             .collect::<rusqlite::Result<_>>()?;
         rows.into_iter()
             .map(|(source, text)| {
-                let s = Seconds::decode(&text)
+                let s = Steps::parse(&text)
                     .map_err(|e| StoreError::Query(format!("a stored removal mark: {e}")))?;
-                Ok((source_label(source), s))
+                Ok((source_label(source), s.decode()))
             })
             .collect()
     }
@@ -372,7 +396,7 @@ impl Store {
                     r.id,
                     day,
                     source_text(label),
-                    seconds.encode()
+                    seconds.as_str()
                 ])?;
             }
         }

@@ -698,21 +698,45 @@ fn leave_out_removed(
 }
 
 /// The removals: the remote's that this store lacks are applied here, and the merged set
-/// written back (unless this is a restore or a dry run), before any part is read.
+/// written back (unless this is a restore or a dry run), before any part is read. The
+/// object is read only when it changed since this store last read or wrote it (an
+/// `If-None-Match` on the ETag remembered, with the number of removals it then held:
+/// removals only grow, so the same number means the same set).
 async fn reconcile_removals(
     store: &mut Store,
     ctx: &Ctx<'_>,
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
     let remote = ctx.remote;
+    let mut known = store.remote_object(remote.display(), layout::REMOVALS)?;
     for attempt in 1..=MAX_ATTEMPTS {
-        let copy = remote.get_versioned(layout::REMOVALS).await?;
-        let theirs = match &copy {
-            Some(c) => removals::parse(&c.bytes).map_err(|message| SyncError::Corrupt {
-                object: remote.name(layout::REMOVALS),
-                message,
-            })?,
-            None => removals::Removals::new(),
+        let local = store.removal_count()?;
+        let known_version = known.as_ref().map(remote::ObjectVersion::from);
+        let (theirs, copy_version) = match remote
+            .get_if_changed(layout::REMOVALS, known_version.as_ref())
+            .await?
+        {
+            remote::Read::Unchanged => {
+                let held = known.as_ref().map_or(0, |k| k.hours);
+                if held == local {
+                    return Ok(());
+                }
+                // What it holds is what this store held then, which it still holds.
+                (removals::Removals::new(), known_version)
+            }
+            remote::Read::Missing => {
+                if local == 0 {
+                    return Ok(());
+                }
+                (removals::Removals::new(), None)
+            }
+            remote::Read::Copy(c) => {
+                let theirs = removals::parse(&c.bytes).map_err(|message| SyncError::Corrupt {
+                    object: remote.name(layout::REMOVALS),
+                    message,
+                })?;
+                (theirs, Some(c.version()))
+            }
         };
         let ours: removals::Removals = store
             .removals()?
@@ -724,13 +748,15 @@ async fn reconcile_removals(
             if ours.contains_key(key) || validate_account_name(&r.account).is_err() {
                 continue;
             }
-            report.plan.push(format!(
-                "remove import {} from account {} ({} readings; removed on another machine at {})",
-                r.id,
-                r.account,
-                r.readings(),
-                r.removed_at
-            ));
+            if attempt == 1 {
+                report.plan.push(format!(
+                    "remove import {} from account {} ({} readings; removed on another machine at {})",
+                    r.id,
+                    r.account,
+                    r.readings(),
+                    r.removed_at
+                ));
+            }
             if ctx.opts.dry_run {
                 continue;
             }
@@ -738,37 +764,52 @@ async fn reconcile_removals(
             store.apply_removal(id, r, false)?;
             report.removals_applied += 1;
         }
-        let bytes = removals::write(&merged);
-        if merged.is_empty()
-            || !ctx.opts.push
-            || copy
-                .as_ref()
-                .is_some_and(|c| c.bytes.as_ref() == bytes.as_slice())
-        {
-            return Ok(());
-        }
-        if attempt == 1 {
-            report.plan.push(format!(
-                "write {} ({} removals)",
-                remote.name(layout::REMOVALS),
-                merged.len()
-            ));
-        }
+        let up_to_date = merged.len() == theirs.len() && merged == theirs;
         if ctx.opts.dry_run {
+            if !up_to_date && ctx.opts.push {
+                report.plan.push(format!(
+                    "write {} ({} removals)",
+                    remote.name(layout::REMOVALS),
+                    merged.len()
+                ));
+            }
             return Ok(());
         }
-        if remote
-            .put_versioned(layout::REMOVALS, bytes, copy.as_ref())
-            .await?
-            .is_some()
-        {
-            report.removals_written = true;
+        if up_to_date || !ctx.opts.push {
+            if let Some(v) = copy_version {
+                reconcile::remember(store, ctx, layout::REMOVALS, v, 0, merged.len())?;
+            }
             return Ok(());
         }
-        tracing::info!(
-            attempt,
-            "the remote's removals changed underneath; merging again"
-        );
+        let written = remote
+            .put_if_version(
+                layout::REMOVALS,
+                removals::write(&merged),
+                copy_version.as_ref(),
+            )
+            .await?;
+        match written {
+            Some(v) => {
+                if attempt == 1 {
+                    report.plan.push(format!(
+                        "write {} ({} removals)",
+                        remote.name(layout::REMOVALS),
+                        merged.len()
+                    ));
+                }
+                report.removals_written = true;
+                reconcile::remember(store, ctx, layout::REMOVALS, v, 0, merged.len())?;
+                return Ok(());
+            }
+            None => {
+                tracing::info!(
+                    attempt,
+                    "the remote's removals changed underneath; merging again"
+                );
+                // Read it whole next time round.
+                known = None;
+            }
+        }
     }
     Err(SyncError::Contention {
         attempts: MAX_ATTEMPTS,

@@ -362,7 +362,7 @@ pub(super) async fn counted_sources(
 /// Remembers that `object` is version `v` on this remote, holding `hours` hours, the local
 /// ones as of change counter `seq`. A version with no ETag cannot be asked about: nothing
 /// is kept.
-fn remember(
+pub(super) fn remember(
     store: &mut Store,
     ctx: &Ctx<'_>,
     object: &str,

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::model::validate_account_name;
-use crate::removals::{valid_id, Removal, Seconds};
+use crate::removals::{valid_id, Removal, Steps};
 
 /// The columns of `removals.csv`: one row per removal, UTC day and source.
 pub const COLUMNS: [&str; 6] = [
@@ -41,7 +41,7 @@ pub fn parse(bytes: &[u8]) -> Result<Removals, String> {
             .map(super::parts::day_of)
             .ok_or_else(|| format!("line {line}: day {:?} is not a date", &rec[3]))?;
         let source = (!rec[4].is_empty()).then(|| rec[4].to_string());
-        let seconds = Seconds::decode(&rec[5]).map_err(|e| format!("line {line}: seconds {e}"))?;
+        let seconds = Steps::parse(&rec[5]).map_err(|e| format!("line {line}: seconds {e}"))?;
         let r = out
             .entry((account.to_string(), id.to_string()))
             .or_insert_with(|| Removal {
@@ -77,7 +77,7 @@ pub fn write(removals: &Removals) -> Vec<u8> {
                 r.removed_at.as_str(),
                 &super::parts::date_of(*day).to_string(),
                 source.as_deref().unwrap_or(""),
-                &seconds.encode(),
+                seconds.as_str(),
             ])
             .expect("writing to memory");
         }
@@ -130,7 +130,7 @@ mod tests {
                 .map(|(d, s, v)| {
                     (
                         (*d, s.map(str::to_string)),
-                        Seconds::from_unsorted(v.to_vec()),
+                        crate::removals::Seconds::from_unsorted(v.to_vec()).encode(),
                     )
                 })
                 .collect(),
@@ -181,7 +181,10 @@ mod tests {
         assert_eq!(m, merge(&b, &a));
         assert_eq!(merge(&m, &a), m);
         let me = &m[&("me".to_string(), "00000000000000aa".to_string())];
-        assert_eq!(me.marks[&(20_000, None)].as_slice(), &[0, 5, 10, 15]);
+        assert_eq!(
+            me.marks[&(20_000, None)].decode().as_slice(),
+            &[0, 5, 10, 15]
+        );
         assert_eq!(me.removed_at, "2026-12-01T09:00:00Z");
         assert_eq!(m.len(), 2);
 

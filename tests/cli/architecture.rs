@@ -30,6 +30,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "formats",
             "health_api",
             "model",
+            "removals",
             "sources",
             "store",
         ],
@@ -50,8 +51,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "sync",
         &[
-            "clock", "config", "export", "formats", "model", "runtime", "service", "sources",
-            "store",
+            "clock", "config", "export", "formats", "model", "removals", "runtime", "service",
+            "sources", "store",
         ],
     ),
     ("notify", &["config", "files"]),
