@@ -550,3 +550,163 @@ impl Store {
         Ok((copied, new, hours))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::removals::MarkBuilder;
+
+    const WATCH: &str = "Pixel Watch 3";
+    const PHONE: &str = "Fitbit App";
+
+    fn s(ts: i64, bpm: u16, device: Option<&str>) -> Sample {
+        Sample {
+            ts,
+            bpm,
+            utc_offset_min: None,
+            device: device.map(std::sync::Arc::from),
+        }
+    }
+
+    /// Writes `samples` as import `uid`, marking what it wrote first, as `import::run` does.
+    fn import(store: &mut Store, account: AccountId, uid: &str, samples: &[Sample]) {
+        let mut marks = MarkBuilder::default();
+        let mut w = store.sample_writer(account).unwrap();
+        w.insert_many(samples, |s, o| {
+            if o? == super::super::InsertOutcome::New {
+                marks.add(s.ts, s.device.as_deref());
+            }
+            Ok(())
+        })
+        .unwrap();
+        w.record_marks(uid, marks.take()).unwrap();
+        w.commit().unwrap();
+        store
+            .record_import_run(uid, account, "t", "t", 1, samples.len() as u64, 0, 0, 1)
+            .unwrap();
+    }
+
+    fn readings(store: &Store) -> Vec<(i64, u16, Option<String>)> {
+        let mut stmt = store
+            .conn
+            .prepare("SELECT ts_utc, bpm, device FROM samples ORDER BY 1, 3")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_removal_deletes_what_the_import_wrote_first_and_nothing_else() {
+        let mut store = Store::open_in_memory().unwrap();
+        let me = store.ensure_account("me", "t").unwrap();
+        // Mine, written by a sync: the watch at 0 and 3600, a phone app at 40.
+        let mine = [
+            s(0, 70, Some(WATCH)),
+            s(40, 120, Some(PHONE)),
+            s(3600, 71, Some(WATCH)),
+        ];
+        let mut w = store.sample_writer(me).unwrap();
+        w.insert_many(&mine, |_, o| o.map(|_| ())).unwrap();
+        w.commit().unwrap();
+        // Someone else's export: the same watch at 20, their phone app at my watch's
+        // instant, a reading naming no source at my phone app's instant (it takes the
+        // instant; mine moves beside it), their watch at my watch's instant (the same
+        // reading: not theirs), and an hour of their own.
+        let theirs = [
+            s(0, 150, Some(PHONE)),
+            s(0, 99, Some(WATCH)),
+            s(20, 90, Some(WATCH)),
+            s(40, 91, None),
+            s(7200, 92, Some(WATCH)),
+        ];
+        import(&mut store, me, "00000000000000a1", &theirs);
+        // A later import names their unnamed reading (a CSV twin): still theirs.
+        import(
+            &mut store,
+            me,
+            "00000000000000a2",
+            &[s(40, 91, Some(WATCH))],
+        );
+        let info = store.imports().unwrap();
+        assert_eq!(info[0].marked, 4, "{info:?}");
+        assert_eq!(
+            info[1].marked, 0,
+            "a twin that only names a reading brings none"
+        );
+
+        let removal = store
+            .import_removal(info[0].id, "2026-12-01T10:00:00Z")
+            .unwrap()
+            .unwrap();
+        let before = store.source_policy(me).unwrap().version();
+        let done = store.apply_removal(me, &removal, true).unwrap().unwrap();
+        assert_eq!(done.readings, 4);
+        assert_eq!(
+            readings(&store),
+            vec![
+                (0, 70, Some(WATCH.to_string())),
+                (40, 120, Some(PHONE.to_string())),
+                (3600, 71, Some(WATCH.to_string())),
+            ]
+        );
+        // My phone app's reading is back in its instant's place.
+        let held: i64 = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sample WHERE key = ?1",
+                [me.key_base() + 40],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(held, 1);
+        // The hours: my watch's, under a new policy version that every hour carries.
+        let after = store.source_policy(me).unwrap().version();
+        assert_ne!(after, before);
+        let hours: Vec<(i64, i64, i64, i64)> = store
+            .conn
+            .prepare("SELECT hour, max_bpm, sample_count, policy FROM hour_max ORDER BY 1")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            hours,
+            vec![(0, 70, 1, after as i64), (3600, 71, 1, after as i64)]
+        );
+        // Applied once: again is nothing.
+        assert!(store.apply_removal(me, &removal, false).unwrap().is_none());
+        // The lake's days of its marks are written again.
+        assert_eq!(store.dirty_days(me).unwrap(), vec![0]);
+    }
+
+    #[test]
+    fn imports_of_a_store_from_version_10_are_listed_and_not_removable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v10.db");
+        {
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            super::super::embedded::migrations::runner()
+                .set_target(refinery::Target::Version(10))
+                .run(&mut conn)
+                .unwrap();
+            conn.execute_batch(
+                "INSERT INTO account (id, name, created_at) VALUES (0, 'a', 'then');
+                 INSERT INTO sample (key, bpm) VALUES (0, 70), (5, 71);
+                 INSERT INTO import_run (account_id, started_at, finished_at, files, samples_new,
+                                         samples_present, rejected, hours_touched)
+                 VALUES (0, 'then', 'then', 1, 2, 0, 0, 1);",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let info = store.imports().unwrap();
+        assert_eq!(info.len(), 1);
+        assert_eq!((info[0].uid.as_deref(), info[0].marked), (None, 0));
+        let r = store.import_removal(info[0].id, "now").unwrap().unwrap();
+        assert!(r.id.is_empty() && r.marks.is_empty(), "{r:?}");
+        assert_eq!(store.import_removal(99, "now").unwrap(), None);
+    }
+}

@@ -982,3 +982,109 @@ fn a_sparse_history_gets_real_offsets_from_its_day_files() {
         "{right} of {total} hours have their true local time"
     );
 }
+
+/// An export imported into the wrong account is moved where it belongs, on this machine and,
+/// through a folder remote, on another; the commands name what they did and refuse what
+/// they cannot do.
+#[test]
+fn an_import_into_the_wrong_account_is_moved_and_another_machine_follows() {
+    let a = Sandbox::new();
+    let b = Sandbox::new();
+    let remote = format!("file://{}", a.path("remote").display());
+    // Mine: every 30 s for 3 hours; theirs: 10 s later, and an hour more.
+    let mine: Vec<(i64, u16)> = (0..360)
+        .map(|i| (1_735_689_600 + i * 30, 60 + (i % 50) as u16))
+        .collect();
+    let theirs: Vec<(i64, u16)> = (0..480)
+        .map(|i| (1_735_689_610 + i * 30, 90 + (i % 70) as u16))
+        .collect();
+    let csv = |rows: &[(i64, u16)]| {
+        let mut s = String::from("time,bpm\n");
+        for &(ts, bpm) in rows {
+            s.push_str(&format!("{},{bpm}\n", fitpipe::model::format_utc(ts)));
+        }
+        s
+    };
+    std::fs::write(a.path("mine.csv"), csv(&mine)).unwrap();
+    std::fs::write(a.path("theirs.csv"), csv(&theirs)).unwrap();
+    for f in ["mine.csv", "theirs.csv"] {
+        a.cmd().arg("import").arg(a.path(f)).assert().success();
+    }
+    a.cmd()
+        .args(["--remote", &remote, "sync"])
+        .assert()
+        .success();
+    b.cmd()
+        .args(["--remote", &remote, "sync"])
+        .assert()
+        .success();
+    let both: Vec<(i64, u16)> = mine.iter().chain(&theirs).copied().collect();
+    assert_eq!(stored_hourly(&b.db(), "default"), reference_hourly(both));
+
+    a.cmd()
+        .arg("imports")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 import(s)"))
+        .stdout(predicate::str::contains("480 readings its own"));
+    let out = a.cmd().args(["imports", "--json"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["imports"][1]["samples_new"], 480, "{v}");
+    let id = v["imports"][1]["id"].as_i64().unwrap().to_string();
+    a.cmd()
+        .args(["imports", "move", &id, "--to", "partner"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "moved import 2 from account default to partner: 480 readings copied (480 new there), 480 deleted from default",
+        ));
+    a.cmd()
+        .args(["imports", "remove", &id])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("was removed (or moved) at"));
+    a.cmd()
+        .args(["imports", "remove", "99"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no import 99"));
+    a.cmd()
+        .args(["imports", "move", "1", "--to", "default"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("in account default already"));
+    for sb in [&a, &b, &a] {
+        sb.cmd()
+            .args(["--remote", &remote, "sync"])
+            .assert()
+            .success();
+    }
+    for sb in [&a, &b] {
+        assert_eq!(
+            stored_hourly(&sb.db(), "default"),
+            reference_hourly(mine.clone())
+        );
+        assert_eq!(
+            stored_hourly(&sb.db(), "partner"),
+            reference_hourly(theirs.clone())
+        );
+    }
+    // The moved readings are an import of partner's, which can be removed in turn.
+    a.cmd()
+        .args(["imports", "remove", "3"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "removed import 3 from account partner: 480 readings deleted",
+        ));
+    a.cmd()
+        .args(["--remote", &remote, "sync"])
+        .assert()
+        .success();
+    b.cmd()
+        .args(["--remote", &remote, "sync"])
+        .assert()
+        .success();
+    assert!(stored_hourly(&b.db(), "partner").is_empty());
+    assert_eq!(stored_hourly(&b.db(), "default"), reference_hourly(mine));
+}
