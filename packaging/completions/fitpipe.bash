@@ -40,6 +40,9 @@ _fitpipe() {
             fitpipe,import)
                 cmd="fitpipe__subcmd__import"
                 ;;
+            fitpipe,imports)
+                cmd="fitpipe__subcmd__imports"
+                ;;
             fitpipe,man)
                 cmd="fitpipe__subcmd__man"
                 ;;
@@ -130,6 +133,9 @@ _fitpipe() {
             fitpipe__subcmd__help,import)
                 cmd="fitpipe__subcmd__help__subcmd__import"
                 ;;
+            fitpipe__subcmd__help,imports)
+                cmd="fitpipe__subcmd__help__subcmd__imports"
+                ;;
             fitpipe__subcmd__help,man)
                 cmd="fitpipe__subcmd__help__subcmd__man"
                 ;;
@@ -169,6 +175,12 @@ _fitpipe() {
             fitpipe__subcmd__help__subcmd__config,path)
                 cmd="fitpipe__subcmd__help__subcmd__config__subcmd__path"
                 ;;
+            fitpipe__subcmd__help__subcmd__imports,move)
+                cmd="fitpipe__subcmd__help__subcmd__imports__subcmd__move"
+                ;;
+            fitpipe__subcmd__help__subcmd__imports,remove)
+                cmd="fitpipe__subcmd__help__subcmd__imports__subcmd__remove"
+                ;;
             fitpipe__subcmd__help__subcmd__service,install)
                 cmd="fitpipe__subcmd__help__subcmd__service__subcmd__install"
                 ;;
@@ -186,6 +198,24 @@ _fitpipe() {
                 ;;
             fitpipe__subcmd__help__subcmd__sources,ignore)
                 cmd="fitpipe__subcmd__help__subcmd__sources__subcmd__ignore"
+                ;;
+            fitpipe__subcmd__imports,help)
+                cmd="fitpipe__subcmd__imports__subcmd__help"
+                ;;
+            fitpipe__subcmd__imports,move)
+                cmd="fitpipe__subcmd__imports__subcmd__move"
+                ;;
+            fitpipe__subcmd__imports,remove)
+                cmd="fitpipe__subcmd__imports__subcmd__remove"
+                ;;
+            fitpipe__subcmd__imports__subcmd__help,help)
+                cmd="fitpipe__subcmd__imports__subcmd__help__subcmd__help"
+                ;;
+            fitpipe__subcmd__imports__subcmd__help,move)
+                cmd="fitpipe__subcmd__imports__subcmd__help__subcmd__move"
+                ;;
+            fitpipe__subcmd__imports__subcmd__help,remove)
+                cmd="fitpipe__subcmd__imports__subcmd__help__subcmd__remove"
                 ;;
             fitpipe__subcmd__service,help)
                 cmd="fitpipe__subcmd__service__subcmd__help"
@@ -242,7 +272,7 @@ _fitpipe() {
 
     case "${cmd}" in
         fitpipe)
-            opts="-v -h -V --db --config --remote --account --verbose --help --version import query export status sources auth sync restore service doctor completions man config report demo help"
+            opts="-v -h -V --db --config --remote --account --verbose --help --version import imports query export status sources auth sync restore service doctor completions man config report demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -752,7 +782,7 @@ _fitpipe() {
             return 0
             ;;
         fitpipe__subcmd__help)
-            opts="import query export status sources auth sync restore service doctor completions man config report demo help"
+            opts="import imports query export status sources auth sync restore service doctor completions man config report demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -936,6 +966,48 @@ _fitpipe() {
         fitpipe__subcmd__help__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__help__subcmd__imports)
+            opts="remove move"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__help__subcmd__imports__subcmd__move)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__help__subcmd__imports__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1154,6 +1226,156 @@ _fitpipe() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__imports)
+            opts="-v -h --json --db --config --remote --account --verbose --help remove move help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__imports__subcmd__help)
+            opts="remove move help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__imports__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__imports__subcmd__help__subcmd__move)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__imports__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__imports__subcmd__move)
+            opts="-v -h --to --json --db --config --remote --account --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fitpipe__subcmd__imports__subcmd__remove)
+            opts="-v -h --json --db --config --remote --account --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
