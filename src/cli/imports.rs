@@ -102,7 +102,8 @@ pub fn run(settings: &Settings, args: ImportsArgs) -> Result<(), Error> {
             )));
         }
     }
-    let removed = match import::remove(&mut store, import, to, &now)? {
+    let configured = to.and_then(|t| settings.timezone_for(t));
+    let removed = match import::remove(&mut store, import, (to, configured), &now)? {
         Ok(r) => r,
         Err(NotRemovable::Unknown) => {
             return Err(Error::Usage(format!(

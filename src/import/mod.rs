@@ -373,10 +373,14 @@ pub enum NotRemovable {
 /// as a removal the next sync takes to the remote and every other machine. Copying comes
 /// first, so a removal cut short leaves readings in both accounts and never in neither;
 /// running it again finishes it.
+///
+/// The moved readings' local times come from the offsets they carry, else from the zone of
+/// account `to`: the one its offsets were computed with, else `configured` (the
+/// configuration's for it), else the first account's.
 pub fn remove(
     store: &mut Store,
     id: i64,
-    to: Option<&str>,
+    (to, configured): (Option<&str>, Option<&str>),
     now: &str,
 ) -> Result<Result<Removed, NotRemovable>, ImportError> {
     let Some(info) = store.imports()?.into_iter().find(|i| i.id == id) else {
@@ -412,8 +416,13 @@ pub fn remove(
             0,
             hours.hour_count(),
         )?;
-        // The readings carry their offsets; the account's own zone places the rest.
-        let zone = stored_zone(store, target)?;
+        let zone = match stored_zone(store, target)? {
+            Some(z) => Some(z),
+            None => match configured {
+                Some(c) => Some((c.to_string(), zone::ZoneSource::Config)),
+                None => stored_zone(store, from)?,
+            },
+        };
         refresh_offsets(store, target, zone)?;
     }
     let applied = store

@@ -54,6 +54,7 @@ pub async fn inspect(remote: &Remote, closed_before: i64) -> Result<BucketState,
         } else if name == layout::LEGACY_MASTER {
             state.legacy_master = true;
         } else if !(name == layout::CHOICES
+            || name == layout::REMOVALS
             || name == super::remote::LOCK
             || (name.starts_with(layout::SOURCES_DIR) && name.ends_with(".csv")))
         {

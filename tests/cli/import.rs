@@ -1008,7 +1008,11 @@ fn an_import_into_the_wrong_account_is_moved_and_another_machine_follows() {
     std::fs::write(a.path("mine.csv"), csv(&mine)).unwrap();
     std::fs::write(a.path("theirs.csv"), csv(&theirs)).unwrap();
     for f in ["mine.csv", "theirs.csv"] {
-        a.cmd().arg("import").arg(a.path(f)).assert().success();
+        a.cmd()
+            .args(["import", "--timezone", "America/New_York"])
+            .arg(a.path(f))
+            .assert()
+            .success();
     }
     a.cmd()
         .args(["--remote", &remote, "sync"])
@@ -1069,6 +1073,25 @@ fn an_import_into_the_wrong_account_is_moved_and_another_machine_follows() {
             reference_hourly(theirs.clone())
         );
     }
+    // The moved hours take the zone the readings were imported with.
+    let unplaced: i64 = query_one(
+        &a.db(),
+        "SELECT count(*) FROM hourly_max WHERE account = 'partner'
+            AND (hour_start_local IS NULL OR hour_start_local NOT LIKE '%-05:00')",
+    );
+    assert_eq!(unplaced, 0);
+    // Doctor knows the removals' object.
+    let out = a
+        .cmd()
+        .args(["--remote", &remote, "doctor", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["remote"]["bucket"]["unknown"],
+        serde_json::json!([]),
+        "{v}"
+    );
     // The moved readings are an import of partner's, which can be removed in turn.
     a.cmd()
         .args(["imports", "remove", "3"])

@@ -1541,10 +1541,14 @@ async fn an_import_moved_to_another_account_leaves_every_copy_of_the_first() {
         // Moved where it belongs: both machines, the bucket's master and its lake, and a
         // fresh restore hold each account's own readings.
         let import = a.imports().unwrap().last().unwrap().id;
-        let moved =
-            fitpipe::import::remove(&mut a, import, Some("partner"), "2026-12-01T12:00:00Z")
-                .unwrap()
-                .unwrap();
+        let moved = fitpipe::import::remove(
+            &mut a,
+            import,
+            (Some("partner"), None),
+            "2026-12-01T12:00:00Z",
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(moved.readings, theirs.len() as u64, "{name}");
         assert_eq!(moved.copied_new, theirs.len() as u64, "{name}");
         sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
@@ -1578,7 +1582,7 @@ async fn an_import_moved_to_another_account_leaves_every_copy_of_the_first() {
             "{name}: restored"
         );
         // Again: nothing changes.
-        assert!(fitpipe::import::remove(&mut a, import, None, "t")
+        assert!(fitpipe::import::remove(&mut a, import, (None, None), "t")
             .unwrap()
             .is_err());
     }
