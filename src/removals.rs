@@ -207,11 +207,13 @@ pub type MarkKey = (i64, Option<String>);
 /// What an import wrote first, as marks by day and source.
 pub type Marks = BTreeMap<MarkKey, Steps>;
 
-/// Collects an import's marks as its readings are written, in any order.
+/// Collects an import's marks as its readings are written, in any order. Readings come in
+/// runs of one day and source: the run being collected is kept apart from the map, so a
+/// reading costs a comparison and a push.
 #[derive(Debug, Default)]
 pub struct MarkBuilder {
     pending: BTreeMap<MarkKey, Vec<u32>>,
-    last: Option<MarkKey>,
+    current: Option<(MarkKey, Vec<u32>)>,
 }
 
 impl MarkBuilder {
@@ -219,27 +221,29 @@ impl MarkBuilder {
     pub fn add(&mut self, ts: i64, label: Option<&str>) {
         let day = ts.div_euclid(DAY);
         let second = ts.rem_euclid(DAY) as u32;
-        if let Some(last) = &self.last {
-            if last.0 == day && last.1.as_deref() == label {
-                self.pending
-                    .get_mut(last)
-                    .expect("the last key is pending")
-                    .push(second);
+        if let Some(((d, l), v)) = &mut self.current {
+            if *d == day && l.as_deref() == label {
+                v.push(second);
                 return;
             }
         }
-        let key = (day, label.map(str::to_string));
-        self.pending.entry(key.clone()).or_default().push(second);
-        self.last = Some(key);
+        self.end_run();
+        self.current = Some(((day, label.map(str::to_string)), vec![second]));
+    }
+
+    fn end_run(&mut self) {
+        if let Some((key, v)) = self.current.take() {
+            self.pending.entry(key).or_default().extend(v);
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.pending.is_empty()
+        self.pending.is_empty() && self.current.is_none()
     }
 
     /// The marks noted since the last take.
     pub fn take(&mut self) -> BTreeMap<MarkKey, Seconds> {
-        self.last = None;
+        self.end_run();
         std::mem::take(&mut self.pending)
             .into_iter()
             .map(|(k, v)| (k, Seconds::from_unsorted(v)))

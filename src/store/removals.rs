@@ -103,79 +103,134 @@ impl SampleWriter<'_> {
     }
 }
 
-/// The label of each source id met, and whether it is a wearable's own.
-struct Labels(HashMap<i64, (String, bool)>);
+/// Readings a mark names are found by sets: the mark's instants go into the temporary table
+/// `marked`, the ids of the sources that are a wearable's own into `wearable`.
+fn prepare_marked(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS marked (key INTEGER PRIMARY KEY);
+         CREATE TEMP TABLE IF NOT EXISTS wearable (id INTEGER PRIMARY KEY);
+         DELETE FROM temp.wearable;",
+    )?;
+    let devices: Vec<(i64, String)> = tx
+        .prepare("SELECT id, name FROM device")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut put = tx.prepare("INSERT INTO temp.wearable (id) VALUES (?1)")?;
+    for (id, name) in devices {
+        if crate::sources::counted_by_default(Some(&name)) {
+            put.execute([id])?;
+        }
+    }
+    Ok(())
+}
 
-impl Labels {
-    fn of(&mut self, tx: &Transaction<'_>, id: i64) -> Result<&(String, bool)> {
-        match self.0.entry(id) {
-            std::collections::hash_map::Entry::Occupied(e) => Ok(e.into_mut()),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                let name: String = tx
-                    .prepare_cached("SELECT name FROM device WHERE id = ?1")?
-                    .query_row([id], |r| r.get(0))?;
-                let w = crate::sources::counted_by_default(Some(&name));
-                Ok(e.insert((name, w)))
-            }
+/// One mark, loaded: its source's id (`None`: it names readings of no source, or of a
+/// wearable's, `crate::removals::names_source`) and the hours of its instants.
+struct Loaded {
+    device: Option<i64>,
+    hours: HourRanges,
+}
+
+impl Loaded {
+    /// The condition on a `sample` row for the reading the mark names at its instant.
+    fn main_condition(&self) -> String {
+        match self.device {
+            Some(d) => format!("device_id = {d}"),
+            None => "(device_id IS NULL OR device_id IN (SELECT id FROM temp.wearable))".into(),
         }
     }
 }
 
-/// A reading a mark names.
-struct Named {
-    /// In `sample` (else in `sample_more`).
-    main: bool,
-    /// Its source's id (`None`: it names none).
-    device: Option<i64>,
-    bpm: u16,
-    offset: Option<i16>,
-}
-
-/// The reading a mark of source `mark` (`device` its id; `None`: of no source) names at
-/// `key`, by [`crate::removals::names_source`].
-fn named_reading(
+/// Visits each mark of `marks` (of `account`) with its instants in `temp.marked`; marks of
+/// a source no sample ever named are skipped.
+fn for_each_mark(
     tx: &Transaction<'_>,
-    labels: &mut Labels,
-    key: i64,
-    (mark, device): (Option<&str>, Option<i64>),
-) -> Result<Option<Named>> {
-    let main: Option<(Option<i64>, u16, Option<i16>)> = tx
-        .prepare_cached("SELECT device_id, bpm, utc_offset_min FROM sample WHERE key = ?1")?
-        .query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
-    if let Some((held, bpm, off)) = main {
-        let label = match held {
-            Some(h) => Some(labels.of(tx, h)?.clone()),
+    account: AccountId,
+    marks: &Marks,
+    mut f: impl FnMut(&Transaction<'_>, &Loaded) -> Result<()>,
+) -> Result<()> {
+    prepare_marked(tx)?;
+    let base = account.key_base();
+    for ((day, label), steps) in marks {
+        let device = match label {
+            Some(l) => match device_of(tx, l)? {
+                Some(d) => Some(d),
+                None => continue,
+            },
             None => None,
         };
-        let named =
-            crate::removals::names_source(mark, label.as_ref().map(|(l, _)| l.as_str()), |_| {
-                label.as_ref().is_some_and(|(_, w)| *w)
-            });
-        if named {
-            return Ok(Some(Named {
-                main: true,
-                device: held,
-                bpm,
-                offset: off,
-            }));
+        tx.execute("DELETE FROM temp.marked", [])?;
+        let mut hours = HourRanges::default();
+        {
+            let mut put = tx.prepare_cached("INSERT INTO temp.marked (key) VALUES (?1)")?;
+            for &second in steps.decode().as_slice() {
+                let ts = day * DAY + i64::from(second);
+                put.execute([base + ts])?;
+                hours.add_ts(ts);
+            }
         }
+        f(tx, &Loaded { device, hours })?;
     }
-    let Some(d) = device else {
-        return Ok(None);
-    };
-    let more: Option<(u16, Option<i16>)> = tx
-        .prepare_cached(
-            "SELECT bpm, utc_offset_min FROM sample_more WHERE key = ?1 AND device_id = ?2",
+    Ok(())
+}
+
+/// A reading a mark names: key, bpm, offset, source id.
+type Named = (i64, u16, Option<i16>, Option<i64>);
+
+/// The readings a loaded mark names.
+fn named_readings(tx: &Transaction<'_>, mark: &Loaded) -> Result<Vec<Named>> {
+    let mut sql = format!(
+        "SELECT key, bpm, utc_offset_min, device_id FROM sample
+          WHERE key IN (SELECT key FROM temp.marked) AND {}",
+        mark.main_condition()
+    );
+    if let Some(d) = mark.device {
+        sql.push_str(&format!(
+            " UNION ALL SELECT key, bpm, utc_offset_min, device_id FROM sample_more
+               WHERE key IN (SELECT key FROM temp.marked) AND device_id = {d}"
+        ));
+    }
+    let rows = tx
+        .prepare_cached(&sql)?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// Deletes the readings a loaded mark names; another source's reading of an instant whose
+/// reading in `sample` went takes its place. Returns how many went.
+fn delete_named(tx: &Transaction<'_>, mark: &Loaded) -> Result<u64> {
+    let mut n = 0;
+    if let Some(d) = mark.device {
+        n += tx
+            .prepare_cached(&format!(
+                "DELETE FROM sample_more WHERE key IN (SELECT key FROM temp.marked) AND device_id = {d}"
+            ))?
+            .execute([])?;
+    }
+    let main = tx
+        .prepare_cached(&format!(
+            "DELETE FROM sample WHERE key IN (SELECT key FROM temp.marked) AND {}",
+            mark.main_condition()
+        ))?
+        .execute([])?;
+    if main > 0 {
+        tx.prepare_cached(
+            "INSERT INTO sample (key, bpm, utc_offset_min, device_id)
+             SELECT m.key, m.bpm, m.utc_offset_min, m.device_id FROM sample_more m
+              WHERE m.key IN (SELECT key FROM temp.marked)
+                AND NOT EXISTS (SELECT 1 FROM sample s WHERE s.key = m.key)
+                AND m.device_id = (SELECT min(x.device_id) FROM sample_more x WHERE x.key = m.key)",
         )?
-        .query_row(params![key, d], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    Ok(more.map(|(bpm, offset)| Named {
-        main: false,
-        device: Some(d),
-        bpm,
-        offset,
-    }))
+        .execute([])?;
+        tx.prepare_cached(
+            "DELETE FROM sample_more WHERE key IN (SELECT key FROM temp.marked)
+                AND EXISTS (SELECT 1 FROM sample s
+                             WHERE s.key = sample_more.key AND s.device_id = sample_more.device_id)",
+        )?
+        .execute([])?;
+    }
+    Ok((n + main) as u64)
 }
 
 /// The device id of `label`, if any sample ever named it.
@@ -184,35 +239,6 @@ fn device_of(tx: &Transaction<'_>, label: &str) -> Result<Option<i64>> {
         .prepare_cached("SELECT id FROM device WHERE name = ?1")?
         .query_row([label], |r| r.get(0))
         .optional()?)
-}
-
-/// Visits every reading of `account` that `marks` name, with its instant.
-fn for_each_named(
-    tx: &Transaction<'_>,
-    account: AccountId,
-    marks: &Marks,
-    mut f: impl FnMut(&Transaction<'_>, i64, &Named) -> Result<()>,
-) -> Result<()> {
-    let mut labels = Labels(HashMap::new());
-    let base = account.key_base();
-    for ((day, label), seconds) in marks {
-        let device = match label {
-            Some(l) => match device_of(tx, l)? {
-                Some(d) => Some(d),
-                None => continue,
-            },
-            None => None,
-        };
-        for &second in seconds.decode().as_slice() {
-            let ts = day * DAY + i64::from(second);
-            if let Some(named) =
-                named_reading(tx, &mut labels, base + ts, (label.as_deref(), device))?
-            {
-                f(tx, ts, &named)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 impl Store {
@@ -402,32 +428,12 @@ impl Store {
         }
         let mut touched = HourRanges::default();
         let mut readings = 0u64;
-        let base = account.key_base();
-        for_each_named(&tx, account, &r.marks, |tx, ts, named| {
-            let key = base + ts;
-            if named.main {
-                tx.prepare_cached("DELETE FROM sample WHERE key = ?1")?
-                    .execute([key])?;
-                // Another source's reading of the instant takes its place.
-                let next: Option<i64> = tx
-                    .prepare_cached("SELECT min(device_id) FROM sample_more WHERE key = ?1")?
-                    .query_row([key], |row| row.get(0))?;
-                if let Some(d) = next {
-                    tx.prepare_cached(
-                        "INSERT INTO sample (key, bpm, utc_offset_min, device_id)
-                         SELECT key, bpm, utc_offset_min, device_id FROM sample_more
-                          WHERE key = ?1 AND device_id = ?2",
-                    )?
-                    .execute(params![key, d])?;
-                    tx.prepare_cached("DELETE FROM sample_more WHERE key = ?1 AND device_id = ?2")?
-                        .execute(params![key, d])?;
-                }
-            } else {
-                tx.prepare_cached("DELETE FROM sample_more WHERE key = ?1 AND device_id = ?2")?
-                    .execute(params![key, named.device])?;
+        for_each_mark(&tx, account, &r.marks, |tx, mark| {
+            let n = delete_named(tx, mark)?;
+            if n > 0 {
+                readings += n;
+                touched.extend(mark.hours.clone());
             }
-            readings += 1;
-            touched.add_ts(ts);
             Ok(())
         })?;
         let version = super::sources::load_policy(&tx, account)?.version();
@@ -507,12 +513,12 @@ impl Store {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
             let mut samples: Vec<Sample> = Vec::new();
-            for_each_named(&w.tx, from, &of_day, |tx, ts, named| {
-                // The reading's label now (a reading of no source that a later twin named
-                // keeps that name).
-                let device = match named.device {
-                    Some(h) => {
-                        let name = match names.get(&h) {
+            for_each_mark(&w.tx, from, &of_day, |tx, mark| {
+                for (key, bpm, offset, device) in named_readings(tx, mark)? {
+                    // The reading's label now (a reading of no source that a later twin
+                    // named keeps that name).
+                    let device = match device {
+                        Some(h) => Some(match names.get(&h) {
                             Some(n) => n.clone(),
                             None => {
                                 let n: std::sync::Arc<str> = tx
@@ -522,17 +528,16 @@ impl Store {
                                 names.insert(h, n.clone());
                                 n
                             }
-                        };
-                        Some(name)
-                    }
-                    None => None,
-                };
-                samples.push(Sample {
-                    ts,
-                    bpm: named.bpm,
-                    utc_offset_min: named.offset,
-                    device,
-                });
+                        }),
+                        None => None,
+                    };
+                    samples.push(Sample {
+                        ts: key - from.key_base(),
+                        bpm,
+                        utc_offset_min: offset,
+                        device,
+                    });
+                }
                 Ok(())
             })?;
             samples.sort_by(|a, b| (a.ts, &a.device).cmp(&(b.ts, &b.device)));
