@@ -108,6 +108,18 @@ pub(crate) fn print_summary(out: &mut impl Write, s: &ImportSummary) -> std::io:
     Ok(())
 }
 
+/// Says how many readings were not stored because a removal names them.
+pub(crate) fn print_removed(out: &mut impl Write, s: &ImportSummary) -> std::io::Result<()> {
+    if s.samples_removed == 0 {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "not stored: {} reading(s) an earlier removal of this account names (`fitpipe imports` lists it); a removal is final for the readings it names",
+        thousands(s.samples_removed)
+    )
+}
+
 /// Says how many measurements had no value, and where (normal; not an error).
 pub(crate) fn print_no_readings(out: &mut impl Write, s: &ImportSummary) -> std::io::Result<()> {
     if s.no_readings == 0 {
@@ -150,6 +162,7 @@ pub fn run(settings: &Settings, args: ImportArgs) -> Result<(), Error> {
         super::output::print_json(&mut out, &summary)?;
     } else {
         print_summary(&mut out, &summary).map_err(io_err)?;
+        print_removed(&mut out, &summary).map_err(io_err)?;
         print_no_readings(&mut out, &summary).map_err(io_err)?;
     }
     print_rejects(&summary);

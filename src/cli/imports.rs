@@ -115,6 +115,13 @@ pub fn run(settings: &Settings, args: ImportsArgs) -> Result<(), Error> {
                 "import {import} was removed (or moved) at {at} already"
             )))
         }
+        Err(NotRemovable::RemovedFromTarget(n)) => {
+            return Err(Error::Usage(format!(
+                "{} of import {import}'s readings were removed from account {} before, and a removal is final for the readings it names; nothing was moved",
+                thousands(n),
+                to.unwrap_or_default()
+            )))
+        }
         Err(NotRemovable::Unmarked) => {
             return Err(Error::Usage(format!(
                 "import {import} was made before fitpipe kept which readings each import brought, so its readings cannot be told from the others; nothing was changed"

@@ -105,6 +105,8 @@ pub struct ImportSummary {
     pub samples_new: u64,
     pub samples_enriched: u64,
     pub samples_present: u64,
+    /// Readings a removal of the account names (`fitpipe imports remove`): not stored.
+    pub samples_removed: u64,
     pub rejected: u64,
     /// The first rejects in full; `rejected` counts them all.
     pub rejects: Vec<Reject>,
@@ -365,6 +367,9 @@ pub enum NotRemovable {
     Unmarked,
     /// Removed (or moved) already, at this time.
     Removed(String),
+    /// A move whose target account had these many of the readings removed before: a
+    /// removal is final for the readings it names, so nothing was moved.
+    RemovedFromTarget(u64),
 }
 
 /// Removes import `id` (its number in this store) from its account, or with `to` moves its
@@ -402,7 +407,10 @@ pub fn remove(
     if let Some(to) = to {
         let target = store.ensure_account(to, now)?;
         let uid = store.new_import_uid()?;
-        let (c, n, hours) = store.copy_named_readings(from, &removal, target, &uid)?;
+        let (c, n, hours) = match store.copy_named_readings(from, &removal, target, &uid)? {
+            Ok(done) => done,
+            Err(removed) => return Ok(Err(NotRemovable::RemovedFromTarget(removed))),
+        };
         (copied, copied_new) = (c, n);
         let mut hours = hours;
         store.record_import_run(
@@ -596,6 +604,7 @@ fn flush(
             }
             Ok(InsertOutcome::Enriched) => summary.samples_enriched += 1,
             Ok(InsertOutcome::Present) => summary.samples_present += 1,
+            Ok(InsertOutcome::Removed) => summary.samples_removed += 1,
             Err(StoreError::TimeOutOfRange(ts)) => {
                 summary.rejected += 1;
                 if summary.rejects.len() < REJECTS_SHOWN {

@@ -241,6 +241,27 @@ fn device_of(tx: &Transaction<'_>, label: &str) -> Result<Option<i64>> {
         .optional()?)
 }
 
+/// The marks of `account`'s removals on UTC day `day`.
+pub(super) fn marks_of_day(
+    conn: &rusqlite::Connection,
+    account: AccountId,
+    day: i64,
+) -> Result<Vec<(Option<String>, Seconds)>> {
+    let rows: Vec<(String, String)> = conn
+        .prepare_cached(
+            "SELECT source, seconds FROM removal_mark WHERE account_id = ?1 AND day = ?2",
+        )?
+        .query_map(params![account.0, day], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    rows.into_iter()
+        .map(|(source, text)| {
+            let s = Steps::parse(&text)
+                .map_err(|e| StoreError::Query(format!("a stored removal mark: {e}")))?;
+            Ok((source_label(source), s.decode()))
+        })
+        .collect()
+}
+
 impl Store {
     /// A new import id: 16 hex digits from SQLite's random source.
     pub fn new_import_uid(&self) -> Result<String> {
@@ -366,20 +387,7 @@ impl Store {
         account: AccountId,
         day: i64,
     ) -> Result<Vec<(Option<String>, Seconds)>> {
-        let rows: Vec<(String, String)> = self
-            .conn
-            .prepare_cached(
-                "SELECT source, seconds FROM removal_mark WHERE account_id = ?1 AND day = ?2",
-            )?
-            .query_map(params![account.0, day], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        rows.into_iter()
-            .map(|(source, text)| {
-                let s = Steps::parse(&text)
-                    .map_err(|e| StoreError::Query(format!("a stored removal mark: {e}")))?;
-                Ok((source_label(source), s.decode()))
-            })
-            .collect()
+        marks_of_day(&self.conn, account, day)
     }
 
     /// Applies `r` to account `account`: records it, deletes the readings it names, and
@@ -486,16 +494,18 @@ impl Store {
 
     /// Copies the readings `r` names (of its account, `from`) into account `to`, as import
     /// `uid` there: readings `to` holds already stay as they are. Returns the readings
-    /// copied, the new ones and the hours touched.
+    /// copied, the new ones and the hours touched; or, copying nothing, how many of them a
+    /// removal of `to` names (they cannot be put back there).
     pub fn copy_named_readings(
         &mut self,
         from: AccountId,
         r: &Removal,
         to: AccountId,
         uid: &str,
-    ) -> Result<(u64, u64, HourRanges)> {
+    ) -> Result<std::result::Result<(u64, u64, HourRanges), u64>> {
         let mut copied = 0u64;
         let mut new = 0u64;
+        let mut removed = 0u64;
         let mut w = self.sample_writer(to)?;
         let mut marks = crate::removals::MarkBuilder::default();
         let mut names: HashMap<i64, std::sync::Arc<str>> = HashMap::new();
@@ -543,16 +553,24 @@ impl Store {
             samples.sort_by(|a, b| (a.ts, &a.device).cmp(&(b.ts, &b.device)));
             copied += samples.len() as u64;
             w.insert_many(&samples, |s, o| {
-                if o? == super::InsertOutcome::New {
-                    new += 1;
-                    marks.add(s.ts, s.device.as_deref());
+                match o? {
+                    super::InsertOutcome::New => {
+                        new += 1;
+                        marks.add(s.ts, s.device.as_deref());
+                    }
+                    super::InsertOutcome::Removed => removed += 1,
+                    _ => {}
                 }
                 Ok(())
             })?;
         }
+        if removed > 0 {
+            // Dropped without a commit: nothing was copied.
+            return Ok(Err(removed));
+        }
         w.record_marks(uid, marks.take())?;
         let hours = w.commit()?;
-        Ok((copied, new, hours))
+        Ok(Ok((copied, new, hours)))
     }
 }
 

@@ -20,6 +20,9 @@ pub enum InsertOutcome {
     Enriched,
     /// The instant was stored already with everything this reading knows.
     Present,
+    /// A removal of the account names this reading (`crate::removals`): it is not stored,
+    /// here or anywhere, since every machine leaves it out of the lake.
+    Removed,
 }
 
 /// A set of UTC hour starts, kept as sorted, disjoint, half-open ranges `[start, end)`.
@@ -249,6 +252,8 @@ pub struct SampleWriter<'s> {
     renamed: HourRanges,
     /// Samples that came from the remote lake do not make their days dirty.
     from_remote: bool,
+    /// The marks of the account's removals, by day, as met (`None`: it has none).
+    removed: Option<HashMap<i64, Vec<(Option<String>, crate::removals::Seconds)>>>,
 }
 
 impl Store {
@@ -256,6 +261,7 @@ impl Store {
     pub fn sample_writer(&mut self, account: AccountId) -> Result<SampleWriter<'_>> {
         let tx = self.begin()?;
         let policy = super::sources::load_policy(&tx, account)?;
+        let removed = (!policy.removed.is_empty()).then(HashMap::new);
         Ok(SampleWriter {
             tx,
             account,
@@ -265,6 +271,7 @@ impl Store {
             touched: HourRanges::default(),
             renamed: HourRanges::default(),
             from_remote: false,
+            removed,
         })
     }
 
@@ -470,7 +477,35 @@ impl SampleWriter<'_> {
             .prepare_cached("SELECT device_id FROM sample WHERE key = ?1")?;
 
         let base = self.account.key_base();
-        let samples: Vec<&'a Sample> = samples.into_iter().collect();
+        let mut samples: Vec<&'a Sample> = samples.into_iter().collect();
+        if let Some(by_day) = &mut self.removed {
+            let mut kept = Vec::with_capacity(samples.len());
+            for s in samples {
+                let day = s.ts.div_euclid(crate::model::DAY);
+                let marks = match by_day.entry(day) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(super::removals::marks_of_day(&self.tx, self.account, day)?)
+                    }
+                };
+                let second = s.ts.rem_euclid(crate::model::DAY) as u32;
+                let named = marks.iter().any(|(mark, seconds)| {
+                    crate::removals::names(
+                        mark.as_deref(),
+                        seconds,
+                        s.device.as_deref(),
+                        second,
+                        |l| crate::sources::counted_by_default(Some(l)),
+                    )
+                });
+                if named {
+                    each(s, Ok(InsertOutcome::Removed))?;
+                } else {
+                    kept.push(s);
+                }
+            }
+            samples = kept;
+        }
         let mut rest: &[&'a Sample] = &samples;
         // After a run the fast paths could not take, its samples go one by one.
         let mut slow_left = 0usize;

@@ -1092,6 +1092,31 @@ fn an_import_into_the_wrong_account_is_moved_and_another_machine_follows() {
         serde_json::json!([]),
         "{v}"
     );
+    // A removal is final for the readings it names: imported again into the account they
+    // left, they are not stored, and the move back is refused, changing nothing.
+    a.cmd()
+        .arg("import")
+        .arg(a.path("theirs.csv"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "not stored: 480 reading(s) an earlier removal of this account names",
+        ));
+    a.cmd()
+        .args(["imports", "move", "3", "--to", "default"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "480 of import 3's readings were removed from account default before",
+        ));
+    assert_eq!(
+        stored_hourly(&a.db(), "default"),
+        reference_hourly(mine.clone())
+    );
+    assert_eq!(
+        stored_hourly(&a.db(), "partner"),
+        reference_hourly(theirs.clone())
+    );
     // The moved readings are an import of partner's, which can be removed in turn.
     a.cmd()
         .args(["imports", "remove", "3"])
