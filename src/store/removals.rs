@@ -241,6 +241,9 @@ fn device_of(tx: &Transaction<'_>, label: &str) -> Result<Option<i64>> {
         .optional()?)
 }
 
+/// The marks of one day: for each, its source and seconds.
+pub(super) type DayMarks = Vec<(Option<String>, Seconds)>;
+
 /// The marks of `account`'s removals on UTC day `day`.
 pub(super) fn marks_of_day(
     conn: &rusqlite::Connection,

@@ -253,7 +253,7 @@ pub struct SampleWriter<'s> {
     /// Samples that came from the remote lake do not make their days dirty.
     from_remote: bool,
     /// The marks of the account's removals, by day, as met (`None`: it has none).
-    removed: Option<HashMap<i64, Vec<(Option<String>, crate::removals::Seconds)>>>,
+    removed: Option<HashMap<i64, super::removals::DayMarks>>,
 }
 
 impl Store {
