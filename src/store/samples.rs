@@ -1,8 +1,8 @@
 //! Writing samples and keeping the hourly-max master table up to date.
 //!
 //! A [`SampleWriter`] is one write transaction. It remembers which UTC hours its writes
-//! touched, and on commit recomputes exactly those hours with one `GROUP BY` per run of
-//! adjacent hours, so an import of one day into a year-long history stays cheap.
+//! touched, and on commit recomputes exactly those hours, one aggregate per hour, so an
+//! import of one day into a year-long history stays cheap.
 
 use std::collections::HashMap;
 
