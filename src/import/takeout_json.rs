@@ -103,12 +103,158 @@ impl<'de> Visitor<'de> for Elements<'_, '_> {
 /// reported once, with its line; the entries before it are kept.
 pub fn parse(bytes: &[u8], file: &str, out: &mut dyn FnMut(Item)) {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Some(samples) = fast(bytes) {
+        for s in samples {
+            out(Item::Sample(s));
+        }
+        return;
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let seed = Elements { file, bytes, out };
     let res = seed.deserialize(&mut de).and_then(|()| de.end());
     if let Err(e) = res {
         out(syntax_reject(file, &e));
     }
+}
+
+/// A cursor over a day file's bytes for [`fast`].
+struct Scan<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Scan<'a> {
+    fn ws(&mut self) {
+        while self
+            .b
+            .get(self.i)
+            .is_some_and(|c| matches!(c, b' ' | b'\n' | b'\r' | b'\t'))
+        {
+            self.i += 1;
+        }
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let c = *self.b.get(self.i)?;
+        self.i += 1;
+        Some(c)
+    }
+
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.next()? == c).then_some(())
+    }
+
+    /// A string of printable ASCII with no escapes, its quotes taken.
+    fn string(&mut self) -> Option<&'a [u8]> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let len = self.b[start..].iter().position(|&c| c == b'"')?;
+        let text = &self.b[start..start + len];
+        if text
+            .iter()
+            .any(|&c| c == b'\\' || !(0x20..0x7f).contains(&c))
+        {
+            return None;
+        }
+        self.i = start + len + 1;
+        Some(text)
+    }
+
+    /// `"name"`, whitespace, a colon, whitespace.
+    fn key(&mut self, name: &[u8]) -> Option<()> {
+        (self.string()? == name).then_some(())?;
+        self.ws();
+        self.eat(b':')?;
+        self.ws();
+        Some(())
+    }
+
+    /// A JSON integer of at most 9 digits, with no sign, fraction or exponent.
+    fn int(&mut self) -> Option<i64> {
+        let start = self.i;
+        while self.b.get(self.i).is_some_and(u8::is_ascii_digit) {
+            self.i += 1;
+        }
+        let digits = &self.b[start..self.i];
+        if digits.is_empty() || digits.len() > 9 || (digits.len() > 1 && digits[0] == b'0') {
+            return None;
+        }
+        if self
+            .b
+            .get(self.i)
+            .is_some_and(|c| matches!(c, b'.' | b'e' | b'E'))
+        {
+            return None;
+        }
+        Some(digits.iter().fold(0, |n, d| n * 10 + i64::from(d - b'0')))
+    }
+}
+
+/// The fast path for a day file as Takeout writes it: an array of
+/// `{"dateTime": "MM/DD/YY HH:MM:SS", "value": {"bpm": N, "confidence": N}}` (the value's
+/// keys in either order, `confidence` optional, any whitespace), every stamp and bpm valid.
+/// `None` for anything else (an escape, a float, a null, another key, a bad value, a cut):
+/// the file is read again by serde, which says what is wrong where. What it returns is what
+/// serde's path gives for the same bytes (tested).
+fn fast(bytes: &[u8]) -> Option<Vec<Sample>> {
+    let mut p = Scan { b: bytes, i: 0 };
+    let mut out = Vec::with_capacity(bytes.len() / 64);
+    p.ws();
+    p.eat(b'[')?;
+    p.ws();
+    if p.b.get(p.i) == Some(&b']') {
+        p.i += 1;
+    } else {
+        loop {
+            p.eat(b'{')?;
+            p.ws();
+            p.key(b"dateTime")?;
+            let ts = takeout_stamp(std::str::from_utf8(p.string()?).ok()?)?;
+            p.ws();
+            p.eat(b',')?;
+            p.ws();
+            p.key(b"value")?;
+            p.eat(b'{')?;
+            p.ws();
+            let (mut bpm, mut confidence) = (None, false);
+            loop {
+                let k = p.string()?;
+                p.ws();
+                p.eat(b':')?;
+                p.ws();
+                let n = p.int()?;
+                match k {
+                    b"bpm" if bpm.is_none() => bpm = Some(n),
+                    b"confidence" if !confidence => confidence = true,
+                    _ => return None,
+                }
+                p.ws();
+                match p.next()? {
+                    b',' => p.ws(),
+                    b'}' => break,
+                    _ => return None,
+                }
+            }
+            let bpm =
+                bpm.filter(|b| (crate::model::MIN_BPM..=crate::model::MAX_BPM).contains(b))?;
+            p.ws();
+            p.eat(b'}')?;
+            p.ws();
+            out.push(Sample {
+                ts,
+                bpm: bpm as u16,
+                utc_offset_min: None,
+                device: None,
+            });
+            match p.next()? {
+                b',' => p.ws(),
+                b']' => break,
+                _ => return None,
+            }
+        }
+    }
+    p.ws();
+    (p.i == bytes.len()).then_some(out)
 }
 
 /// The one report of a file whose JSON stops making sense: a cut, or invalid syntax.
@@ -155,6 +301,7 @@ pub fn parse_stream(r: impl std::io::Read, file: &str, out: &mut dyn FnMut(Item)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn a_stream_reads_what_the_bytes_give() {
@@ -192,6 +339,103 @@ mod tests {
             Item::NoReading => {}
         });
         (s, r)
+    }
+
+    /// What serde's path alone gives.
+    fn slow(bytes: &[u8]) -> Vec<String> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let mut items = Vec::new();
+        let seed = Elements {
+            file: "f.json",
+            bytes,
+            out: &mut |i| items.push(format!("{i:?}")),
+        };
+        if let Err(e) = seed.deserialize(&mut de).and_then(|()| de.end()) {
+            items.push(format!("{:?}", syntax_reject("f.json", &e)));
+        }
+        items
+    }
+
+    fn element() -> impl Strategy<Value = String> {
+        let ws = prop::sample::select(vec!["", " ", "\n  ", "\t", "\r\n"]);
+        let stamp = prop::sample::select(vec![
+            "03/10/24 05:00:02",
+            "12/31/25 23:59:59",
+            "02/30/24 05:00:00",
+            "13/45/24 05:00:42",
+            "3/10/24 5:00:02",
+            "03\\/10/24 05:00:02",
+        ]);
+        let bpm = prop::sample::select(vec![
+            "58",
+            "20",
+            "300",
+            "19",
+            "301",
+            "0",
+            "058",
+            "61.0",
+            "6e1",
+            "null",
+            "\"72\"",
+            "-5",
+            "1234567890",
+        ]);
+        let value = prop::sample::select(vec![
+            "{W\"bpm\"W:WBW,W\"confidence\"W:W3W}",
+            "{\"confidence\": 2, \"bpm\": B}",
+            "{\"bpm\": B}",
+            "{\"confidence\": 2}",
+            "{\"bpm\": B, \"bpm\": 70}",
+            "{\"bpm\": B, \"other\": 1}",
+            "[]",
+        ]);
+        (ws.clone(), ws, stamp, bpm, value).prop_map(|(w1, w2, st, b, v)| {
+            let v = v.replace('W', w2).replace('B', b);
+            format!("{{{w1}\"dateTime\"{w1}:{w2}\"{st}\",{w1}\"value\":{w2}{v}{w1}}}")
+        })
+    }
+
+    /// An element as Takeout writes it, in some whitespace.
+    fn good_element() -> impl Strategy<Value = String> {
+        let ws = prop::sample::select(vec!["", " ", "\n    "]);
+        (ws, 0..86_400i64, 20..=300u16, proptest::bool::ANY).prop_map(|(w, t, bpm, conf)| {
+            let stamp = format!("03/10/24 {:02}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60);
+            let conf = if conf { format!(",{w}\"confidence\"{w}:{w}3") } else { String::new() };
+            format!("{{{w}\"dateTime\" : \"{stamp}\",{w}\"value\" : {{{w}\"bpm\" : {bpm}{conf}{w}}}{w}}}")
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_fast_path_gives_what_serde_gives(
+            elements in proptest::collection::vec(
+                prop_oneof![6 => good_element(), 1 => element()], 0..12),
+            sep in prop::sample::select(vec![",", ",\n", " , "]),
+            cut in 0..3usize,
+        ) {
+            let mut text = format!("[{}]", elements.join(sep));
+            if cut == 1 {
+                text.truncate(text.len() * 2 / 3);
+            }
+            if cut == 2 {
+                text.push_str(" x");
+            }
+            if let Some(fast) = fast(text.as_bytes()) {
+                let fast: Vec<String> = fast.into_iter().map(|s| format!("{:?}", Item::Sample(s))).collect();
+                proptest::prop_assert_eq!(fast, slow(text.as_bytes()), "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_path_takes_the_files_takeout_writes() {
+        let text = include_str!("../../tests/data/takeout_heart_rate_example.json");
+        assert_eq!(fast(text.as_bytes()).map(|v| v.len()), Some(8));
+        let compact = "[{\"dateTime\" : \"03/16/25 18:30:00\",\n  \"value\" : {\n    \"bpm\" : 50,\n    \"confidence\" : 2\n  }\n},{\"dateTime\":\"03/16/25 18:30:05\",\"value\":{\"bpm\":51,\"confidence\":3}}]";
+        assert_eq!(fast(compact.as_bytes()).map(|v| v.len()), Some(2));
+        assert_eq!(fast(b"[]").map(|v| v.len()), Some(0));
+        assert_eq!(fast(b" [ ] \n").map(|v| v.len()), Some(0));
     }
 
     #[test]
