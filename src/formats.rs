@@ -96,6 +96,70 @@ pub fn takeout_stamp(s: &str) -> Option<i64> {
     epoch_of(2000 + n(6)? as i64, n(0)?, n(3)?, n(9)?, n(12)?, n(15)?)
 }
 
+/// Reads the stamps of one file after another, remembering the last date read: stamps of
+/// one day (a day file, a CSV's rows in order) cost the time of day only. Gives exactly
+/// what [`takeout_stamp`] and [`loose_stamp`] give (property-tested).
+#[derive(Debug, Default)]
+pub struct Stamps {
+    date: [u8; 10],
+    len: usize,
+    day: i64,
+}
+
+impl Stamps {
+    /// The epoch seconds of midnight of the date `key` names, computed by `compute` when it
+    /// is not the last one.
+    fn midnight(&mut self, key: &[u8], compute: impl FnOnce() -> Option<i64>) -> Option<i64> {
+        if self.len == key.len() && self.date[..key.len()] == *key {
+            return Some(self.day);
+        }
+        let day = compute()?;
+        self.date[..key.len()].copy_from_slice(key);
+        self.len = key.len();
+        self.day = day;
+        Some(day)
+    }
+
+    /// `HH:MM:SS` as seconds of the day.
+    fn time_of_day(b: &[u8]) -> Option<i64> {
+        if b[2] != b':' || b[5] != b':' {
+            return None;
+        }
+        let (h, m, s) = (digits(&b[0..2])?, digits(&b[3..5])?, digits(&b[6..8])?);
+        (h <= 23 && m <= 59 && s <= 59).then(|| i64::from(h * 3600 + m * 60 + s))
+    }
+
+    /// [`takeout_stamp`].
+    pub fn takeout(&mut self, s: &str) -> Option<i64> {
+        let b = s.as_bytes();
+        if b.len() == 17 && b[2] == b'/' && b[5] == b'/' && b[8] == b' ' {
+            let day = self.midnight(&b[..8], || {
+                let n = |i: usize| digits(&b[i..i + 2]);
+                epoch_of(2000 + n(6)? as i64, n(0)?, n(3)?, 0, 0, 0)
+            });
+            if let (Some(day), Some(t)) = (day, Self::time_of_day(&b[9..17])) {
+                return Some(day + t);
+            }
+        }
+        takeout_stamp(s)
+    }
+
+    /// [`loose_stamp`].
+    pub fn loose(&mut self, s: &str) -> Option<(i64, Option<i16>)> {
+        let b = s.as_bytes();
+        if b.len() == 20 && b[19] == b'Z' && b[4] == b'-' && b[7] == b'-' && b[10] == b'T' {
+            let day = self.midnight(&b[..10], || {
+                let f = |r: std::ops::Range<usize>| digits(&b[r]);
+                epoch_of(f(0..4)? as i64, f(5..7)?, f(8..10)?, 0, 0, 0)
+            });
+            if let (Some(day), Some(t)) = (day, Self::time_of_day(&b[11..19])) {
+                return Some((day + t, None));
+            }
+        }
+        loose_stamp(s)
+    }
+}
+
 /// A time stamp in any of the forms people's CSV files use: RFC 3339 (`Z` or an offset), a
 /// naive `YYYY-MM-DD[T ]HH:MM[:SS[.f]]` read as UTC, Fitbit's `MM/DD/YY HH:MM:SS` (UTC), or
 /// epoch seconds / milliseconds. Returns the instant and, when the stamp carries an explicit
@@ -250,6 +314,38 @@ impl<'de> Deserialize<'de> for LooseNumber {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Stamps near the forms the cache takes: good and bad dates and times, other forms.
+    fn stamp_like() -> impl Strategy<Value = String> {
+        let year = prop::sample::select(vec!["2024", "2025", "1999", "2100", "20x5"]);
+        let md = prop::sample::select(vec!["01", "02", "12", "13", "00", "1x"]);
+        let day = prop::sample::select(vec!["01", "28", "29", "30", "31", "00", "3x"]);
+        let hms = prop::sample::select(vec![
+            "00:00:00", "23:59:59", "24:00:00", "12:60:00", "12:00:60", "1x:00:00", "12-00-00",
+        ]);
+        let form = 0..6usize;
+        (year, md, day, hms, form).prop_map(|(y, m, d, t, form)| match form {
+            0 => format!("{y}-{m}-{d}T{t}Z"),
+            1 => format!("{m}/{d}/{} {t}", &y[2..]),
+            2 => format!(" {y}-{m}-{d}T{t}Z"),
+            3 => format!("{y}-{m}-{d}T{t}.5Z"),
+            4 => format!("{y}-{m}-{d} {t}"),
+            _ => format!("{m}/{d}/{} {t} ", &y[2..]),
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn the_stamp_cache_gives_what_the_parsers_give(
+            stamps in proptest::collection::vec(stamp_like(), 1..20),
+        ) {
+            let mut cache = Stamps::default();
+            for s in &stamps {
+                prop_assert_eq!(cache.takeout(s), takeout_stamp(s), "{}", s);
+                prop_assert_eq!(cache.loose(s), loose_stamp(s), "{}", s);
+            }
+        }
+    }
 
     #[test]
     fn rfc3339_reads_every_form_and_keeps_the_offset() {

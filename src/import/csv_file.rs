@@ -7,7 +7,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use super::{Item, Reject};
-use crate::formats::{is_no_reading, loose_stamp};
+use crate::formats::{is_no_reading, Stamps};
 use crate::model::{parse_bpm, Sample};
 
 const TIME_NAMES: &[&str] = &[
@@ -68,6 +68,7 @@ pub fn parse(reader: impl Read, file: &str, stamp_offsets: bool, out: &mut dyn F
         .flexible(true)
         .from_reader(reader);
     let mut rec = csv::ByteRecord::new();
+    let mut stamps = Stamps::default();
     let mut cols: Option<Columns> = None;
     let mut first = true;
     let mut last_device: Option<Arc<str>> = None;
@@ -107,9 +108,8 @@ pub fn parse(reader: impl Read, file: &str, stamp_offsets: bool, out: &mut dyn F
         if rec.len() == 1 && rec.get(0).is_some_and(|f| f.trim_ascii().is_empty()) {
             continue;
         }
-        let field = |i: usize| rec.get(i).map(|f| text(f).trim().to_string());
         let result = match (rec.get(c.time).map(text), rec.get(c.bpm).map(text)) {
-            (Some(t), Some(b)) => match loose_stamp(&t) {
+            (Some(t), Some(b)) => match stamps.loose(&t) {
                 None => Err(format!("unparseable time stamp {:?}", t.trim())),
                 // The sensor had no reading: a normal cell, not malformed input.
                 Some(_) if is_no_reading(&b) => {
@@ -121,7 +121,8 @@ pub fn parse(reader: impl Read, file: &str, stamp_offsets: bool, out: &mut dyn F
                     bpm,
                     utc_offset_min: off.filter(|_| stamp_offsets),
                     device: c.device.and_then(|i| {
-                        let name = field(i)?;
+                        let cell = rec.get(i).map(text)?;
+                        let name = cell.trim();
                         if name.is_empty() {
                             return None;
                         }

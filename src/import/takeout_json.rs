@@ -198,6 +198,7 @@ impl<'a> Scan<'a> {
 /// serde's path gives for the same bytes (tested).
 fn fast(bytes: &[u8]) -> Option<Vec<Sample>> {
     let mut p = Scan { b: bytes, i: 0 };
+    let mut stamps = crate::formats::Stamps::default();
     let mut out = Vec::with_capacity(bytes.len() / 64);
     p.ws();
     p.eat(b'[')?;
@@ -209,7 +210,7 @@ fn fast(bytes: &[u8]) -> Option<Vec<Sample>> {
             p.eat(b'{')?;
             p.ws();
             p.key(b"dateTime")?;
-            let ts = takeout_stamp(std::str::from_utf8(p.string()?).ok()?)?;
+            let ts = stamps.takeout(std::str::from_utf8(p.string()?).ok()?)?;
             p.ws();
             p.eat(b',')?;
             p.ws();

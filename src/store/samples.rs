@@ -545,14 +545,23 @@ impl SampleWriter<'_> {
                     }
                     if !taken {
                         let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(CHUNK * 4);
+                        // Sources come in runs: the last one's id is kept at hand.
+                        let mut last: Option<(&std::sync::Arc<str>, i64)> = None;
                         for s in chunk {
                             let device = match &s.device {
-                                Some(name) => Some(device_id(
-                                    &self.tx,
-                                    &mut self.devices,
-                                    (self.account, &self.policy),
-                                    name,
-                                )?),
+                                Some(name) => Some(match last {
+                                    Some((l, id)) if **l == **name => id,
+                                    _ => {
+                                        let id = device_id(
+                                            &self.tx,
+                                            &mut self.devices,
+                                            (self.account, &self.policy),
+                                            name,
+                                        )?;
+                                        last = Some((name, id));
+                                        id
+                                    }
+                                }),
                                 None => None,
                             };
                             values.push((base + s.ts).into());
