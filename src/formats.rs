@@ -256,7 +256,10 @@ impl LooseNumber {
     /// The value as a checked bpm, or why it is not one.
     pub fn to_bpm(&self) -> Result<u16, String> {
         match self {
-            LooseNumber::Int(v) => check_bpm_int(*v, &v.to_string()).map_err(|e| e.to_string()),
+            // The value is written out for the message only.
+            LooseNumber::Int(v) => check_bpm_int(*v, "")
+                .or_else(|_| check_bpm_int(*v, &v.to_string()))
+                .map_err(|e| e.to_string()),
             LooseNumber::Float(v) => check_bpm_float(*v, &v.to_string()).map_err(|e| e.to_string()),
             LooseNumber::Text(parsed) => parsed.clone(),
             LooseNumber::Missing => Err("no reading (the bpm is empty or not a number)".into()),
