@@ -765,6 +765,12 @@ async fn reconcile_removals(
             report.removals_applied += 1;
         }
         let up_to_date = merged.len() == theirs.len() && merged == theirs;
+        if ctx.opts.dry_run && merged.len() > ours.len() {
+            report.plan.push(
+                "(a dry run applies no removal: the lines below are planned without the removals above)"
+                    .to_string(),
+            );
+        }
         if ctx.opts.dry_run {
             if !up_to_date && ctx.opts.push {
                 report.plan.push(format!(
