@@ -631,6 +631,23 @@ async fn apply(
             }
             store.forget_part_names(id, replaces)?;
         }
+        Operation::DropParts { parts, .. } => {
+            let id = id.expect("a store that applies has the account");
+            for p in parts {
+                match ctx.remote.delete(p).await {
+                    Ok(()) => report.parts_removed += 1,
+                    Err(SyncError::Remote {
+                        kind: RemoteFailure::Permission,
+                        ..
+                    }) => {
+                        tracing::warn!(part = %ctx.remote.name(p), "the remote refused to delete a part whose readings were all removed; it stays (fitpipe leaves its readings out when it reads it)");
+                        report.parts_not_removed += 1;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            store.forget_part_names(id, parts)?;
+        }
         // The conditional write needs the copy read, so the master's loop performs it.
         Operation::WriteMaster { .. }
         | Operation::MasterUpToDate { .. }

@@ -67,6 +67,12 @@ pub enum Operation {
         /// day's parts).
         bytes: Option<Vec<u8>>,
     },
+    /// Delete the parts of a day that hold no reading once the removed ones are left out.
+    DropParts {
+        account: String,
+        day: i64,
+        parts: Vec<String>,
+    },
 }
 
 impl Operation {
@@ -107,6 +113,11 @@ impl Operation {
             Operation::WriteSources {
                 object, sources, ..
             } => format!("write {} ({sources} sources)", name(object)),
+            Operation::DropParts { account, day, parts } => format!(
+                "delete {} part(s) of account {account}, {}: every reading they held was removed",
+                parts.len(),
+                parts::date_of(*day)
+            ),
             Operation::Compact {
                 object,
                 samples,
@@ -178,6 +189,13 @@ pub fn compact(account: &str, day: i64, parts: &BTreeMap<&str, &[Sample]>) -> Op
         (a.ts, &a.device, a.bpm, a.utc_offset_min).cmp(&(b.ts, &b.device, b.bpm, b.utc_offset_min))
     });
     union.dedup();
+    if union.is_empty() {
+        return (!parts.is_empty()).then(|| Operation::DropParts {
+            account: account.to_string(),
+            day,
+            parts: parts.keys().map(|p| p.to_string()).collect(),
+        });
+    }
     let (object, bytes) = parts::part_object(account, day, &union);
     let replaces: Vec<String> = parts
         .keys()

@@ -1134,5 +1134,23 @@ fn an_import_into_the_wrong_account_is_moved_and_another_machine_follows() {
         .assert()
         .success();
     assert!(stored_hourly(&b.db(), "partner").is_empty());
+    // The parts that held nothing else are gone from the lake.
+    let mut parts = Vec::new();
+    let mut dirs = vec![a.path("remote/samples")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "parquet") {
+                parts.push(p.display().to_string());
+            }
+        }
+    }
+    assert!(!parts.is_empty());
+    assert!(
+        parts.iter().all(|p| p.contains("account=default")),
+        "{parts:?}"
+    );
     assert_eq!(stored_hourly(&b.db(), "default"), reference_hourly(mine));
 }
