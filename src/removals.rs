@@ -19,6 +19,10 @@ use std::collections::BTreeMap;
 
 use crate::model::DAY;
 
+/// The remote's object of every account's removals (see `sync::removals`). A removal made
+/// here makes every remote's copy unknown, so that the next sync reads, merges and writes it.
+pub const REMOTE_OBJECT: &str = "removals.csv";
+
 /// Seconds of one UTC day, sorted and distinct.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Seconds(Vec<u32>);

@@ -463,6 +463,11 @@ impl Store {
             )?;
         }
         if origin {
+            // Every remote's copy of the removals lacks this one: the next sync reads it.
+            tx.execute(
+                "DELETE FROM remote_object WHERE name = ?1",
+                [crate::removals::REMOTE_OBJECT],
+            )?;
             let mut mark =
                 tx.prepare("INSERT OR IGNORE INTO lake_dirty (account_id, day) VALUES (?1, ?2)")?;
             let mut last = None;

@@ -70,7 +70,7 @@ pub fn year_of(ts: i64) -> i32 {
 /// The object of every account's source choices.
 pub const CHOICES: &str = "sources.csv";
 /// The object of every account's removed imports.
-pub const REMOVALS: &str = "removals.csv";
+pub const REMOVALS: &str = crate::removals::REMOTE_OBJECT;
 
 /// Joins the prefix and a relative name.
 pub fn join(prefix: &str, rel: &str) -> String {

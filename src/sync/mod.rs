@@ -717,8 +717,8 @@ fn leave_out_removed(
 /// The removals: the remote's that this store lacks are applied here, and the merged set
 /// written back (unless this is a restore or a dry run), before any part is read. The
 /// object is read only when it changed since this store last read or wrote it (an
-/// `If-None-Match` on the ETag remembered, with the number of removals it then held:
-/// removals only grow, so the same number means the same set).
+/// `If-None-Match` on the ETag remembered); a removal made here forgets what was remembered,
+/// so the next sync reads, merges and writes it.
 async fn reconcile_removals(
     store: &mut Store,
     ctx: &Ctx<'_>,
@@ -727,22 +727,14 @@ async fn reconcile_removals(
     let remote = ctx.remote;
     let mut known = store.remote_object(remote.display(), layout::REMOVALS)?;
     for attempt in 1..=MAX_ATTEMPTS {
-        let local = store.removal_count()?;
         let known_version = known.as_ref().map(remote::ObjectVersion::from);
         let (theirs, copy_version) = match remote
             .get_if_changed(layout::REMOVALS, known_version.as_ref())
             .await?
         {
-            remote::Read::Unchanged => {
-                let held = known.as_ref().map_or(0, |k| k.hours);
-                if held == local {
-                    return Ok(());
-                }
-                // What it holds is what this store held then, which it still holds.
-                (removals::Removals::new(), known_version)
-            }
+            remote::Read::Unchanged => return Ok(()),
             remote::Read::Missing => {
-                if local == 0 {
+                if store.removal_count()? == 0 {
                     return Ok(());
                 }
                 (removals::Removals::new(), None)
@@ -762,7 +754,13 @@ async fn reconcile_removals(
             .collect();
         let merged = removals::merge(&ours, &theirs);
         for (key, r) in &merged {
-            if ours.contains_key(key) || validate_account_name(&r.account).is_err() {
+            // A laptop of a cohort applies the removals of its own accounts only.
+            let left_out = ctx
+                .opts
+                .accounts
+                .as_ref()
+                .is_some_and(|only| !only.contains(&r.account));
+            if ours.contains_key(key) || left_out || validate_account_name(&r.account).is_err() {
                 continue;
             }
             if attempt == 1 {

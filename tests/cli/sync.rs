@@ -1587,3 +1587,92 @@ async fn an_import_moved_to_another_account_leaves_every_copy_of_the_first() {
             .is_err());
     }
 }
+
+/// Imports `readings` (ts, bpm) of source WATCH into `account` as one import, through the
+/// importer; returns its number.
+fn import_csv(store: &mut Store, account: &str, readings: &[(i64, u16)]) -> i64 {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("timestamp,beats per minute,data source\n");
+    for &(ts, bpm) in readings {
+        text.push_str(&format!(
+            "{},{bpm}.0,{WATCH}\n",
+            fitpipe::model::format_utc(ts)
+        ));
+    }
+    let file = dir.path().join("hr.csv");
+    std::fs::write(&file, text).unwrap();
+    let id = store.ensure_account(account, "t").unwrap();
+    let discovery = fitpipe::import::discover(&[file]).unwrap();
+    let prefs = fitpipe::import::zone::ZonePrefs {
+        given: Some("UTC"),
+        configured: None,
+    };
+    fitpipe::import::run(store, id, &discovery, prefs, "t", &mut |_| {}).unwrap();
+    store.imports().unwrap().last().unwrap().id
+}
+
+#[tokio::test]
+async fn removals_are_read_when_they_change_and_a_cohort_laptop_keeps_the_others() {
+    let server = wiremock::MockServer::start().await;
+    let fake = FakeGcs::default();
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(fake.clone())
+        .mount(&server)
+        .await;
+    let remote = standin_remote(&server.uri(), "");
+    let t0 = 1_735_689_600;
+    let mut a = Store::open_in_memory().unwrap();
+    let me = import_csv(&mut a, "me", &history(1, t0, 2, 60));
+    let you = import_csv(&mut a, "you", &history(2, t0, 2, 60));
+    let keep = history(3, t0 + 5 * 3600, 1, 60);
+    import_csv(&mut a, "me", &keep);
+    for id in [me, you] {
+        fitpipe::import::remove(&mut a, id, (None, None), "2026-12-01T10:00:00Z")
+            .unwrap()
+            .unwrap();
+    }
+    sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
+    let removals_read = || {
+        fake.state
+            .lock()
+            .unwrap()
+            .downloads
+            .iter()
+            .filter(|o| o.ends_with("removals.csv"))
+            .count()
+    };
+    // Nothing new: the copy is not read again (a 304).
+    let before = removals_read();
+    sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
+    assert_eq!(removals_read(), before, "read again though unchanged");
+
+    // A laptop of a cohort that syncs "me" only applies me's removal and leaves you's in
+    // the bucket.
+    let mut c = Store::open_in_memory().unwrap();
+    let only = SyncOptions {
+        accounts: Some(["me".to_string()].into_iter().collect()),
+        ..opts()
+    };
+    let report = sync::run(&mut c, &remote, &only, "t").await.unwrap();
+    assert_eq!(report.removals_applied, 1);
+    assert_eq!(report.accounts_left_out, Vec::<String>::new());
+    let held = fitpipe::sync::removals::parse(&remote.get("removals.csv").await.unwrap()).unwrap();
+    let accounts: BTreeSet<&str> = held.keys().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(accounts, ["me", "you"].into_iter().collect());
+    let mine = crate::support::reference_hourly(keep);
+    let want: BTreeMap<(String, String), (i64, i64)> = mine
+        .into_iter()
+        .map(|(h, v)| (("me".to_string(), h), v))
+        .collect();
+    assert_eq!(figures(&sync::local_master(&c).unwrap()), want);
+    // A removal made later on a is read by the next sync of c.
+    let more = import_csv(&mut a, "me", &history(4, t0 + 8 * 3600, 1, 60));
+    sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
+    fitpipe::import::remove(&mut a, more, (None, None), "2026-12-01T11:00:00Z")
+        .unwrap()
+        .unwrap();
+    sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
+    let report = sync::run(&mut c, &remote, &only, "t").await.unwrap();
+    assert_eq!(report.removals_applied, 1);
+    assert_eq!(figures(&sync::local_master(&c).unwrap()), want);
+}
