@@ -725,7 +725,17 @@ async fn reconcile_removals(
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
     let remote = ctx.remote;
-    let mut known = store.remote_object(remote.display(), layout::REMOVALS)?;
+    // A laptop of a cohort applies some accounts' removals only: it reads the copy whole
+    // each time and remembers nothing, so that a later sync of other accounts reads it too.
+    let cohort = ctx.opts.accounts.is_some();
+    let mut known = if cohort {
+        if !ctx.opts.dry_run {
+            store.forget_remote_object(remote.display(), layout::REMOVALS)?;
+        }
+        None
+    } else {
+        store.remote_object(remote.display(), layout::REMOVALS)?
+    };
     for attempt in 1..=MAX_ATTEMPTS {
         let known_version = known.as_ref().map(remote::ObjectVersion::from);
         let (theirs, copy_version) = match remote
@@ -797,7 +807,7 @@ async fn reconcile_removals(
             return Ok(());
         }
         if up_to_date || !ctx.opts.push {
-            if let Some(v) = copy_version {
+            if let (Some(v), false) = (copy_version, cohort) {
                 reconcile::remember(store, ctx, layout::REMOVALS, v, 0, merged.len())?;
             }
             return Ok(());
@@ -819,7 +829,9 @@ async fn reconcile_removals(
                     ));
                 }
                 report.removals_written = true;
-                reconcile::remember(store, ctx, layout::REMOVALS, v, 0, merged.len())?;
+                if !cohort {
+                    reconcile::remember(store, ctx, layout::REMOVALS, v, 0, merged.len())?;
+                }
                 return Ok(());
             }
             None => {

@@ -1675,4 +1675,7 @@ async fn removals_are_read_when_they_change_and_a_cohort_laptop_keeps_the_others
     let report = sync::run(&mut c, &remote, &only, "t").await.unwrap();
     assert_eq!(report.removals_applied, 1);
     assert_eq!(figures(&sync::local_master(&c).unwrap()), want);
+    // The same laptop syncing every account applies the other account's removal too.
+    let report = sync::run(&mut c, &remote, &opts(), "t").await.unwrap();
+    assert_eq!(report.removals_applied, 1);
 }
