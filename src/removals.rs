@@ -281,17 +281,19 @@ impl Removal {
     }
 }
 
-/// Whether a reading of source `label` at `second` of a day is named by a mark of source
-/// `mark` holding `seconds` (see the module documentation); `wearable` says whether a label
-/// is a wearable's own.
-pub fn names(
-    mark: Option<&str>,
-    seconds: &Seconds,
-    label: Option<&str>,
-    second: u32,
-    wearable: impl FnOnce(&str) -> bool,
-) -> bool {
-    names_source(mark, label, wearable) && seconds.contains(second)
+/// The marks of one UTC day: for each, its source and seconds.
+pub type DayMarks = Vec<(Option<String>, Seconds)>;
+
+/// Whether the marks of the day of `sample` (`of_day`) name it (see the module
+/// documentation): the one test the sample writer and the lake's parts apply.
+pub fn names(of_day: &DayMarks, sample: &crate::model::Sample) -> bool {
+    let second = sample.ts.rem_euclid(DAY) as u32;
+    of_day.iter().any(|(mark, seconds)| {
+        seconds.contains(second)
+            && names_source(mark.as_deref(), sample.device.as_deref(), |l| {
+                crate::sources::counted_by_default(Some(l))
+            })
+    })
 }
 
 /// Whether a mark of source `mark` names a reading of source `label` at its instant.
@@ -349,14 +351,21 @@ mod tests {
 
     #[test]
     fn marks_name_the_same_reading() {
-        let s = Seconds::from_unsorted(vec![10]);
-        let watch = |l: &str| l == "Pixel Watch 3";
-        assert!(names(None, &s, None, 10, watch));
-        assert!(names(None, &s, Some("Pixel Watch 3"), 10, watch));
-        assert!(!names(None, &s, Some("Fitbit App"), 10, watch));
-        assert!(names(Some("Fitbit App"), &s, Some("Fitbit App"), 10, watch));
-        assert!(!names(Some("Fitbit App"), &s, None, 10, watch));
-        assert!(!names(None, &s, None, 11, watch));
+        let at = |ts: i64, label: Option<&str>| crate::model::Sample {
+            device: label.map(std::sync::Arc::from),
+            ..crate::model::Sample::new(DAY + ts, 70)
+        };
+        let unnamed: DayMarks = vec![(None, Seconds::from_unsorted(vec![10]))];
+        let phone: DayMarks = vec![(Some("Fitbit App".into()), Seconds::from_unsorted(vec![10]))];
+        assert!(names(&unnamed, &at(10, None)));
+        assert!(
+            names(&unnamed, &at(10, Some("Pixel Watch 3"))),
+            "a wearable's twin"
+        );
+        assert!(!names(&unnamed, &at(10, Some("Fitbit App"))));
+        assert!(names(&phone, &at(10, Some("Fitbit App"))));
+        assert!(!names(&phone, &at(10, None)));
+        assert!(!names(&unnamed, &at(11, None)));
     }
 
     #[test]

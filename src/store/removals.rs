@@ -241,15 +241,12 @@ fn device_of(tx: &Transaction<'_>, label: &str) -> Result<Option<i64>> {
         .optional()?)
 }
 
-/// The marks of one day: for each, its source and seconds.
-pub(super) type DayMarks = Vec<(Option<String>, Seconds)>;
-
 /// The marks of `account`'s removals on UTC day `day`.
 pub(super) fn marks_of_day(
     conn: &rusqlite::Connection,
     account: AccountId,
     day: i64,
-) -> Result<Vec<(Option<String>, Seconds)>> {
+) -> Result<crate::removals::DayMarks> {
     let rows: Vec<(String, String)> = conn
         .prepare_cached(
             "SELECT source, seconds FROM removal_mark WHERE account_id = ?1 AND day = ?2",
@@ -389,7 +386,7 @@ impl Store {
         &self,
         account: AccountId,
         day: i64,
-    ) -> Result<Vec<(Option<String>, Seconds)>> {
+    ) -> Result<crate::removals::DayMarks> {
         marks_of_day(&self.conn, account, day)
     }
 

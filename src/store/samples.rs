@@ -253,7 +253,7 @@ pub struct SampleWriter<'s> {
     /// Samples that came from the remote lake do not make their days dirty.
     from_remote: bool,
     /// The marks of the account's removals, by day, as met (`None`: it has none).
-    removed: Option<HashMap<i64, super::removals::DayMarks>>,
+    removed: Option<HashMap<i64, crate::removals::DayMarks>>,
 }
 
 impl Store {
@@ -488,17 +488,7 @@ impl SampleWriter<'_> {
                         e.insert(super::removals::marks_of_day(&self.tx, self.account, day)?)
                     }
                 };
-                let second = s.ts.rem_euclid(crate::model::DAY) as u32;
-                let named = marks.iter().any(|(mark, seconds)| {
-                    crate::removals::names(
-                        mark.as_deref(),
-                        seconds,
-                        s.device.as_deref(),
-                        second,
-                        |l| crate::sources::counted_by_default(Some(l)),
-                    )
-                });
-                if named {
+                if crate::removals::names(marks, s) {
                     each(s, Ok(InsertOutcome::Removed))?;
                 } else {
                     kept.push(s);

@@ -614,39 +614,29 @@ async fn apply(
             }
             store.record_parts(id, std::slice::from_ref(object))?;
             report.days_compacted += 1;
-            for p in replaces {
-                match ctx.remote.delete(p).await {
-                    Ok(()) => report.parts_removed += 1,
-                    // A bucket that lets fitpipe write but not delete keeps both: every
-                    // sample is still held, twice; say so and go on.
-                    Err(SyncError::Remote {
-                        kind: RemoteFailure::Permission,
-                        ..
-                    }) => {
-                        tracing::warn!(part = %ctx.remote.name(p), "the remote refused to delete a compacted part; it stays, with its samples held twice");
-                        report.parts_not_removed += 1;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            store.forget_part_names(id, replaces)?;
+            // A bucket that lets fitpipe write but not delete keeps both: every sample is
+            // still held, twice; say so and go on.
+            delete_parts(
+                store,
+                ctx,
+                id,
+                replaces,
+                "the remote refused to delete a compacted part; it stays, with its samples held twice",
+                report,
+            )
+            .await?;
         }
         Operation::DropParts { parts, .. } => {
             let id = id.expect("a store that applies has the account");
-            for p in parts {
-                match ctx.remote.delete(p).await {
-                    Ok(()) => report.parts_removed += 1,
-                    Err(SyncError::Remote {
-                        kind: RemoteFailure::Permission,
-                        ..
-                    }) => {
-                        tracing::warn!(part = %ctx.remote.name(p), "the remote refused to delete a part whose readings were all removed; it stays (fitpipe leaves its readings out when it reads it)");
-                        report.parts_not_removed += 1;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            store.forget_part_names(id, parts)?;
+            delete_parts(
+                store,
+                ctx,
+                id,
+                parts,
+                "the remote refused to delete a part whose readings were all removed; it stays (fitpipe leaves its readings out when it reads it)",
+                report,
+            )
+            .await?;
         }
         // The conditional write needs the copy read, so the master's loop performs it.
         Operation::WriteMaster { .. }
@@ -690,6 +680,33 @@ async fn reconcile_master_locked(
     Ok(())
 }
 
+/// Deletes `parts` of account `id` from the remote and forgets them; a remote that refuses
+/// (permission) keeps one, which is logged with `refused` and counted.
+async fn delete_parts(
+    store: &mut Store,
+    ctx: &Ctx<'_>,
+    id: AccountId,
+    parts: &[String],
+    refused: &str,
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    for p in parts {
+        match ctx.remote.delete(p).await {
+            Ok(()) => report.parts_removed += 1,
+            Err(SyncError::Remote {
+                kind: RemoteFailure::Permission,
+                ..
+            }) => {
+                tracing::warn!(part = %ctx.remote.name(p), "{refused}");
+                report.parts_not_removed += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    store.forget_part_names(id, parts)?;
+    Ok(())
+}
+
 /// The readings of `samples` (a part of `account`'s UTC day `day`) that a removal applied
 /// here names, taken out; returns how many.
 fn leave_out_removed(
@@ -703,14 +720,7 @@ fn leave_out_removed(
         return Ok(0);
     }
     let before = samples.len();
-    samples.retain(|s| {
-        let second = s.ts.rem_euclid(crate::model::DAY) as u32;
-        !marks.iter().any(|(mark, seconds)| {
-            crate::removals::names(mark.as_deref(), seconds, s.device.as_deref(), second, |l| {
-                crate::sources::counted_by_default(Some(l))
-            })
-        })
-    });
+    samples.retain(|s| !crate::removals::names(&marks, s));
     Ok((before - samples.len()) as u64)
 }
 

@@ -12,7 +12,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("runtime", &[]),
     ("files", &[]),
     ("sources", &[]),
-    ("removals", &["model"]),
+    ("removals", &["model", "sources"]),
     ("formats", &["model"]),
     ("clock", &["model"]),
     ("config", &["model"]),
