@@ -522,10 +522,8 @@ impl Store {
         };
         for day in days {
             let of_day: Marks = r
-                .marks
-                .range((day, None)..)
-                .take_while(|((d, _), _)| *d == day)
-                .map(|(k, v)| (k.clone(), v.clone()))
+                .of_day(day)
+                .map(|(label, steps)| ((day, label.clone()), steps.clone()))
                 .collect();
             let mut samples: Vec<Sample> = Vec::new();
             for_each_mark(&w.tx, from, &of_day, |tx, mark| {
