@@ -176,6 +176,75 @@ enum Msg {
 /// that arrive apart are merged by the store), so memory does not grow with the input.
 const STREAM_FLUSH: usize = 1 << 17;
 
+/// A .tgz keeps its members in directory order: every JSON day file of an export comes
+/// apart from its CSV twin, so their readings would meet in the store, where naming each
+/// stored reading costs a write of it (the .tgz took twice the zip's time). A day file's
+/// readings wait here instead, packed in 4 bytes each, until the CSV of the same local date
+/// comes, and both go to the writer together, to meet in memory. At most [`HELD_MAX`]
+/// readings wait (the oldest day file goes first), so memory stays bounded.
+#[derive(Debug, Default)]
+struct HeldDays {
+    /// By local date: the first instant and, per reading, its offset from it (22 bits)
+    /// and its bpm (10 bits).
+    days: std::collections::BTreeMap<chrono::NaiveDate, (i64, Vec<u32>)>,
+    /// The dates in the order they were held.
+    order: std::collections::VecDeque<chrono::NaiveDate>,
+    readings: usize,
+}
+
+/// The readings [`HeldDays`] holds at most (24 MB: a year of day files at 5 s), so that a
+/// .tgz import stays under 100 MB.
+const HELD_MAX: usize = 6 << 20;
+
+impl HeldDays {
+    /// Holds the readings of the day file of `date`, or gives them back when they do not
+    /// pack (a source or an offset named, a span over 48 days, a date held already).
+    fn hold(&mut self, date: chrono::NaiveDate, samples: Vec<Sample>) -> Result<(), Vec<Sample>> {
+        let Some(base) = samples.iter().map(|s| s.ts).min() else {
+            return Ok(());
+        };
+        let packs = |s: &Sample| {
+            s.device.is_none()
+                && s.utc_offset_min.is_none()
+                && s.ts - base < 1 << 22
+                && s.bpm < 1 << 10
+        };
+        if self.days.contains_key(&date) || !samples.iter().all(packs) {
+            return Err(samples);
+        }
+        let packed = samples
+            .iter()
+            .map(|s| ((s.ts - base) as u32) << 10 | u32::from(s.bpm))
+            .collect::<Vec<u32>>();
+        self.readings += packed.len();
+        self.days.insert(date, (base, packed));
+        self.order.push_back(date);
+        Ok(())
+    }
+
+    /// The readings held for `date`, no longer held.
+    fn take(&mut self, date: chrono::NaiveDate) -> Option<Vec<Sample>> {
+        let (base, packed) = self.days.remove(&date)?;
+        self.readings -= packed.len();
+        Some(
+            packed
+                .into_iter()
+                .map(|p| Sample::new(base + i64::from(p >> 10), (p & 0x3ff) as u16))
+                .collect(),
+        )
+    }
+
+    /// The readings of the day file held longest, no longer held.
+    fn take_oldest(&mut self) -> Option<Vec<Sample>> {
+        while let Some(date) = self.order.pop_front() {
+            if let Some(r) = self.take(date) {
+                return Some(r);
+            }
+        }
+        None
+    }
+}
+
 /// Imports `units` (from [`discover`]) into `account`.
 pub fn run(
     store: &mut Store,
@@ -198,6 +267,12 @@ pub fn run(
     let mut unit_no_readings = 0u64;
     let mut streamed_demographics: Vec<Vec<u8>> = Vec::new();
     let uid = store.new_import_uid()?;
+    // The unit being read, the readings of the .tgz member being read, whether they went
+    // to the writer already (too many to hold), and the day files held for their twins.
+    let mut unit_at = 0usize;
+    let mut member: Vec<Sample> = Vec::new();
+    let mut member_spilled = false;
+    let mut held = HeldDays::default();
 
     std::thread::scope(|scope| -> Result<(), ImportError> {
         // Room for more than one write's worth of samples (STREAM_FLUSH), so that the
@@ -211,7 +286,11 @@ pub fn run(
                         match item {
                             Item::Sample(s) => {
                                 samples_read += 1;
-                                buf.push(s);
+                                if units[unit_at].kind == discover::Kind::TarGz {
+                                    member.push(s);
+                                } else {
+                                    buf.push(s);
+                                }
                             }
                             Item::Reject(r) => {
                                 summary.rejected += 1;
@@ -221,6 +300,11 @@ pub fn run(
                             }
                             Item::NoReading => unit_no_readings += 1,
                         }
+                    }
+                    // A member too big to hold goes to the writer as it comes.
+                    if member.len() >= STREAM_FLUSH {
+                        buf.append(&mut member);
+                        member_spilled = true;
                     }
                     // One huge file (or a streamed archive) does not make memory grow:
                     // what waits is written, and a twin that comes later meets it in the
@@ -238,6 +322,36 @@ pub fn run(
                     }
                 }
                 Msg::Member { name, day } => {
+                    // A day file waits for its CSV twin, to meet it in memory.
+                    let readings = std::mem::take(&mut member);
+                    match discover::classify_name(&name) {
+                        _ if member_spilled => buf.extend(readings),
+                        Some((discover::Kind::TakeoutJson, date)) => {
+                            if let Err(back) = held.hold(date, readings) {
+                                buf.extend(back);
+                            }
+                        }
+                        Some((discover::Kind::TakeoutCsv, date)) => {
+                            buf.extend(held.take(date).into_iter().flatten());
+                            buf.extend(readings);
+                        }
+                        _ => buf.extend(readings),
+                    }
+                    member_spilled = false;
+                    while held.readings > HELD_MAX {
+                        buf.extend(held.take_oldest().into_iter().flatten());
+                    }
+                    if buf.len() >= STREAM_FLUSH {
+                        flush(
+                            store,
+                            (account, &uid),
+                            &mut buf,
+                            i64::MAX,
+                            &mut days,
+                            &mut summary,
+                            &mut hours,
+                        )?;
+                    }
                     summary.files += 1;
                     note_no_readings(&mut summary, &mut unit_no_readings, &name);
                     days.extend(day);
@@ -250,8 +364,27 @@ pub fn run(
                 Msg::Skipped => summary.entries_skipped += 1,
                 Msg::Demographics(bytes) => streamed_demographics.push(bytes),
                 Msg::Done { unit, day } => {
+                    unit_at = unit + 1;
                     if units[unit].kind != discover::Kind::TarGz {
                         summary.files += 1;
+                    }
+                    // The day files no CSV came for (an archive cut short, or one of
+                    // another part), a write's worth at a time.
+                    buf.append(&mut member);
+                    member_spilled = false;
+                    while let Some(readings) = held.take_oldest() {
+                        buf.extend(readings);
+                        if buf.len() >= STREAM_FLUSH {
+                            flush(
+                                store,
+                                (account, &uid),
+                                &mut buf,
+                                i64::MAX,
+                                &mut days,
+                                &mut summary,
+                                &mut hours,
+                            )?;
+                        }
                     }
                     note_no_readings(&mut summary, &mut unit_no_readings, &units[unit].display);
                     days.extend(day);
@@ -698,6 +831,38 @@ mod tests {
         assert!(same(None, None));
         assert!(!same(None, Some("Phone Health Connect")));
         assert!(!same(Some("Charge 5"), Some("Pixel Watch 3")));
+    }
+
+    #[test]
+    fn held_day_files_give_back_what_they_held() {
+        let mut held = HeldDays::default();
+        let d = |day: u32| chrono::NaiveDate::from_ymd_opt(2025, 3, day).unwrap();
+        let day1: Vec<Sample> = (0..1000)
+            .map(|i| Sample::new(1_740_787_200 + i * 5, 20 + (i % 281) as u16))
+            .collect();
+        held.hold(d(1), day1.clone()).unwrap();
+        assert_eq!(held.readings, 1000);
+        // What does not pack is given back whole: a named source, a date held already.
+        let named = vec![Sample {
+            device: Some("Pixel Watch 3".into()),
+            ..Sample::new(1_740_873_600, 70)
+        }];
+        assert_eq!(held.hold(d(2), named.clone()).unwrap_err(), named);
+        assert_eq!(
+            held.hold(d(1), day1[..3].to_vec()).unwrap_err(),
+            day1[..3].to_vec()
+        );
+        let far = vec![Sample::new(0, 70), Sample::new(1 << 22, 70)];
+        assert_eq!(held.hold(d(3), far.clone()).unwrap_err(), far);
+        held.hold(d(4), vec![Sample::new(1_741_046_400, 300)])
+            .unwrap();
+        assert_eq!(held.take(d(1)).unwrap(), day1);
+        assert_eq!(held.take(d(1)), None);
+        assert_eq!(
+            held.take_oldest().unwrap(),
+            vec![Sample::new(1_741_046_400, 300)]
+        );
+        assert_eq!((held.take_oldest(), held.readings), (None, 0));
     }
 
     #[test]

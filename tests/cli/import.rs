@@ -758,6 +758,34 @@ fn tgz_parts_import_like_the_folder() {
     let n: i64 = query_one(&sb.db(), "SELECT count(*) FROM samples");
     assert_eq!(n as usize, samples.len(), "twins across parts count once");
 
+    // One .tgz of it all, the day files first (as Takeout stores them): the day files wait
+    // for their CSVs and meet them in memory; the same samples, sources and local times.
+    tgz(&export, &sb.path("takeout-all.tgz"), ".");
+    let one = Sandbox::new();
+    one.cmd()
+        .args(["import"])
+        .arg(sb.path("takeout-all.tgz"))
+        .assert()
+        .success();
+    let every = "SELECT group_concat(ts_utc || ' ' || bpm || ' ' || coalesce(device, '-') || ' ' || coalesce(utc_offset_s, '-'), ';') FROM (SELECT * FROM samples ORDER BY ts_utc, device)";
+    assert_eq!(
+        query_one::<String>(&one.db(), every),
+        query_one::<String>(&folder.db(), every)
+    );
+    assert_eq!(
+        query_one::<String>(&one.db(), q),
+        query_one::<String>(&folder.db(), q)
+    );
+    let unnamed: i64 = query_one(
+        &one.db(),
+        "SELECT count(*) FROM samples WHERE device IS NULL",
+    );
+    let unnamed_folder: i64 = query_one(
+        &folder.db(),
+        "SELECT count(*) FROM samples WHERE device IS NULL",
+    );
+    assert_eq!(unnamed, unnamed_folder);
+
     // A part cut short: named, exit 3, and what it held before the cut is kept.
     let whole = std::fs::read(sb.path("takeout-2.tar.gz")).unwrap();
     std::fs::write(sb.path("cut.tgz"), &whole[..whole.len() / 2]).unwrap();
