@@ -260,9 +260,7 @@ pub fn run(
         entries_skipped: discovery.skipped,
         ..ImportSummary::default()
     };
-    let mut hours = HourRanges::default();
-    let mut buf: Vec<Sample> = Vec::new();
-    let mut days: Vec<DayFile> = Vec::new();
+    let mut pending = Pending::default();
     let mut samples_read = 0u64;
     let mut unit_no_readings = 0u64;
     let mut streamed_demographics: Vec<Vec<u8>> = Vec::new();
@@ -289,7 +287,7 @@ pub fn run(
                                 if units[unit_at].kind == discover::Kind::TarGz {
                                     member.push(s);
                                 } else {
-                                    buf.push(s);
+                                    pending.buf.push(s);
                                 }
                             }
                             Item::Reject(r) => {
@@ -303,58 +301,42 @@ pub fn run(
                     }
                     // A member too big to hold goes to the writer as it comes.
                     if member.len() >= STREAM_FLUSH {
-                        buf.append(&mut member);
+                        pending.buf.append(&mut member);
                         member_spilled = true;
                     }
                     // One huge file (or a streamed archive) does not make memory grow:
                     // what waits is written, and a twin that comes later meets it in the
                     // store.
-                    if buf.len() >= STREAM_FLUSH {
-                        flush(
-                            store,
-                            (account, &uid),
-                            &mut buf,
-                            i64::MAX,
-                            &mut days,
-                            &mut summary,
-                            &mut hours,
-                        )?;
+                    if pending.buf.len() >= STREAM_FLUSH {
+                        pending.write(store, (account, &uid), i64::MAX, &mut summary)?;
                     }
                 }
                 Msg::Member { name, day } => {
                     // A day file waits for its CSV twin, to meet it in memory.
                     let readings = std::mem::take(&mut member);
                     match discover::classify_name(&name) {
-                        _ if member_spilled => buf.extend(readings),
+                        _ if member_spilled => pending.buf.extend(readings),
                         Some((discover::Kind::TakeoutJson, date)) => {
                             if let Err(back) = held.hold(date, readings) {
-                                buf.extend(back);
+                                pending.buf.extend(back);
                             }
                         }
                         Some((discover::Kind::TakeoutCsv, date)) => {
-                            buf.extend(held.take(date).into_iter().flatten());
-                            buf.extend(readings);
+                            pending.buf.extend(held.take(date).into_iter().flatten());
+                            pending.buf.extend(readings);
                         }
-                        _ => buf.extend(readings),
+                        _ => pending.buf.extend(readings),
                     }
                     member_spilled = false;
                     while held.readings > HELD_MAX {
-                        buf.extend(held.take_oldest().into_iter().flatten());
+                        pending.buf.extend(held.take_oldest().into_iter().flatten());
                     }
-                    if buf.len() >= STREAM_FLUSH {
-                        flush(
-                            store,
-                            (account, &uid),
-                            &mut buf,
-                            i64::MAX,
-                            &mut days,
-                            &mut summary,
-                            &mut hours,
-                        )?;
+                    if pending.buf.len() >= STREAM_FLUSH {
+                        pending.write(store, (account, &uid), i64::MAX, &mut summary)?;
                     }
                     summary.files += 1;
                     note_no_readings(&mut summary, &mut unit_no_readings, &name);
-                    days.extend(day);
+                    pending.days.extend(day);
                     progress(Progress {
                         files_done: summary.files,
                         files_total: units.len() as u64,
@@ -370,34 +352,18 @@ pub fn run(
                     }
                     // The day files no CSV came for (an archive cut short, or one of
                     // another part), a write's worth at a time.
-                    buf.append(&mut member);
+                    pending.buf.append(&mut member);
                     member_spilled = false;
                     while let Some(readings) = held.take_oldest() {
-                        buf.extend(readings);
-                        if buf.len() >= STREAM_FLUSH {
-                            flush(
-                                store,
-                                (account, &uid),
-                                &mut buf,
-                                i64::MAX,
-                                &mut days,
-                                &mut summary,
-                                &mut hours,
-                            )?;
+                        pending.buf.extend(readings);
+                        if pending.buf.len() >= STREAM_FLUSH {
+                            pending.write(store, (account, &uid), i64::MAX, &mut summary)?;
                         }
                     }
                     note_no_readings(&mut summary, &mut unit_no_readings, &units[unit].display);
-                    days.extend(day);
+                    pending.days.extend(day);
                     if let Some(bound) = flush_bound(units, unit) {
-                        flush(
-                            store,
-                            (account, &uid),
-                            &mut buf,
-                            bound,
-                            &mut days,
-                            &mut summary,
-                            &mut hours,
-                        )?;
+                        pending.write(store, (account, &uid), bound, &mut summary)?;
                     }
                     progress(Progress {
                         files_done: summary.files,
@@ -409,15 +375,7 @@ pub fn run(
         }
         Ok(())
     })?;
-    flush(
-        store,
-        (account, &uid),
-        &mut buf,
-        i64::MAX,
-        &mut days,
-        &mut summary,
-        &mut hours,
-    )?;
+    pending.write(store, (account, &uid), i64::MAX, &mut summary)?;
 
     // Offsets for hours whose samples carry none: the day files' bounds, and around them
     // the user's zone when one is known.
@@ -456,7 +414,7 @@ pub fn run(
     };
     refresh_offsets(store, account, chosen.clone())?;
     summary.zone = chosen.map(|(name, source)| ZoneUsed { name, source });
-    summary.hours_touched = hours.hour_count();
+    summary.hours_touched = pending.hours.hour_count();
     summary.elapsed = started.elapsed();
     store.record_import_run(
         &uid,
@@ -674,6 +632,35 @@ fn flush_bound(units: &[Unit], i: usize) -> Option<i64> {
             let m = crate::model::days_from_civil(next.year() as i64, next.month(), next.day());
             Some(m * DAY - MAX_LEAD)
         }
+    }
+}
+
+/// What an import has read and not written yet, and the hours it wrote.
+#[derive(Debug, Default)]
+struct Pending {
+    buf: Vec<Sample>,
+    days: Vec<DayFile>,
+    hours: HourRanges,
+}
+
+impl Pending {
+    /// [`flush`]es what waits before `bound`.
+    fn write(
+        &mut self,
+        store: &mut Store,
+        to: (AccountId, &str),
+        bound: i64,
+        summary: &mut ImportSummary,
+    ) -> Result<(), ImportError> {
+        flush(
+            store,
+            to,
+            &mut self.buf,
+            bound,
+            &mut self.days,
+            summary,
+            &mut self.hours,
+        )
     }
 }
 
