@@ -1019,6 +1019,12 @@ fn an_import_into_the_wrong_account_is_moved_and_another_machine_follows() {
     let a = Sandbox::new();
     let b = Sandbox::new();
     let remote = format!("file://{}", a.path("remote").display());
+    let sync = |sb: &Sandbox| {
+        sb.cmd()
+            .args(["--remote", &remote, "sync"])
+            .assert()
+            .success();
+    };
     // Mine: every 30 s for 3 hours; theirs: 10 s later, and an hour more.
     let mine: Vec<(i64, u16)> = (0..360)
         .map(|i| (1_735_689_600 + i * 30, 60 + (i % 50) as u16))
@@ -1042,14 +1048,8 @@ fn an_import_into_the_wrong_account_is_moved_and_another_machine_follows() {
             .assert()
             .success();
     }
-    a.cmd()
-        .args(["--remote", &remote, "sync"])
-        .assert()
-        .success();
-    b.cmd()
-        .args(["--remote", &remote, "sync"])
-        .assert()
-        .success();
+    sync(&a);
+    sync(&b);
     let both: Vec<(i64, u16)> = mine.iter().chain(&theirs).copied().collect();
     assert_eq!(stored_hourly(&b.db(), "default"), reference_hourly(both));
 
@@ -1086,10 +1086,7 @@ fn an_import_into_the_wrong_account_is_moved_and_another_machine_follows() {
         .code(2)
         .stderr(predicate::str::contains("in account default already"));
     for sb in [&a, &b, &a] {
-        sb.cmd()
-            .args(["--remote", &remote, "sync"])
-            .assert()
-            .success();
+        sync(sb);
     }
     for sb in [&a, &b] {
         assert_eq!(
@@ -1153,14 +1150,8 @@ fn an_import_into_the_wrong_account_is_moved_and_another_machine_follows() {
         .stdout(predicate::str::contains(
             "removed import 3 from account partner: 480 readings deleted",
         ));
-    a.cmd()
-        .args(["--remote", &remote, "sync"])
-        .assert()
-        .success();
-    b.cmd()
-        .args(["--remote", &remote, "sync"])
-        .assert()
-        .success();
+    sync(&a);
+    sync(&b);
     assert!(stored_hourly(&b.db(), "partner").is_empty());
     // The parts that held nothing else are gone from the lake.
     let mut parts = Vec::new();

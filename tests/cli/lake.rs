@@ -8,7 +8,7 @@ use fitpipe::model::DAY;
 use fitpipe::store::Store;
 use fitpipe::sync::{self, layout, parts, Remote, SyncOptions};
 
-use super::sync::{add, assert_converged, backends, figures, opts, reference};
+use super::sync::{add, assert_converged, backends, figures, opts, reference, restored};
 
 /// Late uploads older than this are not expected; days that ended before are closed.
 const WINDOW: i64 = 2 * DAY;
@@ -48,16 +48,6 @@ fn folder_remote(dir: &std::path::Path) -> Remote {
 }
 
 /// A new store restored from `remote`.
-async fn restored(remote: &Remote) -> Store {
-    let mut fresh = Store::open_in_memory().unwrap();
-    let restore = SyncOptions {
-        push: false,
-        ..opts()
-    };
-    sync::run(&mut fresh, remote, &restore, "t").await.unwrap();
-    fresh
-}
-
 fn feed(store: &mut Store, account: &str, s: &[(i64, u16)], truth: &mut Truth) {
     for &(ts, bpm) in s {
         let old = truth

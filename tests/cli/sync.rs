@@ -199,6 +199,17 @@ pub(super) async fn assert_converged(
     }
 }
 
+/// A new machine's store, filled from `remote` by a restore.
+pub(super) async fn restored(remote: &Remote) -> Store {
+    let mut fresh = Store::open_in_memory().unwrap();
+    let restore = SyncOptions {
+        push: false,
+        ..opts()
+    };
+    sync::run(&mut fresh, remote, &restore, "t").await.unwrap();
+    fresh
+}
+
 pub(super) async fn remote_master(remote: &Remote) -> master::Master {
     let mut out = master::Master::new();
     let names = remote.list("hourly_max/").await.unwrap();
@@ -390,12 +401,7 @@ async fn two_machines_converge_over_twenty_rounds_on_every_backend() {
         let want = reference(&truth);
         assert_converged(&remote, &[("a", &a), ("b", &b)], &want, name).await;
         // A new machine restores everything from the bucket alone.
-        let mut fresh = Store::open_in_memory().unwrap();
-        let restore = SyncOptions {
-            push: false,
-            ..opts()
-        };
-        sync::run(&mut fresh, &remote, &restore, "t").await.unwrap();
+        let fresh = restored(&remote).await;
         assert_eq!(
             figures(&sync::local_master(&fresh).unwrap()),
             want,
@@ -1348,12 +1354,7 @@ async fn a_source_choice_on_one_machine_corrects_every_copy() {
         assert_converged(&remote, &[("a", &a), ("b", &b)], &chosen, name).await;
 
         // A new machine restores the choices with the samples.
-        let mut fresh = Store::open_in_memory().unwrap();
-        let restore = SyncOptions {
-            push: false,
-            ..opts()
-        };
-        sync::run(&mut fresh, &remote, &restore, "t").await.unwrap();
+        let fresh = restored(&remote).await;
         assert_eq!(
             figures(&sync::local_master(&fresh).unwrap()),
             chosen,
@@ -1393,12 +1394,7 @@ async fn a_bucket_written_before_sources_is_corrected_by_one_sync() {
         // A machine of this version restores from it, and one sync corrects the bucket.
         let want = reference_sourced(&truth, &[WATCH, GALAXY]);
         assert_ne!(want, inflated);
-        let mut fresh = Store::open_in_memory().unwrap();
-        let restore = SyncOptions {
-            push: false,
-            ..opts()
-        };
-        sync::run(&mut fresh, &remote, &restore, "t").await.unwrap();
+        let fresh = restored(&remote).await;
         assert_eq!(
             figures(&sync::local_master(&fresh).unwrap()),
             want,
@@ -1570,12 +1566,7 @@ async fn an_import_moved_to_another_account_leaves_every_copy_of_the_first() {
                 "{name}: the lake of {account} ({store_name})"
             );
         }
-        let mut fresh = Store::open_in_memory().unwrap();
-        let restore = SyncOptions {
-            push: false,
-            ..opts()
-        };
-        sync::run(&mut fresh, &remote, &restore, "t").await.unwrap();
+        let fresh = restored(&remote).await;
         assert_eq!(
             figures(&sync::local_master(&fresh).unwrap()),
             want,
