@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::io::Read;
 use std::sync::Arc;
 
-use super::{Item, Reject};
+use super::Item;
 use crate::formats::{is_no_reading, Stamps};
 use crate::model::{parse_bpm, Sample};
 
@@ -78,11 +78,7 @@ pub fn parse(reader: impl Read, file: &str, stamp_offsets: bool, out: &mut dyn F
             Ok(true) => {}
             Err(e) => {
                 let line = e.position().map(|p| p.line());
-                out(Item::Reject(Reject::new(
-                    file,
-                    line,
-                    format!("unreadable CSV: {e}"),
-                )));
+                out(Item::reject(file, line, format!("unreadable CSV: {e}")));
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                     break;
                 }
@@ -144,7 +140,7 @@ pub fn parse(reader: impl Read, file: &str, stamp_offsets: bool, out: &mut dyn F
         };
         match result {
             Ok(s) => out(Item::Sample(s)),
-            Err(reason) => out(Item::Reject(Reject::new(file, line, reason))),
+            Err(reason) => out(Item::reject(file, line, reason)),
         }
     }
 }
@@ -152,13 +148,14 @@ pub fn parse(reader: impl Read, file: &str, stamp_offsets: bool, out: &mut dyn F
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::import::Reject;
 
     fn run(text: &str) -> (Vec<Sample>, Vec<Reject>) {
         let mut s = Vec::new();
         let mut r = Vec::new();
         parse(text.as_bytes(), "f.csv", true, &mut |i| match i {
             Item::Sample(x) => s.push(x),
-            Item::Reject(x) => r.push(x),
+            Item::Reject(x) => r.push(*x),
             Item::NoReading => {}
         });
         (s, r)
@@ -228,7 +225,7 @@ mod tests {
         let (mut s, mut r, mut none) = (0, Vec::new(), 0);
         parse(text.as_bytes(), "f.csv", false, &mut |i| match i {
             Item::Sample(_) => s += 1,
-            Item::Reject(x) => r.push(x),
+            Item::Reject(x) => r.push(*x),
             Item::NoReading => none += 1,
         });
         assert_eq!((s, none), (1, 3));

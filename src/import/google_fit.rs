@@ -16,7 +16,7 @@ use std::fmt;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use super::{Item, Reject};
+use super::Item;
 use crate::formats::LooseNumber;
 use crate::model::Sample;
 
@@ -140,11 +140,11 @@ impl<'de> Visitor<'de> for Points<'_, '_> {
                 .into_iter()
                 .find_map(|v| v.value.and_then(|v| v.fp.or(v.int)));
             let item = match (ts, value) {
-                (None, _) => Item::Reject(Reject::new(
+                (None, _) => Item::reject(
                     file.name,
                     None,
                     format!("Data Points[{i}]: no startTimeNanos"),
-                )),
+                ),
                 (Some(_), Some(LooseNumber::Missing)) | (Some(_), None) => Item::NoReading,
                 (Some(ts), Some(v)) => match v.to_bpm() {
                     Ok(bpm) => Item::Sample(Sample {
@@ -153,11 +153,9 @@ impl<'de> Visitor<'de> for Points<'_, '_> {
                         utc_offset_min: None,
                         device: Some(source.clone()),
                     }),
-                    Err(reason) => Item::Reject(Reject::new(
-                        file.name,
-                        None,
-                        format!("Data Points[{i}]: {reason}"),
-                    )),
+                    Err(reason) => {
+                        Item::reject(file.name, None, format!("Data Points[{i}]: {reason}"))
+                    }
                 },
             };
             (file.out)(item);
@@ -177,11 +175,11 @@ pub fn parse(r: impl std::io::Read, name: &str, out: &mut dyn FnMut(Item)) {
     };
     let res = (&mut file).deserialize(&mut de).and_then(|()| de.end());
     if let Err(e) = res {
-        (file.out)(Item::Reject(Reject::new(
+        (file.out)(Item::reject(
             name,
             Some(e.line() as u64),
             format!("not a readable Google Fit file ({e}); points before this were read"),
-        )));
+        ));
     }
 }
 

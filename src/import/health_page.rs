@@ -1,7 +1,7 @@
 //! Saved Google Health API response pages (`list` or `reconcile` of `heart-rate`):
 //! `{"dataPoints": [...], "nextPageToken": "..."}`, where a last page may be a bare `{}`.
 
-use super::{Item, Reject};
+use super::Item;
 use crate::health_api::{convert_value, ValuePage};
 
 /// Parses one saved page.
@@ -9,22 +9,22 @@ pub fn parse(bytes: &[u8], file: &str, out: &mut dyn FnMut(Item)) {
     let page = match ValuePage::read(bytes) {
         Ok(p) => p,
         Err(e) => {
-            out(Item::Reject(Reject::new(
+            out(Item::reject(
                 file,
                 Some(e.line() as u64),
                 format!("not a Google Health API page: {e}"),
-            )));
+            ));
             return;
         }
     };
     for (i, point) in page.data_points.into_iter().enumerate() {
         match convert_value(point) {
             Ok(s) => out(Item::Sample(s)),
-            Err(reason) => out(Item::Reject(Reject::new(
+            Err(reason) => out(Item::reject(
                 file,
                 None,
                 format!("dataPoints[{i}]: {reason}"),
-            ))),
+            )),
         }
     }
 }
@@ -32,6 +32,7 @@ pub fn parse(bytes: &[u8], file: &str, out: &mut dyn FnMut(Item)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::import::Reject;
     use crate::model::Sample;
 
     fn run(text: &str) -> (Vec<Sample>, Vec<Reject>) {
@@ -39,7 +40,7 @@ mod tests {
         let mut r = Vec::new();
         parse(text.as_bytes(), "p.json", &mut |i| match i {
             Item::Sample(x) => s.push(x),
-            Item::Reject(x) => r.push(x),
+            Item::Reject(x) => r.push(*x),
             Item::NoReading => {}
         });
         (s, r)

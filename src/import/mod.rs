@@ -15,6 +15,7 @@ pub(crate) mod health_page;
 pub mod offsets;
 mod read;
 pub(crate) mod takeout_json;
+mod twins;
 pub mod zone;
 
 use std::fmt;
@@ -33,9 +34,17 @@ use crate::store::{AccountId, DayFile, HourRanges, InsertOutcome, Store, StoreEr
 #[derive(Debug)]
 pub enum Item {
     Sample(Sample),
-    Reject(Reject),
+    /// Boxed: rejects are rare, and an unboxed one would more than double every item.
+    Reject(Box<Reject>),
     /// A measurement with no value (an empty or not-a-number cell): counted, not refused.
     NoReading,
+}
+
+impl Item {
+    /// A reject of input in `file` (at `line`, when known).
+    pub fn reject(file: &str, line: Option<u64>, reason: impl Into<String>) -> Item {
+        Item::Reject(Box::new(Reject::new(file, line, reason)))
+    }
 }
 
 /// Input that was refused, with where it was.
@@ -155,16 +164,19 @@ const BATCH: usize = 16 * 1024;
 const MAX_LEAD: i64 = 14 * 3600;
 
 enum Msg {
-    Items(Vec<Item>),
+    Items(twins::Lane, Vec<Item>),
     Done {
         unit: usize,
         day: Option<DayFile>,
     },
     /// A heart-rate member of a streamed archive was read (`Done` follows the archive).
     Member {
+        lane: twins::Lane,
         name: String,
         day: Option<DayFile>,
     },
+    /// The reader of a lane of a streamed archive has ended.
+    LaneEnd(twins::Lane),
     /// A member of a streamed archive that holds no heart rate.
     Skipped,
     /// The bytes of a `UserDemographicData.csv` found in a streamed archive.
@@ -175,75 +187,6 @@ enum Msg {
 /// members come in the archive's order, one file may hold years; readings of one instant
 /// that arrive apart are merged by the store), so memory does not grow with the input.
 const STREAM_FLUSH: usize = 1 << 17;
-
-/// A .tgz keeps its members in directory order: every JSON day file of an export comes
-/// apart from its CSV twin, so their readings would meet in the store, where naming each
-/// stored reading costs a write of it (the .tgz took twice the zip's time). A day file's
-/// readings wait here instead, packed in 4 bytes each, until the CSV of the same local date
-/// comes, and both go to the writer together, to meet in memory. At most [`HELD_MAX`]
-/// readings wait (the oldest day file goes first), so memory stays bounded.
-#[derive(Debug, Default)]
-struct HeldDays {
-    /// By local date: the first instant and, per reading, its offset from it (22 bits)
-    /// and its bpm (10 bits).
-    days: std::collections::BTreeMap<chrono::NaiveDate, (i64, Vec<u32>)>,
-    /// The dates in the order they were held.
-    order: std::collections::VecDeque<chrono::NaiveDate>,
-    readings: usize,
-}
-
-/// The readings [`HeldDays`] holds at most (24 MB: a year of day files at 5 s), so that a
-/// .tgz import stays under 100 MB.
-const HELD_MAX: usize = 6 << 20;
-
-impl HeldDays {
-    /// Holds the readings of the day file of `date`, or gives them back when they do not
-    /// pack (a source or an offset named, a span over 48 days, a date held already).
-    fn hold(&mut self, date: chrono::NaiveDate, samples: Vec<Sample>) -> Result<(), Vec<Sample>> {
-        let Some(base) = samples.iter().map(|s| s.ts).min() else {
-            return Ok(());
-        };
-        let packs = |s: &Sample| {
-            s.device.is_none()
-                && s.utc_offset_min.is_none()
-                && s.ts - base < 1 << 22
-                && s.bpm < 1 << 10
-        };
-        if self.days.contains_key(&date) || !samples.iter().all(packs) {
-            return Err(samples);
-        }
-        let packed = samples
-            .iter()
-            .map(|s| ((s.ts - base) as u32) << 10 | u32::from(s.bpm))
-            .collect::<Vec<u32>>();
-        self.readings += packed.len();
-        self.days.insert(date, (base, packed));
-        self.order.push_back(date);
-        Ok(())
-    }
-
-    /// The readings held for `date`, no longer held.
-    fn take(&mut self, date: chrono::NaiveDate) -> Option<Vec<Sample>> {
-        let (base, packed) = self.days.remove(&date)?;
-        self.readings -= packed.len();
-        Some(
-            packed
-                .into_iter()
-                .map(|p| Sample::new(base + i64::from(p >> 10), (p & 0x3ff) as u16))
-                .collect(),
-        )
-    }
-
-    /// The readings of the day file held longest, no longer held.
-    fn take_oldest(&mut self) -> Option<Vec<Sample>> {
-        while let Some(date) = self.order.pop_front() {
-            if let Some(r) = self.take(date) {
-                return Some(r);
-            }
-        }
-        None
-    }
-}
 
 /// Imports `units` (from [`discover`]) into `account`.
 pub fn run(
@@ -262,30 +205,39 @@ pub fn run(
     };
     let mut pending = Pending::default();
     let mut samples_read = 0u64;
-    let mut unit_no_readings = 0u64;
+    // Per lane (a .tgz is read by two readers at once, `import/twins`): measurements
+    // without a value in the file being read, its readings when it is a .tgz member, and
+    // whether they went to the writer already (too many to hold).
+    let mut no_readings = [0u64; 2];
+    let mut member: [Vec<Sample>; 2] = Default::default();
+    let mut spilled = [false; 2];
     let mut streamed_demographics: Vec<Vec<u8>> = Vec::new();
     let uid = store.new_import_uid()?;
-    // The unit being read, the readings of the .tgz member being read, whether they went
-    // to the writer already (too many to hold), and the day files held for their twins.
     let mut unit_at = 0usize;
-    let mut member: Vec<Sample> = Vec::new();
-    let mut member_spilled = false;
-    let mut held = HeldDays::default();
+    let mut twins = twins::Twins::default();
+    let throttle = twins::Throttle::default();
 
     std::thread::scope(|scope| -> Result<(), ImportError> {
         // Room for more than one write's worth of samples (STREAM_FLUSH), so that the
         // parser goes on while the store writes (docs/PERFORMANCE.md: a .tgz took turns).
         let (tx, rx) = mpsc::sync_channel::<Msg>(32);
-        scope.spawn(move || read::read_all(units, &tx));
+        let throttle = &throttle;
+        scope.spawn(move || read::read_all(units, &tx, throttle));
+        // However this loop ends, no reader is left waiting for room.
+        let _open = twins::OpenOnDrop(throttle);
+        let day_files = twins::Lane::DayFiles as usize;
         for msg in rx {
             match msg {
-                Msg::Items(items) => {
+                Msg::Items(lane, items) => {
+                    let l = lane as usize;
+                    let streamed = units[unit_at].kind == discover::Kind::TarGz;
+                    let mut received = 0;
                     for item in items {
                         match item {
                             Item::Sample(s) => {
-                                samples_read += 1;
-                                if units[unit_at].kind == discover::Kind::TarGz {
-                                    member.push(s);
+                                received += 1;
+                                if streamed {
+                                    member[l].push(s);
                                 } else {
                                     pending.buf.push(s);
                                 }
@@ -293,55 +245,50 @@ pub fn run(
                             Item::Reject(r) => {
                                 summary.rejected += 1;
                                 if summary.rejects.len() < REJECTS_SHOWN {
-                                    summary.rejects.push(r);
+                                    summary.rejects.push(*r);
                                 }
                             }
-                            Item::NoReading => unit_no_readings += 1,
+                            Item::NoReading => no_readings[l] += 1,
                         }
                     }
+                    samples_read += received as u64;
                     // A member too big to hold goes to the writer as it comes.
-                    if member.len() >= STREAM_FLUSH {
-                        pending.buf.append(&mut member);
-                        member_spilled = true;
+                    if member[l].len() >= STREAM_FLUSH {
+                        pending.buf.append(&mut member[l]);
+                        spilled[l] = true;
                     }
-                    // One huge file (or a streamed archive) does not make memory grow:
-                    // what waits is written, and a twin that comes later meets it in the
-                    // store.
-                    if pending.buf.len() >= STREAM_FLUSH {
-                        pending.write(store, (account, &uid), i64::MAX, &mut summary)?;
+                    if lane == twins::Lane::DayFiles {
+                        throttle.noted(received, member[l].len() + twins.day_file_readings());
                     }
+                    let twins = streamed.then_some(&twins);
+                    pending.write_full(twins, store, (account, &uid), &mut summary)?;
                 }
-                Msg::Member { name, day } => {
-                    // A day file waits for its CSV twin, to meet it in memory.
-                    let readings = std::mem::take(&mut member);
-                    match discover::classify_name(&name) {
-                        _ if member_spilled => pending.buf.extend(readings),
-                        Some((discover::Kind::TakeoutJson, date)) => {
-                            if let Err(back) = held.hold(date, readings) {
-                                pending.buf.extend(back);
-                            }
-                        }
-                        Some((discover::Kind::TakeoutCsv, date)) => {
-                            pending.buf.extend(held.take(date).into_iter().flatten());
-                            pending.buf.extend(readings);
-                        }
-                        _ => pending.buf.extend(readings),
+                Msg::Member { lane, name, day } => {
+                    let l = lane as usize;
+                    // A day file and its CSV twin wait for each other, to meet in memory.
+                    let readings = std::mem::take(&mut member[l]);
+                    if std::mem::take(&mut spilled[l]) {
+                        pending.buf.extend(readings);
+                    } else {
+                        twins.member(discover::classify_name(&name), readings, &mut pending.buf);
                     }
-                    member_spilled = false;
-                    while held.readings > HELD_MAX {
-                        pending.buf.extend(held.take_oldest().into_iter().flatten());
-                    }
-                    if pending.buf.len() >= STREAM_FLUSH {
-                        pending.write(store, (account, &uid), i64::MAX, &mut summary)?;
-                    }
+                    pending.release(&mut twins, false, store, (account, &uid), &mut summary)?;
+                    throttle.noted(0, member[day_files].len() + twins.day_file_readings());
+                    pending.write_full(Some(&twins), store, (account, &uid), &mut summary)?;
                     summary.files += 1;
-                    note_no_readings(&mut summary, &mut unit_no_readings, &name);
+                    note_no_readings(&mut summary, &mut no_readings[l], &name);
                     pending.days.extend(day);
                     progress(Progress {
                         files_done: summary.files,
                         files_total: units.len() as u64,
                         samples_read,
                     });
+                }
+                Msg::LaneEnd(lane) => {
+                    // The files that waited for this reader's: none will come.
+                    twins.ended(lane);
+                    pending.release(&mut twins, false, store, (account, &uid), &mut summary)?;
+                    throttle.noted(0, member[day_files].len() + twins.day_file_readings());
                 }
                 Msg::Skipped => summary.entries_skipped += 1,
                 Msg::Demographics(bytes) => streamed_demographics.push(bytes),
@@ -350,17 +297,17 @@ pub fn run(
                     if units[unit].kind != discover::Kind::TarGz {
                         summary.files += 1;
                     }
-                    // The day files no CSV came for (an archive cut short, or one of
-                    // another part), a write's worth at a time.
-                    pending.buf.append(&mut member);
-                    member_spilled = false;
-                    while let Some(readings) = held.take_oldest() {
-                        pending.buf.extend(readings);
-                        if pending.buf.len() >= STREAM_FLUSH {
-                            pending.write(store, (account, &uid), i64::MAX, &mut summary)?;
-                        }
+                    // What an archive cut short left, a write's worth at a time.
+                    for m in &mut member {
+                        pending.buf.append(m);
                     }
-                    note_no_readings(&mut summary, &mut unit_no_readings, &units[unit].display);
+                    spilled = [false; 2];
+                    pending.release(&mut twins, true, store, (account, &uid), &mut summary)?;
+                    twins.reset();
+                    throttle.noted(0, 0);
+                    for n in &mut no_readings {
+                        note_no_readings(&mut summary, n, &units[unit].display);
+                    }
                     pending.days.extend(day);
                     if let Some(bound) = flush_bound(units, unit) {
                         pending.write(store, (account, &uid), bound, &mut summary)?;
@@ -627,12 +574,15 @@ fn flush_bound(units: &[Unit], i: usize) -> Option<i64> {
     match units.get(i + 1).map(|u| u.date) {
         None | Some(None) => Some(i64::MAX),
         Some(Some(next)) if next == date => None,
-        Some(Some(next)) => {
-            use chrono::Datelike;
-            let m = crate::model::days_from_civil(next.year() as i64, next.month(), next.day());
-            Some(m * DAY - MAX_LEAD)
-        }
+        Some(Some(next)) => Some(date_start(next) - MAX_LEAD),
     }
+}
+
+/// UTC midnight starting `date`, in epoch seconds (`NaiveDate::MAX` gives a time past any
+/// reading).
+fn date_start(date: chrono::NaiveDate) -> i64 {
+    use chrono::Datelike;
+    crate::model::days_from_civil(date.year() as i64, date.month(), date.day()) * DAY
 }
 
 /// What an import has read and not written yet, and the hours it wrote.
@@ -644,6 +594,47 @@ struct Pending {
 }
 
 impl Pending {
+    /// Takes the files `twins` lets go of (with `all`, every one), writing a write's worth
+    /// at a time.
+    fn release(
+        &mut self,
+        twins: &mut twins::Twins,
+        all: bool,
+        store: &mut Store,
+        to: (AccountId, &str),
+        summary: &mut ImportSummary,
+    ) -> Result<(), ImportError> {
+        while let Some(readings) = twins.release(all) {
+            self.buf.extend(readings);
+            self.write_full(Some(twins), store, to, summary)?;
+        }
+        Ok(())
+    }
+
+    /// Writes once a write's worth waits, so that one huge file or a streamed archive does
+    /// not make memory grow. For a `.tgz` (`twins`), only the readings before the twins'
+    /// frontier, so that the readings at the edge of a date, whose twins are in the next
+    /// date's file, still meet them in memory; all of it when twice that waits (the members
+    /// come in no order), and twins that come later meet in the store.
+    fn write_full(
+        &mut self,
+        twins: Option<&twins::Twins>,
+        store: &mut Store,
+        to: (AccountId, &str),
+        summary: &mut ImportSummary,
+    ) -> Result<(), ImportError> {
+        if self.buf.len() < STREAM_FLUSH {
+            return Ok(());
+        }
+        let bound = match twins.map(|t| t.frontier()) {
+            _ if self.buf.len() >= 2 * STREAM_FLUSH => i64::MAX,
+            None => i64::MAX,
+            Some(Some(date)) => date_start(date) - MAX_LEAD,
+            Some(None) => return Ok(()),
+        };
+        self.write(store, to, bound, summary)
+    }
+
     /// [`flush`]es what waits before `bound`.
     fn write(
         &mut self,
@@ -818,38 +809,6 @@ mod tests {
         assert!(same(None, None));
         assert!(!same(None, Some("Phone Health Connect")));
         assert!(!same(Some("Charge 5"), Some("Pixel Watch 3")));
-    }
-
-    #[test]
-    fn held_day_files_give_back_what_they_held() {
-        let mut held = HeldDays::default();
-        let d = |day: u32| chrono::NaiveDate::from_ymd_opt(2025, 3, day).unwrap();
-        let day1: Vec<Sample> = (0..1000)
-            .map(|i| Sample::new(1_740_787_200 + i * 5, 20 + (i % 281) as u16))
-            .collect();
-        held.hold(d(1), day1.clone()).unwrap();
-        assert_eq!(held.readings, 1000);
-        // What does not pack is given back whole: a named source, a date held already.
-        let named = vec![Sample {
-            device: Some("Pixel Watch 3".into()),
-            ..Sample::new(1_740_873_600, 70)
-        }];
-        assert_eq!(held.hold(d(2), named.clone()).unwrap_err(), named);
-        assert_eq!(
-            held.hold(d(1), day1[..3].to_vec()).unwrap_err(),
-            day1[..3].to_vec()
-        );
-        let far = vec![Sample::new(0, 70), Sample::new(1 << 22, 70)];
-        assert_eq!(held.hold(d(3), far.clone()).unwrap_err(), far);
-        held.hold(d(4), vec![Sample::new(1_741_046_400, 300)])
-            .unwrap();
-        assert_eq!(held.take(d(1)).unwrap(), day1);
-        assert_eq!(held.take(d(1)), None);
-        assert_eq!(
-            held.take_oldest().unwrap(),
-            vec![Sample::new(1_741_046_400, 300)]
-        );
-        assert_eq!((held.take_oldest(), held.readings), (None, 0));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The parse thread: opens each unit in order (a file, or an entry of a zip archive),
 //! hands it to the parser of its kind (the one dispatch from a kind of file to its reader)
-//! and sends what the parser finds to the writer in batches.
+//! and sends what the parser finds to the writer in batches. A `.tgz` is read by two such
+//! readers at once, one for its day files and one for the rest (`import/twins`).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -11,7 +12,8 @@ use std::sync::mpsc::SyncSender;
 use super::discover::{
     classify_name, classify_undated, is_demographics, open_zip, Kind, Location, Unit,
 };
-use super::{csv_file, health_page, takeout_json, Item, Msg, Reject, BATCH};
+use super::twins::{Lane, Throttle};
+use super::{csv_file, health_page, takeout_json, Item, Msg, BATCH};
 use crate::store::DayFile;
 
 /// Largest single file read whole into memory (one Takeout day is a few MB).
@@ -22,14 +24,31 @@ const STREAM_JSON_OVER: u64 = 64 << 20;
 /// Sends items in batches; remembers whether the writer has gone away.
 struct Sender<'a> {
     tx: &'a SyncSender<Msg>,
+    lane: Lane,
+    /// The day-file reader's, told of every reading it sends.
+    throttle: Option<&'a Throttle>,
     batch: Vec<Item>,
+    samples: usize,
     closed: bool,
     bounds: Option<(i64, i64)>,
 }
 
-impl Sender<'_> {
+impl<'a> Sender<'a> {
+    fn new(tx: &'a SyncSender<Msg>, lane: Lane, throttle: Option<&'a Throttle>) -> Sender<'a> {
+        Sender {
+            tx,
+            lane,
+            throttle,
+            batch: Vec::with_capacity(BATCH),
+            samples: 0,
+            closed: false,
+            bounds: None,
+        }
+    }
+
     fn push(&mut self, item: Item) {
         if let Item::Sample(s) = &item {
+            self.samples += 1;
             self.bounds = Some(match self.bounds {
                 None => (s.ts, s.ts),
                 Some((lo, hi)) => (lo.min(s.ts), hi.max(s.ts)),
@@ -43,9 +62,17 @@ impl Sender<'_> {
 
     fn send_batch(&mut self) {
         if !self.batch.is_empty() && !self.closed {
+            if let Some(t) = self.throttle {
+                t.sent(self.samples);
+            }
+            self.samples = 0;
             let b = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-            self.closed = self.tx.send(Msg::Items(b)).is_err();
+            self.closed = self.tx.send(Msg::Items(self.lane, b)).is_err();
         }
+    }
+
+    fn send(&mut self, msg: Msg) {
+        self.closed = self.closed || self.tx.send(msg).is_err();
     }
 }
 
@@ -87,14 +114,17 @@ fn parse_reader(
 }
 
 /// Reads a `.tgz` archive as one stream, member by member (memory does not grow with the
-/// archive): each heart-rate member is parsed and its end reported like a file's; other
-/// members are counted as skipped.
+/// archive), parsing the members of `s`'s lane: each heart-rate member is parsed and its
+/// end reported like a file's; the rest reader counts other members as skipped.
 fn read_tgz(path: &std::path::Path, display: &str, s: &mut Sender<'_>) -> Result<(), String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
     let gz = flate2::read::MultiGzDecoder::new(BufReader::new(file));
     let mut archive = tar::Archive::new(gz);
     let entries = archive.entries().map_err(|e| e.to_string())?;
     for entry in entries {
+        if s.closed {
+            return Ok(());
+        }
         let mut entry = entry.map_err(|e| format!("not a readable .tgz archive: {e}"))?;
         if !entry.header().entry_type().is_file() {
             continue;
@@ -103,20 +133,22 @@ fn read_tgz(path: &std::path::Path, display: &str, s: &mut Sender<'_>) -> Result
             .path()
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let name = format!("{display}/{member}");
-        let size = entry.size();
         let kind_date = classify_name(&member)
             .map(|(k, d)| (k, Some(d)))
             .or_else(|| classify_undated(&member).map(|k| (k, None)));
+        if !s.lane.takes(kind_date) {
+            continue;
+        }
+        let name = format!("{display}/{member}");
+        let size = entry.size();
         if let Some((kind, date)) = kind_date {
+            if let Some(t) = s.throttle {
+                t.wait_for_room();
+            }
             s.bounds = None;
             let r = parse_reader(kind, &mut entry, size, &name, &mut |it| s.push(it));
             if let Err(e) = r {
-                s.push(Item::Reject(Reject::new(
-                    &name,
-                    None,
-                    format!("could not read: {e}"),
-                )));
+                s.push(Item::reject(&name, None, format!("could not read: {e}")));
             }
             s.send_batch();
             let day = match (kind, date, s.bounds) {
@@ -127,20 +159,47 @@ fn read_tgz(path: &std::path::Path, display: &str, s: &mut Sender<'_>) -> Result
                 }),
                 _ => None,
             };
-            if s.closed || s.tx.send(Msg::Member { name, day }).is_err() {
-                s.closed = true;
-                return Ok(());
-            }
+            s.send(Msg::Member {
+                lane: s.lane,
+                name,
+                day,
+            });
         } else if is_demographics(&member) {
             if let Ok(bytes) = read_bytes(&mut entry, size) {
-                let _ = s.tx.send(Msg::Demographics(bytes));
+                s.send(Msg::Demographics(bytes));
             }
-        } else if s.tx.send(Msg::Skipped).is_err() {
-            s.closed = true;
-            return Ok(());
+        } else {
+            s.send(Msg::Skipped);
         }
     }
     Ok(())
+}
+
+/// Reads a `.tgz` with two readers at once: the day files on a thread of their own, the
+/// rest here (the one that reports what is wrong with the archive: the other reads the
+/// same bytes). Each reader's end is sent, so that nothing waits for it any longer.
+fn read_tgz_twice(
+    path: &std::path::Path,
+    display: &str,
+    s: &mut Sender<'_>,
+    throttle: &Throttle,
+) -> Result<(), String> {
+    throttle.close();
+    let tx = s.tx;
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut days = Sender::new(tx, Lane::DayFiles, Some(throttle));
+            // What is wrong with the archive is the rest reader's to report.
+            let _ = read_tgz(path, display, &mut days);
+            days.send_batch();
+            days.send(Msg::LaneEnd(Lane::DayFiles));
+        });
+        let r = read_tgz(path, display, s);
+        throttle.open();
+        s.send_batch();
+        s.send(Msg::LaneEnd(Lane::Rest));
+        r
+    })
 }
 
 /// The bytes of one small file where discovery found it (a file, or a zip entry).
@@ -159,18 +218,15 @@ pub(super) fn read_small(location: &Location) -> Result<Vec<u8>, String> {
 }
 
 /// The parse thread: reads every unit in order and sends what it finds.
-pub(super) fn read_all(units: &[Unit], tx: &SyncSender<Msg>) {
+pub(super) fn read_all(units: &[Unit], tx: &SyncSender<Msg>, throttle: &Throttle) {
     let mut archives: HashMap<PathBuf, zip::ZipArchive<BufReader<File>>> = HashMap::new();
     for (i, unit) in units.iter().enumerate() {
-        let mut s = Sender {
-            tx,
-            batch: Vec::with_capacity(BATCH),
-            closed: false,
-            bounds: None,
-        };
+        let mut s = Sender::new(tx, Lane::Rest, None);
         let name = unit.display.as_str();
         let result: Result<(), String> = match &unit.location {
-            Location::File(p) if unit.kind == Kind::TarGz => read_tgz(p, name, &mut s),
+            Location::File(p) if unit.kind == Kind::TarGz => {
+                read_tgz_twice(p, name, &mut s, throttle)
+            }
             Location::File(p) => File::open(p)
                 .and_then(|f| {
                     let size = f.metadata().map(|m| m.len()).unwrap_or(0);
@@ -185,9 +241,7 @@ pub(super) fn read_all(units: &[Unit], tx: &SyncSender<Msg>) {
                         Ok(a) => {
                             archives.insert(archive.clone(), a);
                         }
-                        Err(e) => {
-                            s.push(Item::Reject(Reject::new(name, None, e.to_string())));
-                        }
+                        Err(e) => s.push(Item::reject(name, None, e.to_string())),
                     }
                 }
                 match archives.get_mut(archive) {
@@ -204,11 +258,11 @@ pub(super) fn read_all(units: &[Unit], tx: &SyncSender<Msg>) {
             }
         };
         if let Err(message) = result {
-            s.push(Item::Reject(Reject::new(
+            s.push(Item::reject(
                 name,
                 None,
                 format!("could not read: {message}"),
-            )));
+            ));
         }
         s.send_batch();
         let day = match (unit.kind, unit.date, s.bounds) {

@@ -9,7 +9,7 @@ use std::fmt;
 use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use super::{line_of, Item, Reject};
+use super::{line_of, Item};
 use crate::formats::{takeout_stamp, LooseNumber, Text};
 use crate::model::Sample;
 
@@ -90,7 +90,7 @@ impl<'de> Visitor<'de> for Elements<'_, '_> {
                     } else {
                         reason
                     };
-                    (self.out)(Item::Reject(Reject::new(self.file, line, reason)));
+                    (self.out)(Item::reject(self.file, line, reason));
                 }
             }
             index += 1;
@@ -265,7 +265,7 @@ fn syntax_reject(file: &str, e: &serde_json::Error) -> Item {
     } else {
         format!("invalid JSON ({e}); entries before this point were read")
     };
-    Item::Reject(Reject::new(file, Some(e.line() as u64), reason))
+    Item::reject(file, Some(e.line() as u64), reason)
 }
 
 /// Like [`parse`], reading from `r` as it goes, for a file too big to hold (a report names
@@ -302,6 +302,7 @@ pub fn parse_stream(r: impl std::io::Read, file: &str, out: &mut dyn FnMut(Item)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::import::Reject;
     use proptest::prelude::*;
 
     #[test]
@@ -313,7 +314,7 @@ mod tests {
         let with_bom = format!("\u{feff}{text}");
         parse_stream(with_bom.as_bytes(), "f.json", &mut |i| match i {
             Item::Sample(x) => b.push(x),
-            Item::Reject(x) => rb.push(x),
+            Item::Reject(x) => rb.push(*x),
             Item::NoReading => {}
         });
         assert!(!a.is_empty());
@@ -324,7 +325,7 @@ mod tests {
         let mut rejects = Vec::new();
         parse_stream(cut.as_bytes(), "f.json", &mut |i| match i {
             Item::Sample(_) => n += 1,
-            Item::Reject(r) => rejects.push(r),
+            Item::Reject(r) => rejects.push(*r),
             Item::NoReading => {}
         });
         assert!(n > 0 && n < a.len());
@@ -336,7 +337,7 @@ mod tests {
         let mut r = Vec::new();
         parse(text.as_bytes(), "f.json", &mut |i| match i {
             Item::Sample(x) => s.push(x),
-            Item::Reject(x) => r.push(x),
+            Item::Reject(x) => r.push(*x),
             Item::NoReading => {}
         });
         (s, r)
@@ -499,7 +500,7 @@ mod tests {
         let (mut s, mut r, mut none) = (0, Vec::new(), 0);
         parse(text.as_bytes(), "f.json", &mut |i| match i {
             Item::Sample(_) => s += 1,
-            Item::Reject(x) => r.push(x),
+            Item::Reject(x) => r.push(*x),
             Item::NoReading => none += 1,
         });
         assert_eq!((s, none), (1, 3));

@@ -699,10 +699,15 @@ fn the_accounts_configured_zone_gives_local_times_and_a_change_reaches_the_bucke
 
 /// `tar -czf` of part of a folder: the members named by `filter` (paths relative to `dir`).
 fn tgz(dir: &std::path::Path, out: &std::path::Path, filter: &str) {
+    tgz_in_order(dir, out, filter, "sort")
+}
+
+/// The same, its members in the order `order` (a shell filter) puts their paths.
+fn tgz_in_order(dir: &std::path::Path, out: &std::path::Path, filter: &str, order: &str) {
     let list = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!(
-            "cd '{}' && find . -type f | grep -e '{filter}' | sort > /tmp/fitpipe-tgz-{}.txt && tar -czf '{}' -T /tmp/fitpipe-tgz-{}.txt",
+            "cd '{}' && find . -type f | grep -e '{filter}' | {order} > /tmp/fitpipe-tgz-{}.txt && tar -czf '{}' -T /tmp/fitpipe-tgz-{}.txt",
             dir.display(),
             std::process::id(),
             out.display(),
@@ -758,33 +763,48 @@ fn tgz_parts_import_like_the_folder() {
     let n: i64 = query_one(&sb.db(), "SELECT count(*) FROM samples");
     assert_eq!(n as usize, samples.len(), "twins across parts count once");
 
-    // One .tgz of it all, the day files first (as Takeout stores them): the day files wait
-    // for their CSVs and meet them in memory; the same samples, sources and local times.
-    tgz(&export, &sb.path("takeout-all.tgz"), ".");
-    let one = Sandbox::new();
-    one.cmd()
-        .args(["import"])
-        .arg(sb.path("takeout-all.tgz"))
-        .assert()
-        .success();
+    // One .tgz of it all, the day files first (as Takeout stores them), or the CSVs first,
+    // or in no order at all (as `tar` stores a folder's files): the day files and their CSVs
+    // wait for each other and meet in memory (nothing is "already present", which twins that
+    // met in the store would be); the same samples, sources and local times.
     let every = "SELECT group_concat(ts_utc || ' ' || bpm || ' ' || coalesce(device, '-') || ' ' || coalesce(utc_offset_s, '-'), ';') FROM (SELECT * FROM samples ORDER BY ts_utc, device)";
-    assert_eq!(
-        query_one::<String>(&one.db(), every),
-        query_one::<String>(&folder.db(), every)
-    );
-    assert_eq!(
-        query_one::<String>(&one.db(), q),
-        query_one::<String>(&folder.db(), q)
-    );
-    let unnamed: i64 = query_one(
-        &one.db(),
-        "SELECT count(*) FROM samples WHERE device IS NULL",
-    );
-    let unnamed_folder: i64 = query_one(
-        &folder.db(),
-        "SELECT count(*) FROM samples WHERE device IS NULL",
-    );
-    assert_eq!(unnamed, unnamed_folder);
+    let unnamed = "SELECT count(*) FROM samples WHERE device IS NULL";
+    for order in ["sort", "sort -r", "sort -R --random-source=/dev/zero"] {
+        tgz_in_order(&export, &sb.path("takeout-all.tgz"), ".", order);
+        let one = Sandbox::new();
+        let out = one
+            .cmd()
+            .args(["import"])
+            .arg(sb.path("takeout-all.tgz"))
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let out = String::from_utf8_lossy(&out);
+        assert!(
+            out.contains(&format!(
+                "{} new samples, 0 already present",
+                thousands(samples.len())
+            )),
+            "{order}: {out}"
+        );
+        assert_eq!(
+            query_one::<String>(&one.db(), every),
+            query_one::<String>(&folder.db(), every),
+            "{order}"
+        );
+        assert_eq!(
+            query_one::<String>(&one.db(), q),
+            query_one::<String>(&folder.db(), q),
+            "{order}"
+        );
+        assert_eq!(
+            query_one::<i64>(&one.db(), unnamed),
+            query_one::<i64>(&folder.db(), unnamed),
+            "{order}"
+        );
+    }
 
     // A part cut short: named, exit 3, and what it held before the cut is kept.
     let whole = std::fs::read(sb.path("takeout-2.tar.gz")).unwrap();

@@ -1,0 +1,497 @@
+//! Where a `.tgz`'s twins wait for each other. A tar keeps its members in directory order,
+//! so every JSON day file of an export lies far from the CSV of the same date, and readings
+//! that meet only in the store cost a second write each (the first .tgz import took four
+//! times the zip's time). Two readers therefore go through the archive at once, one for the
+//! day files and one for the rest ([`Lane`]); what one brings waits here, packed, until the
+//! other brings its twin, and both go to the writer together. Memory is bounded twice: the
+//! day-file reader waits while too much of what it sent is held ([`Throttle`]), and past a
+//! limit the oldest held file goes to the writer alone (its twin then meets it in the store).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Condvar, Mutex};
+
+use chrono::NaiveDate;
+
+use super::discover::Kind;
+use crate::model::Sample;
+
+/// The readings the day files may hold: 24 MB, a year of day files at 5 s. The day-file
+/// reader waits at this many (counting what is on its way to the writer).
+pub(super) const DAY_FILES_MAX: usize = 6 << 20;
+/// The readings CSV files may hold while their day files have not been read (7.5 MB).
+const CSVS_MAX: usize = 3 << 19;
+
+/// Which members of a `.tgz` a reader parses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Lane {
+    /// Everything but the JSON day files (and every input that is not a `.tgz`).
+    Rest = 0,
+    /// The JSON day files (`heart_rate-YYYY-MM-DD.json`).
+    DayFiles = 1,
+}
+
+impl Lane {
+    /// Whether a member of kind `kind` (and date, when named) is this lane's.
+    pub(super) fn takes(self, kind: Option<(Kind, Option<NaiveDate>)>) -> bool {
+        let day_file = matches!(kind, Some((Kind::TakeoutJson, Some(_))));
+        day_file == (self == Lane::DayFiles)
+    }
+}
+
+/// The readings of held files by date: per file its first instant and, per reading, its
+/// offset from it (22 bits) and its bpm (10 bits), and the reading's source as an index
+/// into the file's sources (none held when no reading names one).
+#[derive(Debug, Default)]
+struct Held {
+    files: BTreeMap<NaiveDate, Packed>,
+    /// The dates in the order they were held.
+    order: VecDeque<NaiveDate>,
+    readings: usize,
+}
+
+#[derive(Debug)]
+struct Packed {
+    base: i64,
+    readings: Vec<u32>,
+    /// Per reading, 0 for none or 1 + the index of its source; empty when none has one.
+    source: Vec<u8>,
+    sources: Vec<Arc<str>>,
+}
+
+impl Held {
+    /// Holds the readings of the file of `date`, or gives them back when they do not pack
+    /// (an offset named, a span over 48 days, over 255 sources, a date held already).
+    fn hold(&mut self, date: NaiveDate, samples: Vec<Sample>) -> Result<(), Vec<Sample>> {
+        let Some(base) = samples.iter().map(|s| s.ts).min() else {
+            return Ok(());
+        };
+        if self.files.contains_key(&date) {
+            return Err(samples);
+        }
+        let mut packed = Packed {
+            base,
+            readings: Vec::with_capacity(samples.len()),
+            source: Vec::new(),
+            sources: Vec::new(),
+        };
+        for (i, s) in samples.iter().enumerate() {
+            if s.utc_offset_min.is_some() || s.ts - base >= 1 << 22 || s.bpm >= 1 << 10 {
+                return Err(samples);
+            }
+            packed
+                .readings
+                .push(((s.ts - base) as u32) << 10 | u32::from(s.bpm));
+            let Some(device) = &s.device else {
+                if !packed.source.is_empty() {
+                    packed.source.push(0);
+                }
+                continue;
+            };
+            let index = match packed.sources.iter().position(|d| d == device) {
+                Some(at) => at,
+                None if packed.sources.len() < 255 => {
+                    packed.sources.push(device.clone());
+                    packed.sources.len() - 1
+                }
+                None => return Err(samples),
+            };
+            if packed.source.is_empty() {
+                packed.source.resize(i, 0);
+            }
+            packed.source.push(index as u8 + 1);
+        }
+        self.readings += packed.readings.len();
+        self.files.insert(date, packed);
+        self.order.push_back(date);
+        Ok(())
+    }
+
+    /// The readings held for `date`, no longer held.
+    fn take(&mut self, date: NaiveDate) -> Option<Vec<Sample>> {
+        let p = self.files.remove(&date)?;
+        self.readings -= p.readings.len();
+        Some(
+            p.readings
+                .iter()
+                .enumerate()
+                .map(|(i, r)| Sample {
+                    device: match p.source.get(i) {
+                        Some(&n) if n > 0 => Some(p.sources[usize::from(n) - 1].clone()),
+                        _ => None,
+                    },
+                    ..Sample::new(p.base + i64::from(r >> 10), (r & 0x3ff) as u16)
+                })
+                .collect(),
+        )
+    }
+
+    /// The readings of the file held longest, no longer held.
+    fn take_oldest(&mut self) -> Option<Vec<Sample>> {
+        while let Some(date) = self.order.pop_front() {
+            if let Some(r) = self.take(date) {
+                return Some(r);
+            }
+        }
+        None
+    }
+}
+
+/// The files of the `.tgz` being read that wait for their twins.
+#[derive(Debug)]
+pub(super) struct Twins {
+    day_files: Held,
+    csvs: Held,
+    /// Whether each lane's reader still reads (a file of the other lane waits only then).
+    reading: [bool; 2],
+    /// The latest date each lane's reader brought a file of.
+    latest: [Option<NaiveDate>; 2],
+}
+
+impl Default for Twins {
+    fn default() -> Twins {
+        Twins {
+            day_files: Held::default(),
+            csvs: Held::default(),
+            reading: [true; 2],
+            latest: [None; 2],
+        }
+    }
+}
+
+impl Twins {
+    /// A member of kind `kind` was read whole with `readings`: what can go to the writer now
+    /// is appended to `out` (both twins when the other waited, else nothing while this one
+    /// can wait for its twin).
+    pub(super) fn member(
+        &mut self,
+        kind: Option<(Kind, NaiveDate)>,
+        readings: Vec<Sample>,
+        out: &mut Vec<Sample>,
+    ) {
+        let (date, other) = match kind {
+            Some((Kind::TakeoutJson, date)) => (date, Lane::Rest),
+            Some((Kind::TakeoutCsv, date)) => (date, Lane::DayFiles),
+            _ => {
+                out.extend(readings);
+                return;
+            }
+        };
+        let mine = 1 - other as usize;
+        self.latest[mine] = self.latest[mine].max(Some(date));
+        let (held_mine, held_other) = match other {
+            Lane::Rest => (&mut self.day_files, &mut self.csvs),
+            Lane::DayFiles => (&mut self.csvs, &mut self.day_files),
+        };
+        if let Some(twin) = held_other.take(date) {
+            // The day file's readings first, as a zip's or a folder's are read: the first of
+            // two readings of one instant wins on bpm.
+            let (first, then) = match other {
+                Lane::Rest => (readings, twin),
+                Lane::DayFiles => (twin, readings),
+            };
+            out.extend(first);
+            out.extend(then);
+        } else if self.reading[other as usize] {
+            if let Err(back) = held_mine.hold(date, readings) {
+                out.extend(back);
+            }
+        } else {
+            out.extend(readings);
+        }
+    }
+
+    /// The reader of `lane` has ended: nothing waits for it any longer.
+    pub(super) fn ended(&mut self, lane: Lane) {
+        self.reading[lane as usize] = false;
+    }
+
+    /// The readings of a file held although no twin can come any more (its twin's reader
+    /// ended), or over the limits of memory, or with `all` any held file: the caller writes
+    /// them, a write's worth at a time.
+    pub(super) fn release(&mut self, all: bool) -> Option<Vec<Sample>> {
+        if all || !self.reading[Lane::Rest as usize] || self.day_files.readings > DAY_FILES_MAX {
+            if let Some(r) = self.day_files.take_oldest() {
+                return Some(r);
+            }
+        }
+        if all || !self.reading[Lane::DayFiles as usize] {
+            return self.csvs.take_oldest();
+        }
+        if self.csvs.readings > CSVS_MAX {
+            return self.csvs.take_oldest();
+        }
+        None
+    }
+
+    /// The earliest date a file still held or still to come may have, when the readers
+    /// bring their files in date order (as Takeout stores them): readings of instants well
+    /// before it have met every twin they have. `None` while a reader has brought nothing
+    /// to go by; a date past every file when both have ended.
+    pub(super) fn frontier(&self) -> Option<NaiveDate> {
+        let held = [&self.day_files, &self.csvs]
+            .into_iter()
+            .filter_map(|h| h.files.keys().next().copied())
+            .min();
+        let mut to_come = Some(NaiveDate::MAX);
+        for lane in [Lane::Rest, Lane::DayFiles] {
+            let l = lane as usize;
+            if self.reading[l] {
+                to_come = to_come.min(self.latest[l].and_then(|d| d.succ_opt()));
+            }
+        }
+        match (held, to_come) {
+            (Some(h), Some(c)) => Some(h.min(c)),
+            (_, c) => c,
+        }
+    }
+
+    /// The day files' readings held.
+    pub(super) fn day_file_readings(&self) -> usize {
+        self.day_files.readings
+    }
+
+    /// Ready for the next archive.
+    pub(super) fn reset(&mut self) {
+        debug_assert_eq!(self.day_files.readings + self.csvs.readings, 0);
+        self.reading = [true; 2];
+        self.latest = [None; 2];
+    }
+}
+
+/// Keeps the day-file reader from running further ahead of the CSVs than memory allows: it
+/// waits while what it sent and the writer has not let go of reaches [`DAY_FILES_MAX`].
+#[derive(Debug, Default)]
+pub(super) struct Throttle {
+    state: Mutex<ThrottleState>,
+    room: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct ThrottleState {
+    /// Readings the day-file reader sent, and of them the writer received, in all.
+    sent: usize,
+    received: usize,
+    /// Of those received, the ones held now.
+    held: usize,
+    /// No waiting: the other reader ended, or the writer stopped.
+    open: bool,
+}
+
+impl Throttle {
+    /// The day-file reader, before a member: waits for room.
+    pub(super) fn wait_for_room(&self) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while !s.open && s.sent - s.received + s.held >= DAY_FILES_MAX {
+            s = self.room.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// The day-file reader sent `n` readings.
+    pub(super) fn sent(&self, n: usize) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).sent += n;
+    }
+
+    /// The writer received `n` more of the day-file reader's readings and holds `held`.
+    pub(super) fn noted(&self, n: usize, held: usize) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.received += n;
+        s.held = held;
+        self.room.notify_all();
+    }
+
+    /// No more waiting (until [`Throttle::close`]).
+    pub(super) fn open(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).open = true;
+        self.room.notify_all();
+    }
+
+    /// Waiting again, for the next archive.
+    pub(super) fn close(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).open = false;
+    }
+}
+
+/// Opens a throttle when dropped: a writer that stops, for whatever reason, leaves no
+/// reader waiting.
+pub(super) struct OpenOnDrop<'a>(pub(super) &'a Throttle);
+
+impl Drop for OpenOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.open();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2025, 3, day).unwrap()
+    }
+
+    fn day(first: i64, n: i64, device: Option<&str>) -> Vec<Sample> {
+        (0..n)
+            .map(|i| Sample {
+                device: device.map(Arc::from),
+                ..Sample::new(first + i * 5, 20 + (i % 281) as u16)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn held_files_give_back_what_they_held() {
+        let mut held = Held::default();
+        let day1 = day(1_740_787_200, 1000, None);
+        held.hold(d(1), day1.clone()).unwrap();
+        assert_eq!(held.readings, 1000);
+        // Sources pack, one or several, and readings without one beside them.
+        let mut mixed = day(1_740_873_600, 10, Some("Pixel Watch 3"));
+        mixed[0].device = None;
+        mixed[4].device = Some("Phone Health Connect".into());
+        mixed[9].device = None;
+        held.hold(d(2), mixed.clone()).unwrap();
+        // What does not pack is given back whole: an offset, a date held already, a span
+        // over 48 days, a bpm over 1023, a 256th source.
+        let offset = vec![Sample {
+            utc_offset_min: Some(60),
+            ..Sample::new(1_740_873_600, 70)
+        }];
+        assert_eq!(held.hold(d(5), offset.clone()).unwrap_err(), offset);
+        assert_eq!(
+            held.hold(d(1), day1[..3].to_vec()).unwrap_err(),
+            day1[..3].to_vec()
+        );
+        let far = vec![Sample::new(0, 70), Sample::new(1 << 22, 70)];
+        assert_eq!(held.hold(d(3), far.clone()).unwrap_err(), far);
+        let high = vec![Sample::new(0, 1024)];
+        assert_eq!(held.hold(d(6), high.clone()).unwrap_err(), high);
+        let many: Vec<Sample> = (0..256)
+            .map(|i| Sample {
+                device: Some(Arc::from(format!("source {i}"))),
+                ..Sample::new(i, 70)
+            })
+            .collect();
+        assert_eq!(held.hold(d(7), many.clone()).unwrap_err(), many);
+        held.hold(d(4), vec![Sample::new(1_741_046_400, 300)])
+            .unwrap();
+        assert_eq!(held.take(d(1)).unwrap(), day1);
+        assert_eq!(held.take(d(1)), None);
+        assert_eq!(held.take_oldest().unwrap(), mixed);
+        assert_eq!(
+            held.take_oldest().unwrap(),
+            vec![Sample::new(1_741_046_400, 300)]
+        );
+        assert_eq!((held.take_oldest(), held.readings), (None, 0));
+    }
+
+    #[test]
+    fn twins_meet_whichever_reader_brings_its_file_first() {
+        let json = |n| Some((Kind::TakeoutJson, d(n)));
+        let csv = |n| Some((Kind::TakeoutCsv, d(n)));
+        let mut t = Twins::default();
+        let mut out = Vec::new();
+        let (j1, c1) = (day(0, 3, None), day(0, 3, Some("Charge 5")));
+        let (j2, c2) = (day(86_400, 2, None), day(86_400, 2, Some("Charge 5")));
+        // A day file first: it waits; its CSV brings both.
+        t.member(json(1), j1.clone(), &mut out);
+        assert!(out.is_empty());
+        assert_eq!(t.day_file_readings(), 3);
+        t.member(csv(1), c1.clone(), &mut out);
+        assert_eq!(out, [j1, c1].concat());
+        out.clear();
+        // A CSV first: the same the other way round.
+        t.member(csv(2), c2.clone(), &mut out);
+        assert!(out.is_empty());
+        t.member(json(2), j2.clone(), &mut out);
+        assert_eq!(out, [j2, c2].concat());
+        out.clear();
+        // Other members pass; nothing is held for a reader that has ended.
+        t.member(None, day(0, 4, None), &mut out);
+        assert_eq!(out.len(), 4);
+        out.clear();
+        let c3 = day(2 * 86_400, 2, Some("Charge 5"));
+        t.member(csv(3), c3.clone(), &mut out);
+        assert_eq!(t.release(false), None);
+        t.ended(Lane::DayFiles);
+        assert_eq!(t.release(false), Some(c3));
+        let c4 = day(3 * 86_400, 2, Some("Charge 5"));
+        t.member(csv(4), c4.clone(), &mut out);
+        assert_eq!(out, c4);
+        assert_eq!(t.release(true), None);
+    }
+
+    #[test]
+    fn the_frontier_is_the_earliest_date_held_or_to_come() {
+        let mut t = Twins::default();
+        let mut out = Vec::new();
+        // Nothing to go by until both readers have brought a file.
+        assert_eq!(t.frontier(), None);
+        t.member(Some((Kind::TakeoutJson, d(1))), day(0, 1, None), &mut out);
+        t.member(
+            Some((Kind::TakeoutJson, d(2))),
+            day(86_400, 1, None),
+            &mut out,
+        );
+        assert_eq!(t.frontier(), None);
+        // The CSV of the 1st meets its day file; the 2nd's day file waits for its CSV.
+        t.member(
+            Some((Kind::TakeoutCsv, d(1))),
+            day(0, 1, Some("Charge 5")),
+            &mut out,
+        );
+        assert_eq!(t.frontier(), Some(d(2)));
+        t.member(
+            Some((Kind::TakeoutCsv, d(2))),
+            day(86_400, 1, Some("Charge 5")),
+            &mut out,
+        );
+        assert_eq!(t.frontier(), Some(d(3)));
+        // A reader that has ended brings nothing more; both ended: past every file.
+        t.ended(Lane::Rest);
+        assert_eq!(t.frontier(), Some(d(3)));
+        t.ended(Lane::DayFiles);
+        assert_eq!(t.frontier(), Some(NaiveDate::MAX));
+    }
+
+    #[test]
+    fn past_their_limits_the_oldest_held_files_go() {
+        let mut t = Twins::default();
+        let mut out = Vec::new();
+        let per = 17_280;
+        // CSVs beyond their limit, with few day files held: the oldest CSV goes.
+        let csvs = CSVS_MAX / per as usize + 1;
+        for n in 0..csvs {
+            let first = n as i64 * 86_400;
+            let date = d(1) + chrono::Days::new(n as u64);
+            let c = day(first, per, Some("Charge 5"));
+            t.member(Some((Kind::TakeoutCsv, date)), c, &mut out);
+        }
+        assert!(out.is_empty());
+        let first = t.release(false).unwrap();
+        assert_eq!(first[0].ts, 0);
+        assert_eq!(t.release(false), None);
+        // The rest go when asked for all.
+        let mut rest = 0;
+        while let Some(r) = t.release(true) {
+            rest += r.len();
+        }
+        assert_eq!(rest, (csvs - 1) * per as usize);
+    }
+
+    #[test]
+    fn the_throttle_waits_for_room_and_opens() {
+        let t = Throttle::default();
+        t.sent(DAY_FILES_MAX);
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| t.wait_for_room());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            assert!(!waiter.is_finished());
+            // Received and let go of: room again.
+            t.noted(DAY_FILES_MAX, 0);
+            waiter.join().unwrap();
+        });
+        t.noted(0, DAY_FILES_MAX);
+        t.open();
+        t.wait_for_room();
+    }
+}
