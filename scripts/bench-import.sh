@@ -4,7 +4,8 @@
 # Generates a one-year Takeout export (JSON + CSV twins, ~6.1 M samples, 731 files) with
 # `fitpipe demo --generate-only`, then measures, each as its own process:
 #   1. fitpipe import of the .zip into an empty database, three runs: wall time, samples/s
-#      (of the last run), peak RSS
+#      (of the last run), peak RSS; then of the same export as a .tgz, its members in date
+#      order (as `tar --sort=name` stores them) and in the folder's directory order
 #   2. bytes per sample of the resulting database file
 #   3. fitpipe import of one new day into that year-long database
 #   4. the same samples loaded by the sqlite3 shell's .import (ts,bpm CSV into a rowid table)
@@ -38,6 +39,17 @@ samples=$(sqlite3 "$work/year.db" "SELECT count(*) FROM sample")
 bytes=$(stat -c %s "$work/year.db")
 echo "samples/s: $(echo "$samples / $secs" | bc)"
 echo "database: $bytes bytes for $samples samples = $(echo "scale=2; $bytes / $samples" | bc) bytes/sample"
+
+for order in name none; do
+  if [ ! -f "$work/year/takeout-$order.tgz" ]; then
+    tar --sort="$order" -czf "$work/year/takeout-$order.tgz" -C "$work/year/takeout" .
+  fi
+  for run in 1 2 3; do
+    rm -f "$work"/tgz.db*
+    measure "fitpipe import (year, .tgz, --sort=$order), run $run" "$bin" --db "$work/tgz.db" import "$work/year/takeout-$order.tgz"
+    cat "$work/out.txt"
+  done
+done
 
 rm -f "$work"/folder.db*
 measure "fitpipe import (year, folder)" "$bin" --db "$work/folder.db" import "$work/year/takeout"
