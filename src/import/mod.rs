@@ -164,7 +164,14 @@ const BATCH: usize = 16 * 1024;
 const MAX_LEAD: i64 = 14 * 3600;
 
 enum Msg {
-    Items(twins::Lane, Vec<Item>),
+    /// What a reader of `lane` parsed: samples, rejects, and how many measurements had no
+    /// value (apart, so that the writer takes the samples as they are).
+    Items {
+        lane: twins::Lane,
+        samples: Vec<Sample>,
+        rejects: Vec<Reject>,
+        no_readings: u64,
+    },
     Done {
         unit: usize,
         day: Option<DayFile>,
@@ -229,29 +236,24 @@ pub fn run(
         let day_files = twins::Lane::DayFiles as usize;
         for msg in rx {
             match msg {
-                Msg::Items(lane, items) => {
+                Msg::Items {
+                    lane,
+                    mut samples,
+                    rejects,
+                    no_readings: none,
+                } => {
                     let l = lane as usize;
                     let streamed = units[unit_at].kind == discover::Kind::TarGz;
-                    let mut received = 0;
-                    for item in items {
-                        match item {
-                            Item::Sample(s) => {
-                                received += 1;
-                                if streamed {
-                                    member[l].push(s);
-                                } else {
-                                    pending.buf.push(s);
-                                }
-                            }
-                            Item::Reject(r) => {
-                                summary.rejected += 1;
-                                if summary.rejects.len() < REJECTS_SHOWN {
-                                    summary.rejects.push(*r);
-                                }
-                            }
-                            Item::NoReading => no_readings[l] += 1,
-                        }
+                    let received = samples.len();
+                    if streamed {
+                        member[l].append(&mut samples);
+                    } else {
+                        pending.buf.append(&mut samples);
                     }
+                    summary.rejected += rejects.len() as u64;
+                    let room = REJECTS_SHOWN.saturating_sub(summary.rejects.len());
+                    summary.rejects.extend(rejects.into_iter().take(room));
+                    no_readings[l] += none;
                     samples_read += received as u64;
                     // A member too big to hold goes to the writer as it comes.
                     if member[l].len() >= STREAM_FLUSH {
@@ -680,7 +682,7 @@ fn flush(
     // Sources come in runs: whether one is a wearable's is worked out once a run.
     let mut last: Option<(std::sync::Arc<str>, bool)> = None;
     let mut wearable = |label: &std::sync::Arc<str>| match &last {
-        Some((prev, w)) if **prev == **label => *w,
+        Some((prev, w)) if prev == label => *w,
         _ => {
             let w = crate::sources::counted_by_default(Some(label));
             last = Some((label.clone(), w));

@@ -13,7 +13,8 @@ use super::discover::{
     classify_name, classify_undated, is_demographics, open_zip, Kind, Location, Unit,
 };
 use super::twins::{Lane, Throttle};
-use super::{csv_file, health_page, takeout_json, Item, Msg, BATCH};
+use super::{csv_file, health_page, takeout_json, Item, Msg, Reject, BATCH};
+use crate::model::Sample;
 use crate::store::DayFile;
 
 /// Largest single file read whole into memory (one Takeout day is a few MB).
@@ -21,14 +22,18 @@ const MAX_FILE: u64 = 1 << 30;
 /// A Takeout JSON file bigger than this is parsed as a stream instead of read whole.
 const STREAM_JSON_OVER: u64 = 64 << 20;
 
-/// Sends items in batches; remembers whether the writer has gone away.
+/// Rejects are sent at most this many at a time (a file of garbage gives one a line).
+const REJECTS_BATCH: usize = 1024;
+
+/// Sends what a parser finds in batches; remembers whether the writer has gone away.
 struct Sender<'a> {
     tx: &'a SyncSender<Msg>,
     lane: Lane,
     /// The day-file reader's, told of every reading it sends.
     throttle: Option<&'a Throttle>,
-    batch: Vec<Item>,
-    samples: usize,
+    samples: Vec<Sample>,
+    rejects: Vec<Reject>,
+    no_readings: u64,
     closed: bool,
     bounds: Option<(i64, i64)>,
 }
@@ -39,36 +44,52 @@ impl<'a> Sender<'a> {
             tx,
             lane,
             throttle,
-            batch: Vec::with_capacity(BATCH),
-            samples: 0,
+            samples: Vec::with_capacity(BATCH),
+            rejects: Vec::new(),
+            no_readings: 0,
             closed: false,
             bounds: None,
         }
     }
 
     fn push(&mut self, item: Item) {
-        if let Item::Sample(s) = &item {
-            self.samples += 1;
-            self.bounds = Some(match self.bounds {
-                None => (s.ts, s.ts),
-                Some((lo, hi)) => (lo.min(s.ts), hi.max(s.ts)),
-            });
-        }
-        self.batch.push(item);
-        if self.batch.len() >= BATCH {
-            self.send_batch();
+        match item {
+            Item::Sample(s) => {
+                self.bounds = Some(match self.bounds {
+                    None => (s.ts, s.ts),
+                    Some((lo, hi)) => (lo.min(s.ts), hi.max(s.ts)),
+                });
+                self.samples.push(s);
+                if self.samples.len() >= BATCH {
+                    self.send_batch();
+                }
+            }
+            Item::Reject(r) => {
+                self.rejects.push(*r);
+                if self.rejects.len() >= REJECTS_BATCH {
+                    self.send_batch();
+                }
+            }
+            Item::NoReading => self.no_readings += 1,
         }
     }
 
     fn send_batch(&mut self) {
-        if !self.batch.is_empty() && !self.closed {
-            if let Some(t) = self.throttle {
-                t.sent(self.samples);
-            }
-            self.samples = 0;
-            let b = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-            self.closed = self.tx.send(Msg::Items(self.lane, b)).is_err();
+        if self.closed
+            || (self.samples.is_empty() && self.rejects.is_empty() && self.no_readings == 0)
+        {
+            return;
         }
+        if let Some(t) = self.throttle {
+            t.sent(self.samples.len());
+        }
+        let msg = Msg::Items {
+            lane: self.lane,
+            samples: std::mem::replace(&mut self.samples, Vec::with_capacity(BATCH)),
+            rejects: std::mem::take(&mut self.rejects),
+            no_readings: std::mem::take(&mut self.no_readings),
+        };
+        self.closed = self.tx.send(msg).is_err();
     }
 
     fn send(&mut self, msg: Msg) {

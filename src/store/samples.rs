@@ -540,7 +540,7 @@ impl SampleWriter<'_> {
                         for s in chunk {
                             let device = match &s.device {
                                 Some(name) => Some(match last {
-                                    Some((l, id)) if **l == **name => id,
+                                    Some((l, id)) if l == name => id,
                                     _ => {
                                         let id = device_id(
                                             &self.tx,
