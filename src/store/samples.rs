@@ -496,6 +496,7 @@ impl SampleWriter<'_> {
             }
             samples = kept;
         }
+        let mut multi: Option<rusqlite::CachedStatement<'_>> = None;
         let mut rest: &[&'a Sample] = &samples;
         // After a run the fast paths could not take, its samples go one by one.
         let mut slow_left = 0usize;
@@ -534,10 +535,15 @@ impl SampleWriter<'_> {
                         }
                     }
                     if !taken {
-                        let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(CHUNK * 4);
+                        // Bound in place: a vector of values cost a tenth of the writer's
+                        // instructions (docs/PERFORMANCE.md).
+                        if multi.is_none() {
+                            multi = Some(self.tx.prepare_cached(&MULTI_INSERT)?);
+                        }
+                        let multi = multi.as_mut().expect("prepared above");
                         // Sources come in runs: the last one's id is kept at hand.
                         let mut last: Option<(&std::sync::Arc<str>, i64)> = None;
-                        for s in chunk {
+                        for (i, s) in chunk.iter().enumerate() {
                             let device = match &s.device {
                                 Some(name) => Some(match last {
                                     Some((l, id)) if l == name => id,
@@ -554,15 +560,13 @@ impl SampleWriter<'_> {
                                 }),
                                 None => None,
                             };
-                            values.push((base + s.ts).into());
-                            values.push(i64::from(s.bpm).into());
-                            values.push(s.utc_offset_min.map(i64::from).into());
-                            values.push(device.into());
+                            let at = 4 * i + 1;
+                            multi.raw_bind_parameter(at, base + s.ts)?;
+                            multi.raw_bind_parameter(at + 1, i64::from(s.bpm))?;
+                            multi.raw_bind_parameter(at + 2, s.utc_offset_min.map(i64::from))?;
+                            multi.raw_bind_parameter(at + 3, device)?;
                         }
-                        let n = self
-                            .tx
-                            .prepare_cached(&MULTI_INSERT)?
-                            .execute(rusqlite::params_from_iter(values))?;
+                        let n = multi.raw_execute()?;
                         debug_assert_eq!(n, CHUNK);
                         for s in chunk {
                             self.touched.add_ts(s.ts);
