@@ -233,7 +233,12 @@ pub fn run(
         scope.spawn(move || read::read_all(units, &tx, throttle));
         // However this loop ends, no reader is left waiting for room.
         let _open = twins::OpenOnDrop(throttle);
-        let day_files = twins::Lane::DayFiles as usize;
+        // What each reader sent is held until it goes to the writer: the readers wait on it.
+        let note_held = |twins: &twins::Twins, member: &[Vec<Sample>; 2]| {
+            for lane in [twins::Lane::Rest, twins::Lane::DayFiles] {
+                throttle.noted(lane, 0, member[lane as usize].len() + twins.held(lane));
+            }
+        };
         for msg in rx {
             match msg {
                 Msg::Items {
@@ -260,9 +265,7 @@ pub fn run(
                         pending.buf.append(&mut member[l]);
                         spilled[l] = true;
                     }
-                    if lane == twins::Lane::DayFiles {
-                        throttle.noted(received, member[l].len() + twins.day_file_readings());
-                    }
+                    throttle.noted(lane, received, member[l].len() + twins.held(lane));
                     let twins = streamed.then_some(&twins);
                     pending.write_full(twins, store, (account, &uid), &mut summary)?;
                 }
@@ -276,7 +279,7 @@ pub fn run(
                         twins.member(discover::classify_name(&name), readings, &mut pending.buf);
                     }
                     pending.release(&mut twins, false, store, (account, &uid), &mut summary)?;
-                    throttle.noted(0, member[day_files].len() + twins.day_file_readings());
+                    note_held(&twins, &member);
                     pending.write_full(Some(&twins), store, (account, &uid), &mut summary)?;
                     summary.files += 1;
                     note_no_readings(&mut summary, &mut no_readings[l], &name);
@@ -291,7 +294,7 @@ pub fn run(
                     // The files that waited for this reader's: none will come.
                     twins.ended(lane);
                     pending.release(&mut twins, false, store, (account, &uid), &mut summary)?;
-                    throttle.noted(0, member[day_files].len() + twins.day_file_readings());
+                    note_held(&twins, &member);
                 }
                 Msg::Skipped => summary.entries_skipped += 1,
                 Msg::Demographics(bytes) => streamed_demographics.push(bytes),
@@ -307,7 +310,7 @@ pub fn run(
                     spilled = [false; 2];
                     pending.release(&mut twins, true, store, (account, &uid), &mut summary)?;
                     twins.reset();
-                    throttle.noted(0, 0);
+                    note_held(&twins, &member);
                     for n in &mut no_readings {
                         note_no_readings(&mut summary, n, &units[unit].display);
                     }

@@ -29,7 +29,7 @@ const REJECTS_BATCH: usize = 1024;
 struct Sender<'a> {
     tx: &'a SyncSender<Msg>,
     lane: Lane,
-    /// The day-file reader's, told of every reading it sends.
+    /// A `.tgz` reader's, told of every reading it sends.
     throttle: Option<&'a Throttle>,
     samples: Vec<Sample>,
     rejects: Vec<Reject>,
@@ -81,7 +81,7 @@ impl<'a> Sender<'a> {
             return;
         }
         if let Some(t) = self.throttle {
-            t.sent(self.samples.len());
+            t.sent(self.lane, self.samples.len());
         }
         let msg = Msg::Items {
             lane: self.lane,
@@ -164,7 +164,7 @@ fn read_tgz(path: &std::path::Path, display: &str, s: &mut Sender<'_>) -> Result
         let size = entry.size();
         if let Some((kind, date)) = kind_date {
             if let Some(t) = s.throttle {
-                t.wait_for_room();
+                t.wait_for_room(s.lane);
             }
             s.bounds = None;
             let r = parse_reader(kind, &mut entry, size, &name, &mut |it| s.push(it));
@@ -199,28 +199,32 @@ fn read_tgz(path: &std::path::Path, display: &str, s: &mut Sender<'_>) -> Result
 /// Reads a `.tgz` with two readers at once: the day files on a thread of their own, the
 /// rest here (the one that reports what is wrong with the archive: the other reads the
 /// same bytes). Each reader's end is sent, so that nothing waits for it any longer.
-fn read_tgz_twice(
+fn read_tgz_twice<'a>(
     path: &std::path::Path,
     display: &str,
-    s: &mut Sender<'_>,
-    throttle: &Throttle,
+    s: &mut Sender<'a>,
+    throttle: &'a Throttle,
 ) -> Result<(), String> {
-    throttle.close();
+    throttle.restart();
+    s.throttle = Some(throttle);
     let tx = s.tx;
-    std::thread::scope(|scope| {
+    let r = std::thread::scope(|scope| {
         scope.spawn(|| {
             let mut days = Sender::new(tx, Lane::DayFiles, Some(throttle));
             // What is wrong with the archive is the rest reader's to report.
             let _ = read_tgz(path, display, &mut days);
+            throttle.ended(Lane::DayFiles);
             days.send_batch();
             days.send(Msg::LaneEnd(Lane::DayFiles));
         });
         let r = read_tgz(path, display, s);
-        throttle.open();
+        throttle.ended(Lane::Rest);
         s.send_batch();
         s.send(Msg::LaneEnd(Lane::Rest));
         r
-    })
+    });
+    s.throttle = None;
+    r
 }
 
 /// The bytes of one small file where discovery found it (a file, or a zip entry).
@@ -239,7 +243,7 @@ pub(super) fn read_small(location: &Location) -> Result<Vec<u8>, String> {
 }
 
 /// The parse thread: reads every unit in order and sends what it finds.
-pub(super) fn read_all(units: &[Unit], tx: &SyncSender<Msg>, throttle: &Throttle) {
+pub(super) fn read_all<'a>(units: &[Unit], tx: &'a SyncSender<Msg>, throttle: &'a Throttle) {
     let mut archives: HashMap<PathBuf, zip::ZipArchive<BufReader<File>>> = HashMap::new();
     for (i, unit) in units.iter().enumerate() {
         let mut s = Sender::new(tx, Lane::Rest, None);

@@ -3,11 +3,11 @@
 //! that meet only in the store cost a second write each (the first .tgz import took four
 //! times the zip's time). Two readers therefore go through the archive at once, one for the
 //! day files and one for the rest ([`Lane`]); what one brings waits here, packed, until the
-//! other brings its twin, and both go to the writer together. Memory is bounded twice: the
-//! day-file reader waits while too much of what it sent is held ([`Throttle`]), and past a
-//! limit the oldest held file goes to the writer alone (its twin then meets it in the store).
+//! other brings its twin, and both go to the writer together. Memory is bounded twice: a
+//! reader waits while too much of what it sent is held ([`Throttle`]), and past a limit the
+//! oldest held file goes to the writer alone (its twin then meets it in the store).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Condvar, Mutex};
 
 use chrono::NaiveDate;
@@ -143,8 +143,8 @@ pub(super) struct Twins {
     csvs: Held,
     /// Whether each lane's reader still reads (a file of the other lane waits only then).
     reading: [bool; 2],
-    /// The latest date each lane's reader brought a file of.
-    latest: [Option<NaiveDate>; 2],
+    /// The dates each lane's reader brought a file of.
+    brought: [BTreeSet<NaiveDate>; 2],
 }
 
 impl Default for Twins {
@@ -153,7 +153,7 @@ impl Default for Twins {
             day_files: Held::default(),
             csvs: Held::default(),
             reading: [true; 2],
-            latest: [None; 2],
+            brought: Default::default(),
         }
     }
 }
@@ -176,8 +176,7 @@ impl Twins {
                 return;
             }
         };
-        let mine = 1 - other as usize;
-        self.latest[mine] = self.latest[mine].max(Some(date));
+        self.brought[1 - other as usize].insert(date);
         let (held_mine, held_other) = match other {
             Lane::Rest => (&mut self.day_files, &mut self.csvs),
             Lane::DayFiles => (&mut self.csvs, &mut self.day_files),
@@ -191,7 +190,8 @@ impl Twins {
             };
             out.extend(first);
             out.extend(then);
-        } else if self.reading[other as usize] {
+        } else if self.reading[other as usize] && !self.brought[other as usize].contains(&date) {
+            // (A twin that came and went, past the limits of memory, is in the store.)
             if let Err(back) = held_mine.hold(date, readings) {
                 out.extend(back);
             }
@@ -236,7 +236,8 @@ impl Twins {
         for lane in [Lane::Rest, Lane::DayFiles] {
             let l = lane as usize;
             if self.reading[l] {
-                to_come = to_come.min(self.latest[l].and_then(|d| d.succ_opt()));
+                let latest = self.brought[l].last();
+                to_come = to_come.min(latest.and_then(|d| d.succ_opt()));
             }
         }
         match (held, to_come) {
@@ -245,21 +246,26 @@ impl Twins {
         }
     }
 
-    /// The day files' readings held.
-    pub(super) fn day_file_readings(&self) -> usize {
-        self.day_files.readings
+    /// The readings of `lane`'s files held.
+    pub(super) fn held(&self, lane: Lane) -> usize {
+        match lane {
+            Lane::Rest => self.csvs.readings,
+            Lane::DayFiles => self.day_files.readings,
+        }
     }
 
     /// Ready for the next archive.
     pub(super) fn reset(&mut self) {
         debug_assert_eq!(self.day_files.readings + self.csvs.readings, 0);
         self.reading = [true; 2];
-        self.latest = [None; 2];
+        self.brought = Default::default();
     }
 }
 
-/// Keeps the day-file reader from running further ahead of the CSVs than memory allows: it
-/// waits while what it sent and the writer has not let go of reaches [`DAY_FILES_MAX`].
+/// Keeps each reader of a `.tgz` from running further ahead of the other than memory allows:
+/// a reader waits while what it sent and the writer has not let go of reaches its lane's
+/// limit ([`CSVS_MAX`], [`DAY_FILES_MAX`]), unless the other reader waits too (then it reads
+/// on, and the writer lets the oldest held file go alone) or has ended.
 #[derive(Debug, Default)]
 pub(super) struct Throttle {
     state: Mutex<ThrottleState>,
@@ -268,46 +274,73 @@ pub(super) struct Throttle {
 
 #[derive(Debug, Default)]
 struct ThrottleState {
-    /// Readings the day-file reader sent, and of them the writer received, in all.
+    lanes: [LaneState; 2],
+    /// No waiting: the writer stopped.
+    open: bool,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct LaneState {
+    /// Readings the lane's reader sent, and of them the writer received, in all.
     sent: usize,
     received: usize,
     /// Of those received, the ones held now.
     held: usize,
-    /// No waiting: the other reader ended, or the writer stopped.
-    open: bool,
+    waiting: bool,
+    ended: bool,
 }
 
 impl Throttle {
-    /// The day-file reader, before a member: waits for room.
-    pub(super) fn wait_for_room(&self) {
+    /// The reader of `lane`, before a member: waits for room.
+    pub(super) fn wait_for_room(&self, lane: Lane) {
+        let (me, other) = (lane as usize, 1 - lane as usize);
+        let limit = [CSVS_MAX, DAY_FILES_MAX][me];
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        while !s.open && s.sent - s.received + s.held >= DAY_FILES_MAX {
+        loop {
+            let l = s.lanes[me];
+            let full = l.sent - l.received + l.held >= limit;
+            if !full || s.open || s.lanes[other].waiting || s.lanes[other].ended {
+                return;
+            }
+            s.lanes[me].waiting = true;
             s = self.room.wait(s).unwrap_or_else(|e| e.into_inner());
+            s.lanes[me].waiting = false;
         }
     }
 
-    /// The day-file reader sent `n` readings.
-    pub(super) fn sent(&self, n: usize) {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).sent += n;
+    /// The reader of `lane` sent `n` readings.
+    pub(super) fn sent(&self, lane: Lane, n: usize) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).lanes[lane as usize].sent += n;
     }
 
-    /// The writer received `n` more of the day-file reader's readings and holds `held`.
-    pub(super) fn noted(&self, n: usize, held: usize) {
+    /// The writer received `n` more of `lane`'s readings and holds `held` of them.
+    pub(super) fn noted(&self, lane: Lane, n: usize, held: usize) {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        s.received += n;
-        s.held = held;
+        let l = &mut s.lanes[lane as usize];
+        l.received += n;
+        l.held = held;
         self.room.notify_all();
     }
 
-    /// No more waiting (until [`Throttle::close`]).
+    /// The reader of `lane` has ended: the other waits for it no longer.
+    pub(super) fn ended(&self, lane: Lane) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).lanes[lane as usize].ended = true;
+        self.room.notify_all();
+    }
+
+    /// No more waiting at all (the writer stopped).
     pub(super) fn open(&self) {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).open = true;
         self.room.notify_all();
     }
 
-    /// Waiting again, for the next archive.
-    pub(super) fn close(&self) {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).open = false;
+    /// Ready for the next archive: both readers read, none waits.
+    pub(super) fn restart(&self) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        for l in &mut s.lanes {
+            l.ended = false;
+            l.waiting = false;
+        }
     }
 }
 
@@ -395,7 +428,7 @@ mod tests {
         // A day file first: it waits; its CSV brings both.
         t.member(json(1), j1.clone(), &mut out);
         assert!(out.is_empty());
-        assert_eq!(t.day_file_readings(), 3);
+        assert_eq!(t.held(Lane::DayFiles), 3);
         t.member(csv(1), c1.clone(), &mut out);
         assert_eq!(out, [j1, c1].concat());
         out.clear();
@@ -418,6 +451,34 @@ mod tests {
         t.member(csv(4), c4.clone(), &mut out);
         assert_eq!(out, c4);
         assert_eq!(t.release(true), None);
+    }
+
+    #[test]
+    fn a_file_whose_twin_went_alone_does_not_wait() {
+        let mut t = Twins::default();
+        let mut out = Vec::new();
+        let per = 17_280;
+        let csvs = CSVS_MAX / per as usize + 1;
+        for n in 0..csvs {
+            let date = d(1) + chrono::Days::new(n as u64);
+            let c = day(n as i64 * 86_400, per, Some("Charge 5"));
+            t.member(Some((Kind::TakeoutCsv, date)), c, &mut out);
+        }
+        // Past its limit the oldest CSV goes alone; its day file then goes at once.
+        let first = t.release(false).unwrap();
+        let j = day(0, per, None);
+        t.member(Some((Kind::TakeoutJson, d(1))), j.clone(), &mut out);
+        assert_eq!(out, j);
+        assert_eq!(t.held(Lane::DayFiles), 0);
+        assert_eq!(first[0].ts, 0);
+        // The next day file meets its CSV, which still waits.
+        out.clear();
+        t.member(
+            Some((Kind::TakeoutJson, d(2))),
+            day(86_400, per, None),
+            &mut out,
+        );
+        assert_eq!(out.len(), 2 * per as usize);
     }
 
     #[test]
@@ -479,19 +540,31 @@ mod tests {
     }
 
     #[test]
-    fn the_throttle_waits_for_room_and_opens() {
+    fn the_throttle_waits_for_room_and_never_both_readers() {
         let t = Throttle::default();
-        t.sent(DAY_FILES_MAX);
+        t.sent(Lane::DayFiles, DAY_FILES_MAX);
+        t.sent(Lane::Rest, CSVS_MAX);
         std::thread::scope(|s| {
-            let waiter = s.spawn(|| t.wait_for_room());
+            let waiter = s.spawn(|| t.wait_for_room(Lane::DayFiles));
             std::thread::sleep(std::time::Duration::from_millis(50));
             assert!(!waiter.is_finished());
+            // The other reader, as full, reads on while this one waits.
+            t.wait_for_room(Lane::Rest);
             // Received and let go of: room again.
-            t.noted(DAY_FILES_MAX, 0);
+            t.noted(Lane::DayFiles, DAY_FILES_MAX, 0);
             waiter.join().unwrap();
         });
-        t.noted(0, DAY_FILES_MAX);
+        // Full again: the other reader's end, or the writer's stop, lets it go on.
+        t.noted(Lane::DayFiles, 0, DAY_FILES_MAX);
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| t.wait_for_room(Lane::DayFiles));
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            assert!(!waiter.is_finished());
+            t.ended(Lane::Rest);
+            waiter.join().unwrap();
+        });
+        t.restart();
         t.open();
-        t.wait_for_room();
+        t.wait_for_room(Lane::DayFiles);
     }
 }
