@@ -218,6 +218,15 @@ impl Store {
         &self.path
     }
 
+    /// Sets SQLite's page cache to `kib` KiB for what this connection does next (an
+    /// import, whose other buffers are what its memory goes to, takes less than the 16 MB
+    /// every command starts with).
+    pub fn set_page_cache_kib(&self, kib: u32) -> Result<()> {
+        self.conn
+            .pragma_update(None, "cache_size", -i64::from(kib))
+            .map_err(StoreError::classify)
+    }
+
     fn configure(&self) -> Result<()> {
         self.conn
             .busy_timeout(std::time::Duration::from_secs(10))
