@@ -697,6 +697,12 @@ fn the_accounts_configured_zone_gives_local_times_and_a_change_reaches_the_bucke
     check_local("Europe/Berlin");
 }
 
+/// What `fitpipe import PATHS` printed in `sb`, which must succeed.
+fn imported(sb: &Sandbox, paths: &[std::path::PathBuf]) -> String {
+    let out = sb.cmd().arg("import").args(paths).assert().success();
+    String::from_utf8_lossy(&out.get_output().stdout).into_owned()
+}
+
 /// `tar -czf` of part of a folder: the members named by `filter` (paths relative to `dir`).
 fn tgz(dir: &std::path::Path, out: &std::path::Path, filter: &str) {
     tgz_in_order(dir, out, filter, "sort")
@@ -730,17 +736,10 @@ fn tgz_parts_import_like_the_folder() {
     let export = sb.path("export");
     tgz(&export, &sb.path("takeout-1.tgz"), "\\.json$");
     tgz(&export, &sb.path("takeout-2.tar.gz"), "\\.csv$");
-    let out = sb
-        .cmd()
-        .args(["import"])
-        .arg(sb.path("takeout-1.tgz"))
-        .arg(sb.path("takeout-2.tar.gz"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let out = String::from_utf8_lossy(&out);
+    let out = imported(
+        &sb,
+        &[sb.path("takeout-1.tgz"), sb.path("takeout-2.tar.gz")],
+    );
     assert!(
         out.contains(&format!("{} new samples", thousands(samples.len()))),
         "{out}"
@@ -772,16 +771,7 @@ fn tgz_parts_import_like_the_folder() {
     for order in ["sort", "sort -r", "sort -R --random-source=/dev/zero"] {
         tgz_in_order(&export, &sb.path("takeout-all.tgz"), ".", order);
         let one = Sandbox::new();
-        let out = one
-            .cmd()
-            .args(["import"])
-            .arg(sb.path("takeout-all.tgz"))
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        let out = String::from_utf8_lossy(&out);
+        let out = imported(&one, &[sb.path("takeout-all.tgz")]);
         assert!(
             out.contains(&format!(
                 "{} new samples, 0 already present",
