@@ -371,6 +371,18 @@ mod tests {
             .collect()
     }
 
+    /// One more day of CSVs at 5 s than they may hold, from the 1st; how many days.
+    fn csvs_past_their_limit(t: &mut Twins, out: &mut Vec<Sample>) -> usize {
+        let per = 17_280;
+        let csvs = CSVS_MAX / per as usize + 1;
+        for n in 0..csvs {
+            let date = d(1) + chrono::Days::new(n as u64);
+            let c = day(n as i64 * 86_400, per, Some("Charge 5"));
+            t.member(Some((Kind::TakeoutCsv, date)), c, out);
+        }
+        csvs
+    }
+
     #[test]
     fn held_files_give_back_what_they_held() {
         let mut held = Held::default();
@@ -458,12 +470,7 @@ mod tests {
         let mut t = Twins::default();
         let mut out = Vec::new();
         let per = 17_280;
-        let csvs = CSVS_MAX / per as usize + 1;
-        for n in 0..csvs {
-            let date = d(1) + chrono::Days::new(n as u64);
-            let c = day(n as i64 * 86_400, per, Some("Charge 5"));
-            t.member(Some((Kind::TakeoutCsv, date)), c, &mut out);
-        }
+        csvs_past_their_limit(&mut t, &mut out);
         // Past its limit the oldest CSV goes alone; its day file then goes at once.
         let first = t.release(false).unwrap();
         let j = day(0, per, None);
@@ -520,13 +527,7 @@ mod tests {
         let mut out = Vec::new();
         let per = 17_280;
         // CSVs beyond their limit, with few day files held: the oldest CSV goes.
-        let csvs = CSVS_MAX / per as usize + 1;
-        for n in 0..csvs {
-            let first = n as i64 * 86_400;
-            let date = d(1) + chrono::Days::new(n as u64);
-            let c = day(first, per, Some("Charge 5"));
-            t.member(Some((Kind::TakeoutCsv, date)), c, &mut out);
-        }
+        let csvs = csvs_past_their_limit(&mut t, &mut out);
         assert!(out.is_empty());
         let first = t.release(false).unwrap();
         assert_eq!(first[0].ts, 0);
