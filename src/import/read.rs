@@ -92,6 +92,18 @@ impl<'a> Sender<'a> {
         self.closed = self.tx.send(msg).is_err();
     }
 
+    /// The span of the file just sent, when it is a Takeout day file of `date`.
+    fn day_file(&self, kind: Kind, date: Option<chrono::NaiveDate>) -> Option<DayFile> {
+        match (kind, date, self.bounds) {
+            (Kind::TakeoutJson, Some(local_date), Some((first_ts, last_ts))) => Some(DayFile {
+                local_date,
+                first_ts,
+                last_ts,
+            }),
+            _ => None,
+        }
+    }
+
     fn send(&mut self, msg: Msg) {
         self.closed = self.closed || self.tx.send(msg).is_err();
     }
@@ -172,14 +184,7 @@ fn read_tgz(path: &std::path::Path, display: &str, s: &mut Sender<'_>) -> Result
                 s.push(Item::reject(&name, None, format!("could not read: {e}")));
             }
             s.send_batch();
-            let day = match (kind, date, s.bounds) {
-                (Kind::TakeoutJson, Some(local_date), Some((first_ts, last_ts))) => Some(DayFile {
-                    local_date,
-                    first_ts,
-                    last_ts,
-                }),
-                _ => None,
-            };
+            let day = s.day_file(kind, date);
             s.send(Msg::Member {
                 lane: s.lane,
                 name,
@@ -290,14 +295,7 @@ pub(super) fn read_all<'a>(units: &[Unit], tx: &'a SyncSender<Msg>, throttle: &'
             ));
         }
         s.send_batch();
-        let day = match (unit.kind, unit.date, s.bounds) {
-            (Kind::TakeoutJson, Some(local_date), Some((first_ts, last_ts))) => Some(DayFile {
-                local_date,
-                first_ts,
-                last_ts,
-            }),
-            _ => None,
-        };
+        let day = s.day_file(unit.kind, unit.date);
         if s.closed || tx.send(Msg::Done { unit: i, day }).is_err() {
             return;
         }
