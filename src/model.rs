@@ -302,6 +302,12 @@ pub fn year_start(year: i64) -> i64 {
     days_from_civil(year, 1, 1) * DAY
 }
 
+/// UTC midnight starting `date`, in epoch seconds.
+pub fn midnight_utc(date: chrono::NaiveDate) -> i64 {
+    use chrono::Datelike;
+    days_from_civil(date.year() as i64, date.month(), date.day()) * DAY
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };

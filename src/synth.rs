@@ -13,7 +13,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-use crate::model::{days_from_civil, DAY};
+use crate::model::DAY;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -52,7 +52,7 @@ impl Spec {
         if !self.trip {
             return None;
         }
-        let m = midnight(self.start) + (self.days as i64 / 3) * DAY;
+        let m = crate::model::midnight_utc(self.start) + (self.days as i64 / 3) * DAY;
         Some((m, m + 7 * DAY))
     }
 
@@ -65,10 +65,6 @@ impl Spec {
     }
 }
 
-fn midnight(d: NaiveDate) -> i64 {
-    days_from_civil(d.year() as i64, d.month(), d.day()) * DAY
-}
-
 fn nth_sunday(year: i32, month: u32, n: u32) -> NaiveDate {
     NaiveDate::from_weekday_of_month_opt(year, month, Weekday::Sun, n as u8).expect("valid")
 }
@@ -77,8 +73,8 @@ fn nth_sunday(year: i32, month: u32, n: u32) -> NaiveDate {
 /// first Sunday of November 02:00 EDT.
 pub fn us_eastern_offset(ts: i64) -> i16 {
     let year = chrono::DateTime::from_timestamp(ts, 0).map_or(2000, |d| d.year());
-    let on = midnight(nth_sunday(year, 3, 2)) + 7 * 3600;
-    let off = midnight(nth_sunday(year, 11, 1)) + 6 * 3600;
+    let on = crate::model::midnight_utc(nth_sunday(year, 3, 2)) + 7 * 3600;
+    let off = crate::model::midnight_utc(nth_sunday(year, 11, 1)) + 6 * 3600;
     if (on..off).contains(&ts) {
         -240
     } else {
@@ -162,7 +158,7 @@ fn heart_rate(plan: &DayPlan, sec_of_day: i64, rng: &mut SmallRng, drift: &mut f
 
 /// Calls `f` for every sample of the history, in time order.
 pub fn for_each_sample(spec: &Spec, mut f: impl FnMut(Generated)) {
-    let first = midnight(spec.start);
+    let first = crate::model::midnight_utc(spec.start);
     let mut t = first - spec.offset_at(first) as i64 * 60;
     let last_day = first + spec.days as i64 * DAY;
     let end = last_day - spec.offset_at(last_day) as i64 * 60;

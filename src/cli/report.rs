@@ -10,7 +10,7 @@ use super::output::io_err;
 use crate::config::Settings;
 use crate::error::Error;
 use crate::model::format_utc;
-use crate::model::{days_from_civil, DAY, HOUR};
+use crate::model::{DAY, HOUR};
 use crate::report::{self, ReportData};
 use crate::store::Store;
 
@@ -39,11 +39,6 @@ pub struct ReportArgs {
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
     crate::formats::date(s).ok_or_else(|| format!("{s:?} is not a date (YYYY-MM-DD)"))
-}
-
-fn day_start(d: NaiveDate) -> i64 {
-    use chrono::Datelike;
-    days_from_civil(d.year() as i64, d.month(), d.day()) * DAY
 }
 
 /// The last 24 hours of `account` that end at its newest hour, as a sparkline line.
@@ -121,8 +116,8 @@ pub fn run(settings: &Settings, args: ReportArgs) -> Result<(), Error> {
             settings.db.display()
         )));
     }
-    let since = args.since.map(day_start);
-    let until = args.until.map(|d| day_start(d) + DAY);
+    let since = args.since.map(crate::model::midnight_utc);
+    let until = args.until.map(|d| crate::model::midnight_utc(d) + DAY);
     let hours = store.hours(&settings.account, since, until)?;
     let data = report::compute(&settings.account, hours);
     let mut out = std::io::stdout().lock();

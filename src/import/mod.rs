@@ -27,7 +27,7 @@ use serde::Serialize;
 
 pub use discover::{discover, Discovery, Kind, Unit};
 
-use crate::model::{Sample, DAY};
+use crate::model::Sample;
 use crate::store::{AccountId, DayFile, HourRanges, InsertOutcome, Store, StoreError};
 
 /// What a parser yields: a sample, or a reason some input was refused.
@@ -583,15 +583,8 @@ fn flush_bound(units: &[Unit], i: usize) -> Option<i64> {
     match units.get(i + 1).map(|u| u.date) {
         None | Some(None) => Some(i64::MAX),
         Some(Some(next)) if next == date => None,
-        Some(Some(next)) => Some(date_start(next) - MAX_LEAD),
+        Some(Some(next)) => Some(crate::model::midnight_utc(next) - MAX_LEAD),
     }
-}
-
-/// UTC midnight starting `date`, in epoch seconds (`NaiveDate::MAX` gives a time past any
-/// reading).
-fn date_start(date: chrono::NaiveDate) -> i64 {
-    use chrono::Datelike;
-    crate::model::days_from_civil(date.year() as i64, date.month(), date.day()) * DAY
 }
 
 /// What an import has read and not written yet, and the hours it wrote.
@@ -638,7 +631,7 @@ impl Pending {
         let bound = match twins.map(|t| t.frontier()) {
             _ if self.buf.len() >= 2 * STREAM_FLUSH => i64::MAX,
             None => i64::MAX,
-            Some(Some(date)) => date_start(date) - MAX_LEAD,
+            Some(Some(date)) => crate::model::midnight_utc(date) - MAX_LEAD,
             Some(None) => return Ok(()),
         };
         self.write(store, to, bound, summary)

@@ -12,7 +12,7 @@
 //! or a watch off the wrist for the night) bounds the offset loosely, and the quarter hour
 //! it would pin (-04:45) is no zone's.
 
-use crate::model::{days_from_civil, DAY};
+use crate::model::DAY;
 use crate::store::DayFile;
 
 const STEP: i64 = 900;
@@ -28,11 +28,6 @@ enum Bound {
 
 /// A span of UTC time `[start, end)` with the offset (minutes) in force.
 pub type Span = (i64, i64, i16);
-
-fn midnight(d: chrono::NaiveDate) -> i64 {
-    use chrono::Datelike;
-    days_from_civil(d.year() as i64, d.month(), d.day()) * DAY
-}
 
 /// Quarter-hour offsets (seconds) that zones in use have: +05:45, +08:45, +12:45, +13:45.
 const QUARTER_HOURS: [i64; 4] = [345 * 60, 525 * 60, 765 * 60, 825 * 60];
@@ -61,7 +56,7 @@ fn floor_real(x: i64) -> i64 {
 }
 
 fn bound(day: &DayFile) -> Bound {
-    let m = midnight(day.local_date);
+    let m = crate::model::midnight_utc(day.local_date);
     let lo = (m - day.first_ts).max(MIN_OFFSET);
     let hi = (m + DAY - 1 - day.last_ts).min(MAX_OFFSET);
     let lo_c = ceil_real(lo);
@@ -116,7 +111,7 @@ pub fn infer(
     let mut spans = Vec::new();
     let mut prev: Option<i64> = None;
     for (i, day) in days.iter().enumerate() {
-        let m = midnight(day.local_date);
+        let m = crate::model::midnight_utc(day.local_date);
         let next = next_fixed[i];
         let (start, end) = match bounds[i] {
             Bound::Fixed(o) => (o, o),
