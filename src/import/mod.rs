@@ -1,12 +1,13 @@
 //! Backfilling history from files: Google Takeout exports (a .zip or a folder), plain
 //! `time,bpm` CSVs and saved Google Health API pages.
 //!
-//! One thread reads and parses files (decompressing zip entries as it goes); the calling
-//! thread merges what it gets and writes it. Files are read in date order, and the samples
-//! of a date are held back until no later file can describe the same instants, so Takeout's
-//! JSON and CSV twins of one sample are merged in memory and written once, in key order.
-//! Each date is one committed transaction: an interrupted import keeps every finished date,
-//! and importing again is always safe.
+//! One thread reads and parses files (decompressing zip entries as it goes; two for a
+//! .tgz); the calling thread, the merging thread, merges what it gets and hands it to the
+//! store's thread (`import/write`), which writes it while the next write is merged. Files
+//! are read in date order, and the samples of a date are held back until no later file can
+//! describe the same instants, so Takeout's JSON and CSV twins of one sample are merged in
+//! memory and written once, in key order. Each date is one committed transaction: an
+//! interrupted import keeps every finished date, and importing again is always safe.
 
 mod csv_file;
 mod discover;
@@ -16,11 +17,12 @@ pub mod offsets;
 mod read;
 pub(crate) mod takeout_json;
 mod twins;
+mod write;
 pub mod zone;
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::mpsc::{self, SyncSender};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -28,7 +30,7 @@ use serde::Serialize;
 pub use discover::{discover, Discovery, Kind, Unit};
 
 use crate::model::Sample;
-use crate::store::{AccountId, DayFile, HourRanges, InsertOutcome, Store, StoreError};
+use crate::store::{AccountId, DayFile, Store, StoreError};
 
 /// What a parser yields: a sample, or a reason some input was refused.
 #[derive(Debug)]
@@ -158,14 +160,14 @@ pub struct NoReadings {
 
 /// How many rejects are kept in full.
 pub const REJECTS_SHOWN: usize = 50;
-/// Samples parsed ahead of the writer are sent in batches of this many items.
+/// Samples parsed ahead of the merging thread are sent in batches of this many items.
 const BATCH: usize = 16 * 1024;
 /// The widest a local day reaches before its UTC date: UTC+14.
 const MAX_LEAD: i64 = 14 * 3600;
 
 enum Msg {
     /// What a reader of `lane` parsed: samples, rejects, and how many measurements had no
-    /// value (apart, so that the writer takes the samples as they are).
+    /// value (apart, so that the merging thread takes the samples as they are).
     Items {
         lane: twins::Lane,
         samples: Vec<Sample>,
@@ -214,7 +216,7 @@ pub fn run(
     let mut samples_read = 0u64;
     // Per lane (a .tgz is read by two readers at once, `import/twins`): measurements
     // without a value in the file being read, its readings when it is a .tgz member, and
-    // whether they went to the writer already (too many to hold).
+    // whether they went on to be written already (too many to hold).
     let mut no_readings = [0u64; 2];
     let mut member: [Vec<Sample>; 2] = Default::default();
     let mut spilled = [false; 2];
@@ -227,111 +229,132 @@ pub fn run(
     let mut twins = twins::Twins::default();
     let throttle = twins::Throttle::default();
 
-    std::thread::scope(|scope| -> Result<(), ImportError> {
+    let written = std::thread::scope(|scope| -> Result<write::Written, ImportError> {
         // Room for two writes' worth of samples (STREAM_FLUSH), so that the parser goes on
         // while the store writes (docs/PERFORMANCE.md: a .tgz took turns); 32 batches held
         // 10 MB more at the peak and were no faster.
         let (tx, rx) = mpsc::sync_channel::<Msg>(16);
         let throttle = &throttle;
         scope.spawn(move || read::read_all(units, &tx, throttle));
+        // The store writes one batch while the next is merged here.
+        let (to_store, batches) = mpsc::sync_channel::<write::Part>(0);
+        let uid = uid.as_str();
+        let store_thread = scope.spawn({
+            let store = &mut *store;
+            move || write::write_all(store, (account, uid), batches)
+        });
         // However this loop ends, no reader is left waiting for room.
         let _open = twins::OpenOnDrop(throttle);
-        // What each reader sent is held until it goes to the writer: the readers wait on it.
+        // What each reader sent is held until it goes on to be written: the readers wait on it.
         let note_held = |twins: &twins::Twins, member: &[Vec<Sample>; 2]| {
             for lane in [twins::Lane::Rest, twins::Lane::DayFiles] {
                 throttle.noted(lane, 0, member[lane as usize].len() + twins.held(lane));
             }
         };
-        for msg in rx {
-            match msg {
-                Msg::Items {
-                    lane,
-                    mut samples,
-                    rejects,
-                    no_readings: none,
-                } => {
-                    let l = lane as usize;
-                    let streamed = units[unit_at].kind == discover::Kind::TarGz;
-                    let received = samples.len();
-                    if streamed {
-                        member[l].append(&mut samples);
-                    } else {
-                        pending.buf.append(&mut samples);
+        let to = &to_store;
+        // `Err(Gone)`: the store's thread stopped, and says why when joined.
+        let merged = (|| -> Result<(), write::Gone> {
+            for msg in rx {
+                match msg {
+                    Msg::Items {
+                        lane,
+                        mut samples,
+                        rejects,
+                        no_readings: none,
+                    } => {
+                        let l = lane as usize;
+                        let streamed = units[unit_at].kind == discover::Kind::TarGz;
+                        let received = samples.len();
+                        if streamed {
+                            member[l].append(&mut samples);
+                        } else {
+                            pending.buf.append(&mut samples);
+                        }
+                        summary.rejected += rejects.len() as u64;
+                        let room = REJECTS_SHOWN.saturating_sub(summary.rejects.len());
+                        summary.rejects.extend(rejects.into_iter().take(room));
+                        no_readings[l] += none;
+                        samples_read += received as u64;
+                        // A member too big to hold goes on to be written as it comes.
+                        if member[l].len() >= STREAM_FLUSH {
+                            pending.buf.append(&mut member[l]);
+                            spilled[l] = true;
+                        }
+                        throttle.noted(lane, received, member[l].len() + twins.held(lane));
+                        let twins = streamed.then_some(&twins);
+                        pending.write_full(twins, to)?;
                     }
-                    summary.rejected += rejects.len() as u64;
-                    let room = REJECTS_SHOWN.saturating_sub(summary.rejects.len());
-                    summary.rejects.extend(rejects.into_iter().take(room));
-                    no_readings[l] += none;
-                    samples_read += received as u64;
-                    // A member too big to hold goes to the writer as it comes.
-                    if member[l].len() >= STREAM_FLUSH {
-                        pending.buf.append(&mut member[l]);
-                        spilled[l] = true;
-                    }
-                    throttle.noted(lane, received, member[l].len() + twins.held(lane));
-                    let twins = streamed.then_some(&twins);
-                    pending.write_full(twins, store, (account, &uid), &mut summary)?;
-                }
-                Msg::Member { lane, name, day } => {
-                    let l = lane as usize;
-                    // A day file and its CSV twin wait for each other, to meet in memory.
-                    let readings = std::mem::take(&mut member[l]);
-                    if std::mem::take(&mut spilled[l]) {
-                        pending.buf.extend(readings);
-                    } else {
-                        twins.member(discover::classify_name(&name), readings, &mut pending.buf);
-                    }
-                    pending.release(&mut twins, false, store, (account, &uid), &mut summary)?;
-                    note_held(&twins, &member);
-                    pending.write_full(Some(&twins), store, (account, &uid), &mut summary)?;
-                    summary.files += 1;
-                    note_no_readings(&mut summary, &mut no_readings[l], &name);
-                    pending.days.extend(day);
-                    progress(Progress {
-                        files_done: summary.files,
-                        files_total: units.len() as u64,
-                        samples_read,
-                    });
-                }
-                Msg::LaneEnd(lane) => {
-                    // The files that waited for this reader's: none will come.
-                    twins.ended(lane);
-                    pending.release(&mut twins, false, store, (account, &uid), &mut summary)?;
-                    note_held(&twins, &member);
-                }
-                Msg::Skipped => summary.entries_skipped += 1,
-                Msg::Demographics(bytes) => streamed_demographics.push(bytes),
-                Msg::Done { unit, day } => {
-                    unit_at = unit + 1;
-                    if units[unit].kind != discover::Kind::TarGz {
+                    Msg::Member { lane, name, day } => {
+                        let l = lane as usize;
+                        // A day file and its CSV twin wait for each other, to meet in memory.
+                        let readings = std::mem::take(&mut member[l]);
+                        if std::mem::take(&mut spilled[l]) {
+                            pending.buf.extend(readings);
+                        } else {
+                            twins.member(
+                                discover::classify_name(&name),
+                                readings,
+                                &mut pending.buf,
+                            );
+                        }
+                        pending.release(&mut twins, false, to)?;
+                        note_held(&twins, &member);
+                        pending.write_full(Some(&twins), to)?;
                         summary.files += 1;
+                        note_no_readings(&mut summary, &mut no_readings[l], &name);
+                        pending.days.extend(day);
+                        progress(Progress {
+                            files_done: summary.files,
+                            files_total: units.len() as u64,
+                            samples_read,
+                        });
                     }
-                    // What an archive cut short left, a write's worth at a time.
-                    for m in &mut member {
-                        pending.buf.append(m);
+                    Msg::LaneEnd(lane) => {
+                        // The files that waited for this reader's: none will come.
+                        twins.ended(lane);
+                        pending.release(&mut twins, false, to)?;
+                        note_held(&twins, &member);
                     }
-                    spilled = [false; 2];
-                    pending.release(&mut twins, true, store, (account, &uid), &mut summary)?;
-                    twins.reset();
-                    note_held(&twins, &member);
-                    for n in &mut no_readings {
-                        note_no_readings(&mut summary, n, &units[unit].display);
+                    Msg::Skipped => summary.entries_skipped += 1,
+                    Msg::Demographics(bytes) => streamed_demographics.push(bytes),
+                    Msg::Done { unit, day } => {
+                        unit_at = unit + 1;
+                        if units[unit].kind != discover::Kind::TarGz {
+                            summary.files += 1;
+                        }
+                        // What an archive cut short left, a write's worth at a time.
+                        for m in &mut member {
+                            pending.buf.append(m);
+                        }
+                        spilled = [false; 2];
+                        pending.release(&mut twins, true, to)?;
+                        twins.reset();
+                        note_held(&twins, &member);
+                        for n in &mut no_readings {
+                            note_no_readings(&mut summary, n, &units[unit].display);
+                        }
+                        pending.days.extend(day);
+                        if let Some(bound) = flush_bound(units, unit) {
+                            pending.write(to, bound)?;
+                        }
+                        progress(Progress {
+                            files_done: summary.files,
+                            files_total: units.len() as u64,
+                            samples_read,
+                        });
                     }
-                    pending.days.extend(day);
-                    if let Some(bound) = flush_bound(units, unit) {
-                        pending.write(store, (account, &uid), bound, &mut summary)?;
-                    }
-                    progress(Progress {
-                        files_done: summary.files,
-                        files_total: units.len() as u64,
-                        samples_read,
-                    });
                 }
             }
-        }
-        Ok(())
+            pending.write(to, i64::MAX)
+        })();
+        drop(to_store);
+        let written = store_thread
+            .join()
+            .expect("the store's thread does not panic")?;
+        debug_assert!(merged.is_ok(), "a store's thread that stops has failed");
+        Ok(written)
     })?;
-    pending.write(store, (account, &uid), i64::MAX, &mut summary)?;
+    written.add_to(&mut summary);
 
     // Offsets for hours whose samples carry none: the day files' bounds, and around them
     // the user's zone when one is known.
@@ -370,7 +393,6 @@ pub fn run(
     };
     refresh_offsets(store, account, chosen.clone())?;
     summary.zone = chosen.map(|(name, source)| ZoneUsed { name, source });
-    summary.hours_touched = pending.hours.hour_count();
     summary.elapsed = started.elapsed();
     store.record_import_run(
         &uid,
@@ -587,12 +609,11 @@ fn flush_bound(units: &[Unit], i: usize) -> Option<i64> {
     }
 }
 
-/// What an import has read and not written yet, and the hours it wrote.
+/// What an import has read and not handed to the store's thread yet.
 #[derive(Debug, Default)]
 struct Pending {
     buf: Vec<Sample>,
     days: Vec<DayFile>,
-    hours: HourRanges,
 }
 
 impl Pending {
@@ -602,13 +623,11 @@ impl Pending {
         &mut self,
         twins: &mut twins::Twins,
         all: bool,
-        store: &mut Store,
-        to: (AccountId, &str),
-        summary: &mut ImportSummary,
-    ) -> Result<(), ImportError> {
+        to: &SyncSender<write::Part>,
+    ) -> Result<(), write::Gone> {
         while let Some(readings) = twins.release(all) {
             self.buf.extend(readings);
-            self.write_full(Some(twins), store, to, summary)?;
+            self.write_full(Some(twins), to)?;
         }
         Ok(())
     }
@@ -621,10 +640,8 @@ impl Pending {
     fn write_full(
         &mut self,
         twins: Option<&twins::Twins>,
-        store: &mut Store,
-        to: (AccountId, &str),
-        summary: &mut ImportSummary,
-    ) -> Result<(), ImportError> {
+        to: &SyncSender<write::Part>,
+    ) -> Result<(), write::Gone> {
         if self.buf.len() < STREAM_FLUSH {
             return Ok(());
         }
@@ -634,110 +651,106 @@ impl Pending {
             Some(Some(date)) => crate::model::midnight_utc(date) - MAX_LEAD,
             Some(None) => return Ok(()),
         };
-        self.write(store, to, bound, summary)
+        self.write(to, bound)
     }
 
-    /// [`flush`]es what waits before `bound`.
-    fn write(
-        &mut self,
-        store: &mut Store,
-        to: (AccountId, &str),
-        bound: i64,
-        summary: &mut ImportSummary,
-    ) -> Result<(), ImportError> {
-        flush(
-            store,
-            to,
-            &mut self.buf,
-            bound,
-            &mut self.days,
-            summary,
-            &mut self.hours,
-        )
+    /// Hands what waits before `bound` to the store's thread in time order, the readings
+    /// of one instant merged ([`Merge`]), together with the day files read so far: one
+    /// transaction, handed over in parts of [`WRITE_MAX`] samples, so that what waits for
+    /// the store stays small.
+    fn write(&mut self, to: &SyncSender<write::Part>, bound: i64) -> Result<(), write::Gone> {
+        self.buf.sort_by_key(|s| s.ts);
+        let split = self.buf.partition_point(|s| s.ts < bound);
+        if split == 0 && self.days.is_empty() {
+            return Ok(());
+        }
+        let mut days = std::mem::take(&mut self.days);
+        let mut merge = Merge::with_capacity(split.min(WRITE_MAX));
+        for s in self.buf.drain(..split) {
+            if merge.full_before(s.ts) {
+                let part = write::Part {
+                    samples: merge.take(WRITE_MAX),
+                    days: std::mem::take(&mut days),
+                    last: false,
+                };
+                to.send(part).map_err(|_| write::Gone)?;
+            }
+            merge.push(s);
+        }
+        let part = write::Part {
+            samples: merge.take(0),
+            days,
+            last: true,
+        };
+        to.send(part).map_err(|_| write::Gone)
     }
 }
 
-/// Writes the buffered samples before `bound`, merging readings of one instant, in one
-/// transaction together with the day files read so far.
-fn flush(
-    store: &mut Store,
-    (account, uid): (AccountId, &str),
-    buf: &mut Vec<Sample>,
-    bound: i64,
-    days: &mut Vec<DayFile>,
-    summary: &mut ImportSummary,
-    hours: &mut HourRanges,
-) -> Result<(), ImportError> {
-    buf.sort_by_key(|s| s.ts);
-    let split = buf.partition_point(|s| s.ts < bound);
-    if split == 0 && days.is_empty() {
-        return Ok(());
+/// Samples a part of a write holds at most, bar the readings of its last instant: 1 MB, so
+/// that the part waiting for the store and the one it writes hold little (a .tgz of two
+/// years in no order peaked at 102-107 MB when whole writes, up to 256 Ki samples, waited).
+const WRITE_MAX: usize = 1 << 15;
+
+/// Readings in time order, merged as they come: those of one instant that are one reading
+/// (Takeout's JSON and CSV twins: the same source, or an unnamed one and a wearable's)
+/// become one sample; other sources' readings of the instant stay samples of their own,
+/// the wearable's first.
+struct Merge {
+    out: Vec<Sample>,
+    /// Where the readings of the last instant start in `out`.
+    group_start: usize,
+    /// Sources come in runs: whether one is a wearable's is worked out once a run.
+    last: Option<(std::sync::Arc<str>, bool)>,
+}
+
+impl Merge {
+    fn with_capacity(n: usize) -> Merge {
+        Merge {
+            out: Vec::with_capacity(n),
+            group_start: 0,
+            last: None,
+        }
     }
-    // Merge the readings of one instant that are one reading (Takeout's JSON and CSV
-    // twins: the same source, or an unnamed one and a wearable's) into one sample; other
-    // sources' readings of the instant stay samples of their own, the wearable's first.
-    let mut merged: Vec<Sample> = Vec::with_capacity(split);
-    let mut group_start = 0;
-    // Sources come in runs: whether one is a wearable's is worked out once a run.
-    let mut last: Option<(std::sync::Arc<str>, bool)> = None;
-    let mut wearable = |label: &std::sync::Arc<str>| match &last {
-        Some((prev, w)) if prev == label => *w,
-        _ => {
-            let w = crate::sources::counted_by_default(Some(label));
-            last = Some((label.clone(), w));
-            w
+
+    /// Whether [`WRITE_MAX`] samples are merged and a reading at `ts` starts a new instant.
+    fn full_before(&self, ts: i64) -> bool {
+        self.out.len() >= WRITE_MAX && self.out.last().is_some_and(|l| l.ts != ts)
+    }
+
+    fn push(&mut self, s: Sample) {
+        if self.out.last().is_some_and(|last| last.ts != s.ts) {
+            self.group_start = self.out.len();
         }
-    };
-    for s in buf.drain(..split) {
-        if merged.last().is_some_and(|last| last.ts != s.ts) {
-            group_start = merged.len();
-        }
-        let found = merged[group_start..]
+        let last = &mut self.last;
+        let mut wearable = |label: &std::sync::Arc<str>| match last {
+            Some((prev, w)) if prev == label => *w,
+            _ => {
+                let w = crate::sources::counted_by_default(Some(label));
+                *last = Some((label.clone(), w));
+                w
+            }
+        };
+        let group = &mut self.out[self.group_start..];
+        let found = group
             .iter()
             .position(|m| same_reading(m.device.as_ref(), s.device.as_ref(), &mut wearable));
         match found {
-            Some(i) => merged[group_start + i].absorb(s),
+            Some(i) => group[i].absorb(s),
             None => {
-                merged.push(s);
-                if merged.len() - group_start > 1 {
-                    merged[group_start..]
-                        .sort_by_key(|m| !m.device.as_ref().is_none_or(&mut wearable));
+                self.out.push(s);
+                let group = &mut self.out[self.group_start..];
+                if group.len() > 1 {
+                    group.sort_by_key(|m| !m.device.as_ref().is_none_or(&mut wearable));
                 }
             }
         }
     }
-    let mut w = store.sample_writer(account)?;
-    // What this import writes first is its own (crate::removals): marked with the samples.
-    let mut marks = crate::removals::MarkBuilder::default();
-    w.insert_many(&merged, |s, outcome| {
-        match outcome {
-            Ok(InsertOutcome::New) => {
-                summary.samples_new += 1;
-                marks.add(s.ts, s.device.as_deref());
-            }
-            Ok(InsertOutcome::Enriched) => summary.samples_enriched += 1,
-            Ok(InsertOutcome::Present) => summary.samples_present += 1,
-            Ok(InsertOutcome::Removed) => summary.samples_removed += 1,
-            Err(StoreError::TimeOutOfRange(ts)) => {
-                summary.rejected += 1;
-                if summary.rejects.len() < REJECTS_SHOWN {
-                    summary.rejects.push(Reject::new(
-                        "(input)",
-                        None,
-                        format!("time stamp {ts} is before 1970 or too far in the future"),
-                    ));
-                }
-            }
-            Err(e) => return Err(e),
-        }
-        Ok(())
-    })?;
-    w.record_marks(uid, marks.take())?;
-    for d in days.drain(..) {
-        w.record_day_file(&d)?;
+
+    /// The samples merged so far; the next reading starts afresh, in room for `room`.
+    fn take(&mut self, room: usize) -> Vec<Sample> {
+        self.group_start = 0;
+        std::mem::replace(&mut self.out, Vec::with_capacity(room))
     }
-    hours.extend(w.commit()?);
-    Ok(())
 }
 
 /// Whether two readings of one instant, from sources `a` and `b`, are one reading: the same
@@ -811,6 +824,128 @@ mod tests {
         assert!(same(None, None));
         assert!(!same(None, Some("Phone Health Connect")));
         assert!(!same(Some("Charge 5"), Some("Pixel Watch 3")));
+    }
+
+    #[test]
+    fn a_big_write_goes_in_parts_that_never_split_an_instant() {
+        // Twins (an unnamed reading and a watch's) at every 5 s, then a phone's reading of
+        // every 40th instant, shuffled: the parts must hold whole instants, in time order,
+        // and together exactly what a plain grouping of the readings gives.
+        let n = 3 * WRITE_MAX as i64 + 7;
+        let mut buf: Vec<Sample> = Vec::new();
+        for i in 0..n {
+            let ts = 1_700_000_000 + 5 * i;
+            buf.push(Sample::new(ts, 60 + (i % 90) as u16));
+            buf.push(Sample {
+                device: Some("Pixel Watch 3".into()),
+                ..Sample::new(ts, 61)
+            });
+            if i % 40 == 0 {
+                buf.push(Sample {
+                    device: Some("Phone Health Connect".into()),
+                    ..Sample::new(ts, 99)
+                });
+            }
+        }
+        buf.reverse();
+        buf.swap(0, 12_345);
+        let bound = 1_700_000_000 + 5 * (n - 3);
+        let day = DayFile {
+            local_date: chrono::NaiveDate::from_ymd_opt(2023, 11, 14).unwrap(),
+            first_ts: 1_700_000_000,
+            last_ts: 1_700_000_100,
+        };
+        let mut pending = Pending {
+            buf,
+            days: vec![day],
+        };
+        let (tx, rx) = mpsc::sync_channel(64);
+        pending.write(&tx, bound).unwrap();
+        drop(tx);
+        let parts: Vec<write::Part> = rx.iter().collect();
+        assert!(parts.len() >= 3, "{} parts", parts.len());
+        let lasts: Vec<bool> = parts.iter().map(|p| p.last).collect();
+        assert_eq!(lasts.iter().filter(|l| **l).count(), 1);
+        assert!(lasts[lasts.len() - 1]);
+        assert_eq!(parts[0].days, vec![day]);
+        assert!(parts[1..].iter().all(|p| p.days.is_empty()));
+        let all: Vec<&Sample> = parts.iter().flat_map(|p| &p.samples).collect();
+        for w in parts.windows(2) {
+            let (a, b) = (w[0].samples.last().unwrap(), &w[1].samples[0]);
+            assert!(a.ts < b.ts, "an instant is split between two parts");
+        }
+        // Expected, counted apart: every instant before the bound once for the twins
+        // (the watch's name, the first's bpm), once more for the phone every 40th.
+        let kept = n - 3;
+        let phones = (0..kept).filter(|i| i % 40 == 0).count() as i64;
+        assert_eq!(all.len() as i64, kept + phones);
+        assert!(all.windows(2).all(|w| w[0].ts <= w[1].ts));
+        for (j, s) in all.iter().enumerate() {
+            let i = (s.ts - 1_700_000_000) / 5;
+            match s.device.as_deref() {
+                Some("Pixel Watch 3") => {
+                    assert!(s.bpm == 60 + (i % 90) as u16 || s.bpm == 61);
+                    assert!(
+                        j == 0 || all[j - 1].ts < s.ts,
+                        "the watch's reading comes first"
+                    );
+                }
+                Some("Phone Health Connect") => assert_eq!((s.bpm, i % 40), (99, 0)),
+                other => panic!("unexpected source {other:?}"),
+            }
+        }
+        // What is at or past the bound waits for the next write.
+        assert_eq!(pending.buf.len(), 6);
+        assert!(pending.buf.iter().all(|s| s.ts >= bound));
+    }
+
+    #[test]
+    fn a_store_that_fails_mid_import_stops_it_and_keeps_the_dates_before() {
+        // Ten files of a day each (each its own write); the store refuses the hours of the
+        // sixth day on.
+        let dir = tempfile::tempdir().unwrap();
+        let start = 1_740_787_200; // 2025-03-01T00:00:00Z
+        let paths: Vec<PathBuf> = (0..10)
+            .map(|d| {
+                let path = dir.path().join(format!("day{d}.csv"));
+                let mut text = String::from("time,bpm\n");
+                for i in 0..1440 {
+                    let ts = start + d * 86_400 + i * 60;
+                    text.push_str(&format!("{ts},{}\n", 60 + i % 50));
+                }
+                std::fs::write(&path, text).unwrap();
+                path
+            })
+            .collect();
+        let cut = start + 5 * 86_400;
+        let mut store = Store::open(&dir.path().join("f.db")).unwrap();
+        let acct = store.ensure_account("default", "t").unwrap();
+        let tx = store.begin().unwrap();
+        tx.execute_batch(&format!(
+            "CREATE TRIGGER sick BEFORE INSERT ON hour_max WHEN NEW.hour >= {cut}
+             BEGIN SELECT RAISE(ABORT, 'disk is sick'); END;"
+        ))
+        .unwrap();
+        tx.commit().unwrap();
+        let discovery = discover(&paths).unwrap();
+        let prefs = zone::ZonePrefs {
+            given: Some("America/New_York"),
+            configured: None,
+        };
+        let r = run(&mut store, acct, &discovery, prefs, "t", &mut |_| {});
+        let e = r.expect_err("the store's error ends the import");
+        assert!(e.to_string().contains("disk is sick"), "{e}");
+        // The five days before the failure are whole; nothing at or past the cut.
+        let hours = store.hours("default", None, None).unwrap();
+        assert_eq!(hours.len(), 5 * 24);
+        assert!(hours.iter().all(|h| h.hour < cut));
+        let stored: i64 = store
+            .begin()
+            .unwrap()
+            .query_row("SELECT count(*) FROM sample", [], |r| r.get(0))
+            .unwrap();
+        let counted: i64 = hours.iter().map(|h| h.sample_count).sum();
+        assert_eq!((stored, counted), (5 * 1440, 5 * 1440));
     }
 
     #[test]

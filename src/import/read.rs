@@ -1,6 +1,6 @@
 //! The parse thread: opens each unit in order (a file, or an entry of a zip archive),
 //! hands it to the parser of its kind (the one dispatch from a kind of file to its reader)
-//! and sends what the parser finds to the writer in batches. A `.tgz` is read by two such
+//! and sends what the parser finds to the merging thread in batches. A `.tgz` is read by two
 //! readers at once, one for its day files and one for the rest (`import/twins`).
 
 use std::collections::HashMap;
@@ -25,7 +25,7 @@ const STREAM_JSON_OVER: u64 = 64 << 20;
 /// Rejects are sent at most this many at a time (a file of garbage gives one a line).
 const REJECTS_BATCH: usize = 1024;
 
-/// Sends what a parser finds in batches; remembers whether the writer has gone away.
+/// Sends what a parser finds in batches; remembers whether the merging thread has gone.
 struct Sender<'a> {
     tx: &'a SyncSender<Msg>,
     lane: Lane,

@@ -3,9 +3,9 @@
 //! that meet only in the store cost a second write each (the first .tgz import took four
 //! times the zip's time). Two readers therefore go through the archive at once, one for the
 //! day files and one for the rest ([`Lane`]); what one brings waits here, packed, until the
-//! other brings its twin, and both go to the writer together. Memory is bounded twice: a
-//! reader waits while too much of what it sent is held ([`Throttle`]), and past a limit the
-//! oldest held file goes to the writer alone (its twin then meets it in the store).
+//! other brings its twin, and both go on to be written together. Memory is bounded twice:
+//! a reader waits while too much of what it sent is held ([`Throttle`]), and past a limit
+//! the oldest held file goes on alone (its twin then meets it in the store).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Condvar, Mutex};
@@ -16,7 +16,7 @@ use super::discover::Kind;
 use crate::model::Sample;
 
 /// The readings the day files may hold: 24 MB, a year of day files at 5 s. The day-file
-/// reader waits at this many (counting what is on its way to the writer).
+/// reader waits at this many (counting what is on its way to be held).
 pub(super) const DAY_FILES_MAX: usize = 6 << 20;
 /// The readings CSV files may hold while their day files have not been read (7.5 MB).
 const CSVS_MAX: usize = 3 << 19;
@@ -159,7 +159,7 @@ impl Default for Twins {
 }
 
 impl Twins {
-    /// A member of kind `kind` was read whole with `readings`: what can go to the writer now
+    /// A member of kind `kind` was read whole with `readings`: what can be written now
     /// is appended to `out` (both twins when the other waited, else nothing while this one
     /// can wait for its twin).
     pub(super) fn member(
@@ -263,9 +263,9 @@ impl Twins {
 }
 
 /// Keeps each reader of a `.tgz` from running further ahead of the other than memory allows:
-/// a reader waits while what it sent and the writer has not let go of reaches its lane's
-/// limit ([`CSVS_MAX`], [`DAY_FILES_MAX`]), unless the other reader waits too (then it reads
-/// on, and the writer lets the oldest held file go alone) or has ended.
+/// a reader waits while what it sent and the merging thread has not let go of reaches its
+/// lane's limit ([`CSVS_MAX`], [`DAY_FILES_MAX`]), unless the other reader waits too (then
+/// it reads on, and the merging thread lets the oldest held file go alone) or has ended.
 #[derive(Debug, Default)]
 pub(super) struct Throttle {
     state: Mutex<ThrottleState>,
@@ -275,13 +275,13 @@ pub(super) struct Throttle {
 #[derive(Debug, Default)]
 struct ThrottleState {
     lanes: [LaneState; 2],
-    /// No waiting: the writer stopped.
+    /// No waiting: the merging thread stopped.
     open: bool,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
 struct LaneState {
-    /// Readings the lane's reader sent, and of them the writer received, in all.
+    /// Readings the lane's reader sent, and of them the merging thread received, in all.
     sent: usize,
     received: usize,
     /// Of those received, the ones held now.
@@ -328,7 +328,7 @@ impl Throttle {
         self.room.notify_all();
     }
 
-    /// No more waiting at all (the writer stopped).
+    /// No more waiting at all (the merging thread stopped).
     pub(super) fn open(&self) {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).open = true;
         self.room.notify_all();
@@ -344,8 +344,8 @@ impl Throttle {
     }
 }
 
-/// Opens a throttle when dropped: a writer that stops, for whatever reason, leaves no
-/// reader waiting.
+/// Opens a throttle when dropped: a merging thread that stops, for whatever reason, leaves
+/// no reader waiting.
 pub(super) struct OpenOnDrop<'a>(pub(super) &'a Throttle);
 
 impl Drop for OpenOnDrop<'_> {
@@ -555,7 +555,7 @@ mod tests {
             t.noted(Lane::DayFiles, DAY_FILES_MAX, 0);
             waiter.join().unwrap();
         });
-        // Full again: the other reader's end, or the writer's stop, lets it go on.
+        // Full again: the other reader's end, or the merging thread's stop, lets it go on.
         t.noted(Lane::DayFiles, 0, DAY_FILES_MAX);
         std::thread::scope(|s| {
             let waiter = s.spawn(|| t.wait_for_room(Lane::DayFiles));

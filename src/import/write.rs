@@ -1,21 +1,26 @@
-//! The store's thread of an import: it writes the batches the merging thread makes ready,
-//! each in one committed transaction, and tallies what the store did with every reading.
-//! Writing is an import's bottleneck (SQLite's insert and the hourly max), so the sorting
-//! and merging of twins happen on the thread that hands the batches over, while the
-//! previous batch is written (docs/PERFORMANCE.md).
+//! The store's thread of an import: it writes the parts of each write the merging thread
+//! makes ready, a write in one committed transaction, and tallies what the store did with
+//! every reading. Writing is an import's bottleneck (SQLite's insert and the hourly max),
+//! so the sorting and merging of twins happen on the thread that hands the parts over,
+//! while the store writes the part before (docs/PERFORMANCE.md).
 
 use std::sync::mpsc::Receiver;
 
 use super::{ImportError, ImportSummary, Reject, REJECTS_SHOWN};
 use crate::model::Sample;
-use crate::store::{AccountId, DayFile, HourRanges, InsertOutcome, Store, StoreError};
+use crate::removals::MarkBuilder;
+use crate::store::{
+    AccountId, DayFile, HourRanges, InsertOutcome, SampleWriter, Store, StoreError,
+};
 
-/// One write: samples in time order, the readings of one instant merged already, and the
-/// day files read so far.
+/// A part of one write (one transaction): samples in time order, the readings of one
+/// instant merged already, after those of the parts before; the day files read so far;
+/// whether the write ends with it.
 #[derive(Debug, Default)]
-pub(super) struct Batch {
+pub(super) struct Part {
     pub(super) samples: Vec<Sample>,
     pub(super) days: Vec<DayFile>,
+    pub(super) last: bool,
 }
 
 /// What the store did with an import's readings.
@@ -44,30 +49,48 @@ impl Written {
     }
 }
 
-/// Writes every batch `rx` brings until its sender goes, for account `account` as import
-/// `uid`. On an error it stops, and the sender finds the channel closed.
+/// Writes every part `rx` brings until its sender goes, for account `account` as import
+/// `uid`, committing at each write's last part (a write cut short is rolled back). On an
+/// error it stops, and the sender finds the channel closed.
 pub(super) fn write_all(
     store: &mut Store,
     (account, uid): (AccountId, &str),
-    rx: Receiver<Batch>,
+    rx: Receiver<Part>,
 ) -> Result<Written, ImportError> {
     let mut written = Written::default();
-    for batch in rx {
-        write(store, (account, uid), batch, &mut written)?;
+    let mut parts = rx.iter();
+    while let Some(mut part) = parts.next() {
+        let mut w = store.sample_writer(account)?;
+        // What this import writes first is its own (crate::removals): marked with it.
+        let mut marks = MarkBuilder::default();
+        loop {
+            insert(&mut w, &mut marks, &part.samples, &mut written)?;
+            for d in &part.days {
+                w.record_day_file(d)?;
+            }
+            if part.last {
+                break;
+            }
+            match parts.next() {
+                Some(next) => part = next,
+                None => return Ok(written),
+            }
+        }
+        w.record_marks(uid, marks.take())?;
+        written.hours.extend(w.commit()?);
     }
     Ok(written)
 }
 
-fn write(
-    store: &mut Store,
-    (account, uid): (AccountId, &str),
-    batch: Batch,
+/// Inserts `samples`, counting what the store did with each in `written`, and marking the
+/// new ones as this import's.
+fn insert(
+    w: &mut SampleWriter<'_>,
+    marks: &mut MarkBuilder,
+    samples: &[Sample],
     written: &mut Written,
 ) -> Result<(), ImportError> {
-    let mut w = store.sample_writer(account)?;
-    // What this import writes first is its own (crate::removals): marked with the samples.
-    let mut marks = crate::removals::MarkBuilder::default();
-    w.insert_many(&batch.samples, |s, outcome| {
+    w.insert_many(samples, |s, outcome| {
         match outcome {
             Ok(InsertOutcome::New) => {
                 written.new += 1;
@@ -90,11 +113,6 @@ fn write(
         }
         Ok(())
     })?;
-    w.record_marks(uid, marks.take())?;
-    for d in &batch.days {
-        w.record_day_file(d)?;
-    }
-    written.hours.extend(w.commit()?);
     Ok(())
 }
 
