@@ -131,7 +131,11 @@ impl Stamps {
 
     /// [`takeout_stamp`].
     pub fn takeout(&mut self, s: &str) -> Option<i64> {
-        let b = s.as_bytes();
+        self.takeout_bytes(s.as_bytes())
+    }
+
+    /// [`takeout_stamp`] of bytes, which need no UTF-8 check when they are the usual form.
+    pub fn takeout_bytes(&mut self, b: &[u8]) -> Option<i64> {
         if b.len() == 17 && b[2] == b'/' && b[5] == b'/' && b[8] == b' ' {
             let day = self.midnight(&b[..8], || {
                 let n = |i: usize| digits(&b[i..i + 2]);
@@ -141,7 +145,7 @@ impl Stamps {
                 return Some(day + t);
             }
         }
-        takeout_stamp(s)
+        takeout_stamp(std::str::from_utf8(b).ok()?)
     }
 
     /// [`loose_stamp`].

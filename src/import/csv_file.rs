@@ -117,19 +117,19 @@ pub fn parse(reader: impl Read, file: &str, stamp_offsets: bool, out: &mut dyn F
                     bpm,
                     utc_offset_min: off.filter(|_| stamp_offsets),
                     device: c.device.and_then(|i| {
-                        let cell = rec.get(i).map(text)?;
-                        let name = cell.trim();
+                        let cell = rec.get(i)?.trim_ascii();
+                        // Sources come in runs: the last one's bytes are compared first.
+                        if let Some(d) = last_device.as_ref().filter(|d| d.as_bytes() == cell) {
+                            return Some(d.clone());
+                        }
+                        let name = text(cell);
+                        let name = name.trim();
                         if name.is_empty() {
                             return None;
                         }
-                        match &last_device {
-                            Some(d) if **d == *name => Some(d.clone()),
-                            _ => {
-                                let d: Arc<str> = name.into();
-                                last_device = Some(d.clone());
-                                Some(d)
-                            }
-                        }
+                        let d: Arc<str> = name.into();
+                        last_device = Some(d.clone());
+                        Some(d)
                     }),
                 }),
             },

@@ -160,13 +160,31 @@ impl<'a> Scan<'a> {
         Some(text)
     }
 
-    /// `"name"`, whitespace, a colon, whitespace.
-    fn key(&mut self, name: &[u8]) -> Option<()> {
-        (self.string()? == name).then_some(())?;
+    /// Whether `"name"` (a name with no quote or escape) comes next; if so, taken.
+    fn name(&mut self, name: &[u8]) -> bool {
+        let rest = &self.b[self.i.min(self.b.len())..];
+        let found = rest.len() >= name.len() + 2
+            && rest[0] == b'"'
+            && rest[1..=name.len()] == *name
+            && rest[name.len() + 1] == b'"';
+        if found {
+            self.i += name.len() + 2;
+        }
+        found
+    }
+
+    /// Whitespace, a colon, whitespace.
+    fn colon(&mut self) -> Option<()> {
         self.ws();
         self.eat(b':')?;
         self.ws();
         Some(())
+    }
+
+    /// `"name"`, whitespace, a colon, whitespace.
+    fn key(&mut self, name: &[u8]) -> Option<()> {
+        self.name(name).then_some(())?;
+        self.colon()
     }
 
     /// A JSON integer of at most 9 digits, with no sign, fraction or exponent.
@@ -210,7 +228,7 @@ fn fast(bytes: &[u8]) -> Option<Vec<Sample>> {
             p.eat(b'{')?;
             p.ws();
             p.key(b"dateTime")?;
-            let ts = stamps.takeout(std::str::from_utf8(p.string()?).ok()?)?;
+            let ts = stamps.takeout_bytes(p.string()?)?;
             p.ws();
             p.eat(b',')?;
             p.ws();
@@ -219,14 +237,19 @@ fn fast(bytes: &[u8]) -> Option<Vec<Sample>> {
             p.ws();
             let (mut bpm, mut confidence) = (None, false);
             loop {
-                let k = p.string()?;
-                p.ws();
-                p.eat(b':')?;
-                p.ws();
+                // The value's keys as Takeout writes them; any other is serde's to read.
+                let is_bpm = if p.name(b"bpm") {
+                    true
+                } else if p.name(b"confidence") {
+                    false
+                } else {
+                    return None;
+                };
+                p.colon()?;
                 let n = p.int()?;
-                match k {
-                    b"bpm" if bpm.is_none() => bpm = Some(n),
-                    b"confidence" if !confidence => confidence = true,
+                match is_bpm {
+                    true if bpm.is_none() => bpm = Some(n),
+                    false if !confidence => confidence = true,
                     _ => return None,
                 }
                 p.ws();
