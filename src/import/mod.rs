@@ -236,7 +236,8 @@ pub fn run(
         let (tx, rx) = mpsc::sync_channel::<Msg>(16);
         let throttle = &throttle;
         scope.spawn(move || read::read_all(units, &tx, throttle));
-        // The store writes one batch while the next is merged here.
+        // The store writes one part while the next is merged here (no room: a part waits
+        // only as long as the store is busy with the one before).
         let (to_store, batches) = mpsc::sync_channel::<write::Part>(0);
         let uid = uid.as_str();
         let store_thread = scope.spawn({
