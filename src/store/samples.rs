@@ -497,6 +497,7 @@ impl SampleWriter<'_> {
             samples = kept;
         }
         let mut multi: Option<rusqlite::CachedStatement<'_>> = None;
+        let mut multi_no_offset: Option<rusqlite::CachedStatement<'_>> = None;
         let mut rest: &[&'a Sample] = &samples;
         // After a run the fast paths could not take, its samples go one by one.
         let mut slow_left = 0usize;
@@ -537,8 +538,20 @@ impl SampleWriter<'_> {
                     if !taken {
                         // Bound in place: a vector of values cost a tenth of the writer's
                         // instructions (docs/PERFORMANCE.md).
+                        // Most history states no offset: its statement binds none.
+                        let offsets = chunk.iter().any(|s| s.utc_offset_min.is_some());
+                        let (multi, width) = if offsets {
+                            (&mut multi, 4)
+                        } else {
+                            (&mut multi_no_offset, 3)
+                        };
                         if multi.is_none() {
-                            multi = Some(self.tx.prepare_cached(&MULTI_INSERT)?);
+                            let sql = if offsets {
+                                &MULTI_INSERT
+                            } else {
+                                &MULTI_INSERT_NO_OFFSET
+                            };
+                            *multi = Some(self.tx.prepare_cached(sql)?);
                         }
                         let multi = multi.as_mut().expect("prepared above");
                         // Sources come in runs: the last one's id is kept at hand.
@@ -560,11 +573,14 @@ impl SampleWriter<'_> {
                                 }),
                                 None => None,
                             };
-                            let at = 4 * i + 1;
+                            let at = width * i + 1;
                             multi.raw_bind_parameter(at, base + s.ts)?;
                             multi.raw_bind_parameter(at + 1, i64::from(s.bpm))?;
-                            multi.raw_bind_parameter(at + 2, s.utc_offset_min.map(i64::from))?;
-                            multi.raw_bind_parameter(at + 3, device)?;
+                            if offsets {
+                                multi
+                                    .raw_bind_parameter(at + 2, s.utc_offset_min.map(i64::from))?;
+                            }
+                            multi.raw_bind_parameter(at + width - 1, device)?;
                         }
                         let n = multi.raw_execute()?;
                         debug_assert_eq!(n, CHUNK);
@@ -737,10 +753,17 @@ fn another(
 /// Rows per multi-row insert.
 const CHUNK: usize = 128;
 
-static MULTI_INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let rows = vec!["(?,?,?,?)"; CHUNK].join(",");
+static MULTI_INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| multi_insert("?"));
+
+/// [`MULTI_INSERT`] for rows that state no offset.
+static MULTI_INSERT_NO_OFFSET: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| multi_insert("NULL"));
+
+/// An insert of [`CHUNK`] rows of key, bpm, `offset` (a parameter or a literal), source.
+fn multi_insert(offset: &str) -> String {
+    let rows = vec![format!("(?,?,{offset},?)"); CHUNK].join(",");
     format!("INSERT INTO sample (key, bpm, utc_offset_min, device_id) VALUES {rows}")
-});
+}
 
 /// The id of source `name`, adding it when new, and recorded as one of `account`'s sources
 /// with whether its policy counts it; `cache` spares repeated look-ups.
@@ -863,6 +886,61 @@ mod tests {
             out.extend(rows);
         }
         out
+    }
+
+    #[test]
+    fn fresh_runs_keep_their_offsets_and_sources_as_given() {
+        // Runs long enough for the multi-row inserts: with offsets (an API page's), without
+        // (a Takeout file's), and one that mixes both; read back one by one.
+        let mut store = Store::open_in_memory().unwrap();
+        let acct = store.ensure_account("default", "t").unwrap();
+        let mut given = Vec::new();
+        for i in 0..3 * CHUNK as i64 {
+            let offset = match i / CHUNK as i64 {
+                0 => Some(-300),
+                1 => None,
+                _ => (i % 3 == 0).then_some(330),
+            };
+            given.push(Sample {
+                utc_offset_min: offset,
+                device: (i % 2 == 0).then(|| "Pixel Watch 3".into()),
+                ..sample(1_700_000_000 + 5 * i, 50 + (i % 100) as u16)
+            });
+        }
+        let mut w = store.sample_writer(acct).unwrap();
+        let mut outcomes = Vec::new();
+        w.insert_many(&given, |_, o| {
+            outcomes.push(o?);
+            Ok(())
+        })
+        .unwrap();
+        w.commit().unwrap();
+        assert!(outcomes.iter().all(|o| *o == InsertOutcome::New));
+        let stored: Vec<(i64, i64, Option<i64>, Option<String>)> = store
+            .conn
+            .prepare(
+                "SELECT s.key, s.bpm, s.utc_offset_min, d.name
+                   FROM sample s LEFT JOIN device d ON d.id = s.device_id ORDER BY s.key",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let expected: Vec<(i64, i64, Option<i64>, Option<String>)> = given
+            .iter()
+            .map(|s| {
+                let key = acct.key_base() + s.ts;
+                let device = s.device.as_deref().map(String::from);
+                (
+                    key,
+                    i64::from(s.bpm),
+                    s.utc_offset_min.map(i64::from),
+                    device,
+                )
+            })
+            .collect();
+        assert_eq!(stored, expected);
     }
 
     #[test]
