@@ -36,6 +36,18 @@ pub(super) struct Written {
 }
 
 impl Written {
+    /// Adds the figures of a write that committed.
+    fn absorb(&mut self, other: Written) {
+        self.new += other.new;
+        self.enriched += other.enriched;
+        self.present += other.present;
+        self.removed += other.removed;
+        self.rejected += other.rejected;
+        let room = REJECTS_SHOWN.saturating_sub(self.rejects.len());
+        self.rejects.extend(other.rejects.into_iter().take(room));
+        self.hours.extend(other.hours);
+    }
+
     /// Adds these figures to `summary`, the rejects after those the readers found.
     pub(super) fn add_to(mut self, summary: &mut ImportSummary) {
         summary.hours_touched = self.hours.hour_count();
@@ -50,8 +62,9 @@ impl Written {
 }
 
 /// Writes every part `rx` brings until its sender goes, for account `account` as import
-/// `uid`, committing at each write's last part (a write cut short is rolled back). On an
-/// error it stops, and the sender finds the channel closed.
+/// `uid`, committing at each write's last part. A write cut short (its sender gone before
+/// the last part) is rolled back and not counted. On an error it stops, and the sender
+/// finds the channel closed.
 pub(super) fn write_all(
     store: &mut Store,
     (account, uid): (AccountId, &str),
@@ -63,8 +76,10 @@ pub(super) fn write_all(
         let mut w = store.sample_writer(account)?;
         // What this import writes first is its own (crate::removals): marked with it.
         let mut marks = MarkBuilder::default();
+        // This write's figures, counted once it commits.
+        let mut this = Written::default();
         loop {
-            insert(&mut w, &mut marks, &part.samples, &mut written)?;
+            insert(&mut w, &mut marks, &part.samples, &mut this)?;
             for d in &part.days {
                 w.record_day_file(d)?;
             }
@@ -77,7 +92,8 @@ pub(super) fn write_all(
             }
         }
         w.record_marks(uid, marks.take())?;
-        written.hours.extend(w.commit()?);
+        this.hours = w.commit()?;
+        written.absorb(this);
     }
     Ok(written)
 }
@@ -119,3 +135,33 @@ fn insert(
 /// The store's thread has stopped: it failed, and says why when joined.
 #[derive(Debug)]
 pub(super) struct Gone;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_cut_short_is_neither_stored_nor_counted() {
+        let mut store = Store::open_in_memory().unwrap();
+        let acct = store.ensure_account("default", "t").unwrap();
+        let part = |from: i64, last: bool| Part {
+            samples: (0..300).map(|i| Sample::new(from + 5 * i, 70)).collect(),
+            days: Vec::new(),
+            last,
+        };
+        let (tx, rx) = std::sync::mpsc::sync_channel(4);
+        // One whole write of two parts, then the first part of another, and the sender goes.
+        tx.send(part(1_700_000_000, false)).unwrap();
+        tx.send(part(1_700_010_000, true)).unwrap();
+        tx.send(part(1_700_100_000, false)).unwrap();
+        drop(tx);
+        let written = write_all(&mut store, (acct, "u"), rx).unwrap();
+        assert_eq!((written.new, written.rejected), (600, 0));
+        let mut summary = ImportSummary::default();
+        written.add_to(&mut summary);
+        assert_eq!(summary.samples_new, 600);
+        let hours = store.hours("default", None, None).unwrap();
+        assert_eq!(hours.iter().map(|h| h.sample_count).sum::<i64>(), 600);
+        assert!(hours.iter().all(|h| h.hour < 1_700_100_000));
+    }
+}
