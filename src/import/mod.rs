@@ -311,10 +311,13 @@ pub fn run(
                         });
                     }
                     Msg::LaneEnd(lane) => {
-                        // The files that waited for this reader's: none will come.
-                        twins.ended(lane);
-                        pending.release(&mut twins, false, to)?;
-                        note_held(&twins, &member);
+                        // The files that waited for this reader's: none will come, unless
+                        // the next unit is another part of the download (its lane goes on).
+                        if !more_parts(units, unit_at) {
+                            twins.ended(lane);
+                            pending.release(&mut twins, false, to)?;
+                            note_held(&twins, &member);
+                        }
                     }
                     Msg::Skipped => summary.entries_skipped += 1,
                     Msg::Demographics(bytes) => streamed_demographics.push(bytes),
@@ -328,8 +331,11 @@ pub fn run(
                             pending.buf.append(m);
                         }
                         spilled = [false; 2];
-                        pending.release(&mut twins, true, to)?;
-                        twins.reset();
+                        // Held files wait for twins in the parts still to come.
+                        if !more_parts(units, unit) {
+                            pending.release(&mut twins, true, to)?;
+                            twins.reset();
+                        }
                         note_held(&twins, &member);
                         for n in &mut no_readings {
                             note_no_readings(&mut summary, n, &units[unit].display);
@@ -597,6 +603,13 @@ fn note_no_readings(summary: &mut ImportSummary, pending: &mut u64, file: &str) 
     }
 }
 
+/// Whether unit `i` is a `.tgz` and the next one too: parts of one download, whose files
+/// wait across them for their twins (Takeout spreads one folder's files over several parts).
+fn more_parts(units: &[Unit], i: usize) -> bool {
+    let tgz = |u: Option<&Unit>| u.is_some_and(|u| u.kind == discover::Kind::TarGz);
+    tgz(units.get(i)) && tgz(units.get(i + 1))
+}
+
 /// After unit `i`, the instant below which no later unit can bring a sample of the same
 /// date, or `None` to keep buffering (the next unit shares the date).
 fn flush_bound(units: &[Unit], i: usize) -> Option<i64> {
@@ -634,10 +647,10 @@ impl Pending {
     }
 
     /// Writes once a write's worth waits, so that one huge file or a streamed archive does
-    /// not make memory grow. For a `.tgz` (`twins`), only the readings before the twins'
-    /// frontier, so that the readings at the edge of a date, whose twins are in the next
-    /// date's file, still meet them in memory; all of it when twice that waits (the members
-    /// come in no order), and twins that come later meet in the store.
+    /// not make memory grow. For a `.tgz` (`twins`), only the readings of the days that
+    /// have met all their twins ([`twins::Twins::complete`]), so that readings at the edge
+    /// of a date, whose twins are in the next date's file, still meet them in memory; all
+    /// of it when twice that waits, and twins that come later meet in the store.
     fn write_full(
         &mut self,
         twins: Option<&twins::Twins>,
@@ -646,28 +659,47 @@ impl Pending {
         if self.buf.len() < STREAM_FLUSH {
             return Ok(());
         }
-        let bound = match twins.map(|t| t.frontier()) {
-            _ if self.buf.len() >= 2 * STREAM_FLUSH => i64::MAX,
-            None => i64::MAX,
-            Some(Some(date)) => crate::model::midnight_utc(date) - MAX_LEAD,
-            Some(None) => return Ok(()),
-        };
-        self.write(to, bound)
+        match twins {
+            Some(t) if self.buf.len() < 2 * STREAM_FLUSH => {
+                // Samples come in runs of a day: its answer is kept at hand.
+                let mut last: Option<(i64, bool)> = None;
+                self.write_if(to, |ts| {
+                    let day = ts.div_euclid(crate::model::DAY);
+                    match last {
+                        Some((d, complete)) if d == day => complete,
+                        _ => {
+                            let complete = t.complete(day);
+                            last = Some((day, complete));
+                            complete
+                        }
+                    }
+                })
+            }
+            _ => self.write(to, i64::MAX),
+        }
     }
 
-    /// Hands what waits before `bound` to the store's thread in time order, the readings
-    /// of one instant merged ([`Merge`]), together with the day files read so far: one
-    /// transaction, handed over in parts of [`WRITE_MAX`] samples, so that what waits for
-    /// the store stays small.
+    /// Hands what waits before `bound` to the store's thread ([`Pending::write_if`]).
     fn write(&mut self, to: &SyncSender<write::Part>, bound: i64) -> Result<(), write::Gone> {
+        self.write_if(to, |ts| ts < bound)
+    }
+
+    /// Hands the readings that `ready` says may go to the store's thread in time order,
+    /// the readings of one instant merged ([`Merge`]), together with the day files read so
+    /// far: one transaction, handed over in parts of [`WRITE_MAX`] samples, so that what
+    /// waits for the store stays small. `ready` is asked in time order, the same answer
+    /// for every reading of an instant; the others wait for the next write.
+    fn write_if(
+        &mut self,
+        to: &SyncSender<write::Part>,
+        mut ready: impl FnMut(i64) -> bool,
+    ) -> Result<(), write::Gone> {
         self.buf.sort_by_key(|s| s.ts);
-        let split = self.buf.partition_point(|s| s.ts < bound);
-        if split == 0 && self.days.is_empty() {
-            return Ok(());
-        }
         let mut days = std::mem::take(&mut self.days);
-        let mut merge = Merge::with_capacity(split.min(WRITE_MAX));
-        for s in self.buf.drain(..split) {
+        let mut merge = Merge::with_capacity(self.buf.len().min(WRITE_MAX));
+        let mut any = !days.is_empty();
+        for s in self.buf.extract_if(.., |s| ready(s.ts)) {
+            any = true;
             if merge.full_before(s.ts) {
                 let part = write::Part {
                     samples: merge.take(WRITE_MAX),
@@ -677,6 +709,9 @@ impl Pending {
                 to.send(part).map_err(|_| write::Gone)?;
             }
             merge.push(s);
+        }
+        if !any {
+            return Ok(());
         }
         let part = write::Part {
             samples: merge.take(0),

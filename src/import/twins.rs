@@ -145,7 +145,12 @@ pub(super) struct Twins {
     reading: [bool; 2],
     /// The dates each lane's reader brought a file of.
     brought: [BTreeSet<NaiveDate>; 2],
+    /// Whether each lane brought its files in date order so far.
+    in_order: [bool; 2],
 }
+
+/// Days from 1 January of the year 1 (chrono's count) to 1 January 1970.
+const UNIX_EPOCH_CE: i64 = 719_163;
 
 impl Default for Twins {
     fn default() -> Twins {
@@ -154,6 +159,7 @@ impl Default for Twins {
             csvs: Held::default(),
             reading: [true; 2],
             brought: Default::default(),
+            in_order: [true; 2],
         }
     }
 }
@@ -176,7 +182,11 @@ impl Twins {
                 return;
             }
         };
-        self.brought[1 - other as usize].insert(date);
+        let mine = 1 - other as usize;
+        if self.brought[mine].last().is_some_and(|&last| last > date) {
+            self.in_order[mine] = false;
+        }
+        self.brought[mine].insert(date);
         let (held_mine, held_other) = match other {
             Lane::Rest => (&mut self.day_files, &mut self.csvs),
             Lane::DayFiles => (&mut self.csvs, &mut self.day_files),
@@ -223,27 +233,34 @@ impl Twins {
         None
     }
 
-    /// The earliest date a file still held or still to come may have, when the readers
-    /// bring their files in date order (as Takeout stores them): readings of instants well
-    /// before it have met every twin they have. `None` while a reader has brought nothing
-    /// to go by; a date past every file when both have ended.
-    pub(super) fn frontier(&self) -> Option<NaiveDate> {
-        let held = [&self.day_files, &self.csvs]
-            .into_iter()
-            .filter_map(|h| h.files.keys().next().copied())
-            .min();
-        let mut to_come = Some(NaiveDate::MAX);
-        for lane in [Lane::Rest, Lane::DayFiles] {
-            let l = lane as usize;
-            if self.reading[l] {
-                let latest = self.brought[l].last();
-                to_come = to_come.min(latest.and_then(|d| d.succ_opt()));
-            }
-        }
-        match (held, to_come) {
-            (Some(h), Some(c)) => Some(h.min(c)),
-            (_, c) => c,
-        }
+    /// Whether the readings of UTC day `day` (days since 1970) have met every twin they
+    /// may have: a reading of a UTC day can have twins in the files of the day before, the
+    /// day and the day after (a day file spans a local day), of either lane. Each of those
+    /// dates is settled for a lane when its file came, when the lane's reader has ended, or
+    /// when the lane brings its files in date order (as Takeout stores them) and has gone
+    /// past the date, no file of it waiting for its twin. Members in no order (a folder
+    /// packed by `tar`, a download whose parts split a folder) thus hold back only the days
+    /// next to a file still to come, not every day after it.
+    pub(super) fn complete(&self, day: i64) -> bool {
+        let date =
+            |d: i64| NaiveDate::from_num_days_from_ce_opt(i32::try_from(d + UNIX_EPOCH_CE).ok()?);
+        (day - 1..=day + 1).all(|d| {
+            let Some(date) = date(d) else {
+                return true;
+            };
+            [Lane::Rest, Lane::DayFiles].into_iter().all(|lane| {
+                let l = lane as usize;
+                let waits_for_it = match lane {
+                    Lane::Rest => self.day_files.files.contains_key(&date),
+                    Lane::DayFiles => self.csvs.files.contains_key(&date),
+                };
+                !self.reading[l]
+                    || self.brought[l].contains(&date)
+                    || (self.in_order[l]
+                        && !waits_for_it
+                        && self.brought[l].last().is_some_and(|&last| last > date))
+            })
+        })
     }
 
     /// The readings of `lane`'s files held.
@@ -259,6 +276,7 @@ impl Twins {
         debug_assert_eq!(self.day_files.readings + self.csvs.readings, 0);
         self.reading = [true; 2];
         self.brought = Default::default();
+        self.in_order = [true; 2];
     }
 }
 
@@ -488,37 +506,68 @@ mod tests {
         assert_eq!(out.len(), 2 * per as usize);
     }
 
+    /// The UTC day of the 2025-03-`n` (days since 1970).
+    fn utc_day(n: u32) -> i64 {
+        crate::model::midnight_utc(d(n)).div_euclid(crate::model::DAY)
+    }
+
     #[test]
-    fn the_frontier_is_the_earliest_date_held_or_to_come() {
+    fn a_day_is_complete_once_the_files_next_to_it_came_or_cannot_come() {
         let mut t = Twins::default();
         let mut out = Vec::new();
+        let base = crate::model::midnight_utc(d(1));
+        let json = |t: &mut Twins, out: &mut Vec<Sample>, n: u32| {
+            let first = base + i64::from(n - 1) * 86_400;
+            t.member(Some((Kind::TakeoutJson, d(n))), day(first, 3, None), out);
+        };
+        let csv = |t: &mut Twins, out: &mut Vec<Sample>, n: u32| {
+            let first = base + i64::from(n - 1) * 86_400;
+            t.member(
+                Some((Kind::TakeoutCsv, d(n))),
+                day(first, 3, Some("Charge 5")),
+                out,
+            );
+        };
         // Nothing to go by until both readers have brought a file.
-        assert_eq!(t.frontier(), None);
-        t.member(Some((Kind::TakeoutJson, d(1))), day(0, 1, None), &mut out);
-        t.member(
-            Some((Kind::TakeoutJson, d(2))),
-            day(86_400, 1, None),
-            &mut out,
-        );
-        assert_eq!(t.frontier(), None);
-        // The CSV of the 1st meets its day file; the 2nd's day file waits for its CSV.
-        t.member(
-            Some((Kind::TakeoutCsv, d(1))),
-            day(0, 1, Some("Charge 5")),
-            &mut out,
-        );
-        assert_eq!(t.frontier(), Some(d(2)));
-        t.member(
-            Some((Kind::TakeoutCsv, d(2))),
-            day(86_400, 1, Some("Charge 5")),
-            &mut out,
-        );
-        assert_eq!(t.frontier(), Some(d(3)));
-        // A reader that has ended brings nothing more; both ended: past every file.
+        json(&mut t, &mut out, 1);
+        assert!(!t.complete(utc_day(1)));
+        // Day files of the 1st to the 6th; CSVs of the 1st, 2nd, 4th, 5th and 6th, in date
+        // order: the 3rd's day file waits for a CSV that does not come.
+        for n in 2..=6 {
+            json(&mut t, &mut out, n);
+        }
+        for n in [1, 2, 4, 5, 6] {
+            csv(&mut t, &mut out, n);
+        }
+        // The 1st: its neighbours came, or lie before what came in date order.
+        assert!(t.complete(utc_day(1)));
+        // The 2nd, 3rd and 4th have the 3rd's file next to them, waiting for its twin; the
+        // 5th is complete; the 6th waits for the 7th's files, which may still come.
+        for (n, complete) in [(2, false), (3, false), (4, false), (5, true), (6, false)] {
+            assert_eq!(t.complete(utc_day(n)), complete, "the {n}th");
+        }
+        // The CSV reader ends: the 3rd's twin cannot come; the 6th still waits for the
+        // day file of the 7th, until its reader ends too.
         t.ended(Lane::Rest);
-        assert_eq!(t.frontier(), Some(d(3)));
+        assert!((1..=5).all(|n| t.complete(utc_day(n))));
+        assert!(!t.complete(utc_day(6)));
         t.ended(Lane::DayFiles);
-        assert_eq!(t.frontier(), Some(NaiveDate::MAX));
+        assert!((1..=7).all(|n| t.complete(utc_day(n))));
+
+        // Out of order, only the files that came count: the 2nd's CSV before the 1st's.
+        let mut t = Twins::default();
+        for n in 1..=3 {
+            json(&mut t, &mut out, n);
+        }
+        csv(&mut t, &mut out, 2);
+        csv(&mut t, &mut out, 1);
+        assert!(!t.complete(utc_day(2)), "the 3rd's CSV may still come");
+        csv(&mut t, &mut out, 3);
+        assert!(t.complete(utc_day(2)));
+        assert!(
+            !t.complete(utc_day(1)),
+            "the last of February's may still come"
+        );
     }
 
     #[test]
