@@ -235,6 +235,26 @@ impl MarkBuilder {
         self.current = Some(((day, label.map(str::to_string)), vec![second]));
     }
 
+    /// [`MarkBuilder::add`] for each reading of `run` (instant, source), in order.
+    pub fn add_run<'a>(&mut self, run: impl IntoIterator<Item = (i64, Option<&'a str>)>) {
+        let mut run = run.into_iter().peekable();
+        while let Some((ts, label)) = run.next() {
+            self.add(ts, label);
+            // The rest of the run's readings of this day and source go straight on.
+            let Some(((day, _), seconds)) = &mut self.current else {
+                continue;
+            };
+            let day = *day;
+            while let Some(&(ts, l)) = run.peek() {
+                if ts.div_euclid(DAY) != day || !same_label(l, label) {
+                    break;
+                }
+                seconds.push(ts.rem_euclid(DAY) as u32);
+                run.next();
+            }
+        }
+    }
+
     fn end_run(&mut self) {
         if let Some((key, v)) = self.current.take() {
             self.pending.entry(key).or_default().extend(v);
@@ -252,6 +272,15 @@ impl MarkBuilder {
             .into_iter()
             .map(|(k, v)| (k, Seconds::from_unsorted(v)))
             .collect()
+    }
+}
+
+/// Whether two sources are one: the same text (compared by address first, as the readings
+/// of a run share theirs).
+fn same_label(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => std::ptr::eq(a, b) || a == b,
+        (a, b) => a.is_none() && b.is_none(),
     }
 }
 
@@ -393,6 +422,36 @@ mod tests {
     }
 
     proptest! {
+        /// Marks added a run at a time are the marks added one reading at a time: the
+        /// expected marks are gathered apart, in a map of sets.
+        #[test]
+        fn marks_of_a_run_are_its_readings_marks(
+            readings in proptest::collection::vec((0..4i64, 0..86_400i64, 0..3usize), 0..400),
+        ) {
+            let labels = [None, Some("Charge 5"), Some("Fitbit App")];
+            let run: Vec<(i64, Option<&str>)> = readings
+                .iter()
+                .map(|&(day, second, l)| (day * DAY + second, labels[l]))
+                .collect();
+            let mut expected: BTreeMap<MarkKey, std::collections::BTreeSet<u32>> = BTreeMap::new();
+            for &(ts, label) in &run {
+                expected
+                    .entry((ts.div_euclid(DAY), label.map(str::to_string)))
+                    .or_default()
+                    .insert(ts.rem_euclid(DAY) as u32);
+            }
+            let mut b = MarkBuilder::default();
+            b.add(5 * DAY, None);
+            b.add_run(run.iter().copied());
+            let mut got = b.take();
+            prop_assert_eq!(got.remove(&(5, None)).map(|s| s.as_slice().to_vec()), Some(vec![0]));
+            let got: BTreeMap<MarkKey, std::collections::BTreeSet<u32>> = got
+                .into_iter()
+                .map(|(k, v)| (k, v.as_slice().iter().copied().collect()))
+                .collect();
+            prop_assert_eq!(got, expected);
+        }
+
         #[test]
         fn seconds_round_trip_and_union(
             a in proptest::collection::vec(0..86_400u32, 0..300),

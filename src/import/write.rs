@@ -106,15 +106,15 @@ fn insert(
     samples: &[Sample],
     written: &mut Written,
 ) -> Result<(), ImportError> {
-    w.insert_many(samples, |s, outcome| {
+    w.insert_runs(samples, |run, outcome| {
         match outcome {
             Ok(InsertOutcome::New) => {
-                written.new += 1;
-                marks.add(s.ts, s.device.as_deref());
+                written.new += run.len() as u64;
+                marks.add_run(run.iter().map(|s| (s.ts, s.device.as_deref())));
             }
-            Ok(InsertOutcome::Enriched) => written.enriched += 1,
-            Ok(InsertOutcome::Present) => written.present += 1,
-            Ok(InsertOutcome::Removed) => written.removed += 1,
+            Ok(InsertOutcome::Enriched) => written.enriched += run.len() as u64,
+            Ok(InsertOutcome::Present) => written.present += run.len() as u64,
+            Ok(InsertOutcome::Removed) => written.removed += run.len() as u64,
             Err(StoreError::TimeOutOfRange(ts)) => {
                 written.rejected += 1;
                 if written.rejects.len() < REJECTS_SHOWN {

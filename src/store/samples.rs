@@ -460,6 +460,20 @@ impl SampleWriter<'_> {
         samples: impl IntoIterator<Item = &'a Sample>,
         mut each: impl FnMut(&'a Sample, Result<InsertOutcome>) -> Result<()>,
     ) -> Result<()> {
+        self.insert_runs(samples, |run, outcome| match outcome {
+            Ok(o) => run.iter().try_for_each(|s| each(s, Ok(o))),
+            Err(e) => each(run[0], Err(e)),
+        })
+    }
+
+    /// [`SampleWriter::insert_many`], handing the outcome once for a run of samples that
+    /// had the same one (an error for one sample at a time): a fresh run of history is
+    /// told of in one call, not one a sample.
+    pub fn insert_runs<'a>(
+        &mut self,
+        samples: impl IntoIterator<Item = &'a Sample>,
+        mut each: impl FnMut(&[&'a Sample], Result<InsertOutcome>) -> Result<()>,
+    ) -> Result<()> {
         let mut insert = self.tx.prepare_cached(
             "INSERT OR IGNORE INTO sample (key, bpm, utc_offset_min, device_id)
              VALUES (?1, ?2, ?3, ?4)",
@@ -489,7 +503,7 @@ impl SampleWriter<'_> {
                     }
                 };
                 if crate::removals::names(marks, s) {
-                    each(s, Ok(InsertOutcome::Removed))?;
+                    each(&[s], Ok(InsertOutcome::Removed))?;
                 } else {
                     kept.push(s);
                 }
@@ -528,7 +542,7 @@ impl SampleWriter<'_> {
                         };
                         if let Some(outcomes) = run.apply(chunk)? {
                             for (s, o) in chunk.iter().zip(outcomes) {
-                                each(s, Ok(o))?;
+                                each(std::slice::from_ref(s), Ok(o))?;
                             }
                             rest = &rest[CHUNK..];
                             slow_left = 0;
@@ -586,8 +600,8 @@ impl SampleWriter<'_> {
                         debug_assert_eq!(n, CHUNK);
                         for s in chunk {
                             self.touched.add_ts(s.ts);
-                            each(s, Ok(InsertOutcome::New))?;
                         }
+                        each(chunk, Ok(InsertOutcome::New))?;
                         rest = &rest[CHUNK..];
                         continue;
                     }
@@ -597,7 +611,7 @@ impl SampleWriter<'_> {
             rest = &rest[1..];
             slow_left = slow_left.saturating_sub(1);
             if s.ts < 0 || s.ts >= ACCOUNT_FACTOR {
-                each(s, Err(StoreError::TimeOutOfRange(s.ts)))?;
+                each(&[s], Err(StoreError::TimeOutOfRange(s.ts)))?;
                 continue;
             }
             let key = base + s.ts;
@@ -656,7 +670,7 @@ impl SampleWriter<'_> {
                     _ => InsertOutcome::Present,
                 }
             };
-            each(s, Ok(outcome))?;
+            each(&[s], Ok(outcome))?;
         }
         Ok(())
     }
