@@ -22,7 +22,7 @@ pub mod zone;
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::mpsc::{self, SyncSender};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -238,11 +238,11 @@ pub fn run(
         scope.spawn(move || read::read_all(units, &tx, throttle));
         // The store writes one part while the next is merged here (no room: a part waits
         // only as long as the store is busy with the one before).
-        let (to_store, batches) = mpsc::sync_channel::<write::Part>(0);
+        let (to_store, batches, spent) = write::channel(0);
         let uid = uid.as_str();
         let store_thread = scope.spawn({
             let store = &mut *store;
-            move || write::write_all(store, (account, uid), batches)
+            move || write::write_all(store, (account, uid), batches, spent)
         });
         // However this loop ends, no reader is left waiting for room.
         let _open = twins::OpenOnDrop(throttle);
@@ -637,7 +637,7 @@ impl Pending {
         &mut self,
         twins: &mut twins::Twins,
         all: bool,
-        to: &SyncSender<write::Part>,
+        to: &write::ToStore,
     ) -> Result<(), write::Gone> {
         while let Some(readings) = twins.release(all) {
             self.buf.extend(readings);
@@ -654,7 +654,7 @@ impl Pending {
     fn write_full(
         &mut self,
         twins: Option<&twins::Twins>,
-        to: &SyncSender<write::Part>,
+        to: &write::ToStore,
     ) -> Result<(), write::Gone> {
         if self.buf.len() < STREAM_FLUSH {
             return Ok(());
@@ -680,7 +680,7 @@ impl Pending {
     }
 
     /// Hands what waits before `bound` to the store's thread ([`Pending::write_if`]).
-    fn write(&mut self, to: &SyncSender<write::Part>, bound: i64) -> Result<(), write::Gone> {
+    fn write(&mut self, to: &write::ToStore, bound: i64) -> Result<(), write::Gone> {
         self.write_if(to, |ts| ts < bound)
     }
 
@@ -691,22 +691,22 @@ impl Pending {
     /// for every reading of an instant; the others wait for the next write.
     fn write_if(
         &mut self,
-        to: &SyncSender<write::Part>,
+        to: &write::ToStore,
         mut ready: impl FnMut(i64) -> bool,
     ) -> Result<(), write::Gone> {
         self.buf.sort_by_key(|s| s.ts);
         let mut days = std::mem::take(&mut self.days);
-        let mut merge = Merge::with_capacity(self.buf.len().min(WRITE_MAX));
+        let mut merge = Merge::new(to.vec(self.buf.len().min(WRITE_MAX)));
         let mut any = !days.is_empty();
         for s in self.buf.extract_if(.., |s| ready(s.ts)) {
             any = true;
             if merge.full_before(s.ts) {
                 let part = write::Part {
-                    samples: merge.take(WRITE_MAX),
+                    samples: merge.take(to.vec(WRITE_MAX)),
                     days: std::mem::take(&mut days),
                     last: false,
                 };
-                to.send(part).map_err(|_| write::Gone)?;
+                to.send(part)?;
             }
             merge.push(s);
         }
@@ -714,11 +714,11 @@ impl Pending {
             return Ok(());
         }
         let part = write::Part {
-            samples: merge.take(0),
+            samples: merge.take(Vec::new()),
             days,
             last: true,
         };
-        to.send(part).map_err(|_| write::Gone)
+        to.send(part)
     }
 }
 
@@ -740,9 +740,10 @@ struct Merge {
 }
 
 impl Merge {
-    fn with_capacity(n: usize) -> Merge {
+    /// Merges into `out` (empty).
+    fn new(out: Vec<Sample>) -> Merge {
         Merge {
-            out: Vec::with_capacity(n),
+            out,
             group_start: 0,
             last: None,
         }
@@ -782,10 +783,10 @@ impl Merge {
         }
     }
 
-    /// The samples merged so far; the next reading starts afresh, in room for `room`.
-    fn take(&mut self, room: usize) -> Vec<Sample> {
+    /// The samples merged so far; the next reading starts afresh, in `room` (empty).
+    fn take(&mut self, room: Vec<Sample>) -> Vec<Sample> {
         self.group_start = 0;
-        std::mem::replace(&mut self.out, Vec::with_capacity(room))
+        std::mem::replace(&mut self.out, room)
     }
 }
 
@@ -895,7 +896,7 @@ mod tests {
             buf,
             days: vec![day],
         };
-        let (tx, rx) = mpsc::sync_channel(64);
+        let (tx, rx, _spent) = write::channel(64);
         pending.write(&tx, bound).unwrap();
         drop(tx);
         let parts: Vec<write::Part> = rx.iter().collect();
