@@ -156,11 +156,20 @@ pub fn wait_at_most(
 /// policy version, which the export does not carry). Checks the header it drops.
 /// The master table a folder remote holds (`hourly_max/NAME/YYYY.csv`), as one CSV: the
 /// header once, then every object's rows, by account and year.
+/// A sync killed mid-upload may leave its staging file (`YYYY.csv#N`, digits after the `#`)
+/// beside the object: the folder backend lists no such file as an object, nor does this.
 pub fn remote_master_file(remote: &std::path::Path) -> Vec<u8> {
     let mut files = Vec::new();
     for account in std::fs::read_dir(remote.join("hourly_max")).unwrap() {
         for year in std::fs::read_dir(account.unwrap().path()).unwrap() {
-            files.push(year.unwrap().path());
+            let path = year.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let staged = name
+                .split_once('#')
+                .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            if !staged {
+                files.push(path);
+            }
         }
     }
     files.sort();

@@ -1170,6 +1170,15 @@ mod remote_lock {
             let _ = child.kill();
             child.wait().unwrap();
         }
+        // A kill during an upload leaves the folder backend's staging file beside the
+        // object (`YYYY.csv#N`), cut short: one is planted, whatever the kills left.
+        for account in std::fs::read_dir(sb.path("remote/hourly_max")).unwrap() {
+            std::fs::write(
+                account.unwrap().path().join("2026.csv#3"),
+                "hour_start_utc,acc",
+            )
+            .unwrap();
+        }
         // Whatever the kills left, a plain sync succeeds at once, and the remote master
         // then holds what the local one does.
         sb.cmd()
