@@ -149,9 +149,6 @@ pub(super) struct Twins {
     in_order: [bool; 2],
 }
 
-/// Days from 1 January of the year 1 (chrono's count) to 1 January 1970.
-const UNIX_EPOCH_CE: i64 = 719_163;
-
 impl Default for Twins {
     fn default() -> Twins {
         Twins {
@@ -242,8 +239,9 @@ impl Twins {
     /// packed by `tar`, a download whose parts split a folder) thus hold back only the days
     /// next to a file still to come, not every day after it.
     pub(super) fn complete(&self, day: i64) -> bool {
-        let date =
-            |d: i64| NaiveDate::from_num_days_from_ce_opt(i32::try_from(d + UNIX_EPOCH_CE).ok()?);
+        let date = |d: i64| {
+            chrono::DateTime::from_timestamp(d * crate::model::DAY, 0).map(|t| t.date_naive())
+        };
         (day - 1..=day + 1).all(|d| {
             let Some(date) = date(d) else {
                 return true;
