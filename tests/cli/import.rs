@@ -814,6 +814,52 @@ fn tgz_parts_import_like_the_folder() {
     assert!(kept > 0 && (kept as usize) < samples.len(), "{kept}");
 }
 
+/// A .tgz in date order whose export lacks one day's CSV (its day file has no twin to meet):
+/// every other day file and CSV still meet in memory (none "already present"), through more
+/// days after the gap than the import buffers, and the table is the unpacked folder's.
+#[test]
+fn a_day_without_its_csv_holds_back_only_its_own_days() {
+    let sb = Sandbox::new();
+    let spec = spec((2024, 3, 1), 24, false);
+    let export = sb.path("export");
+    synth::write_takeout(&spec, &export).unwrap();
+    let gap = walkdir(&export)
+        .into_iter()
+        .find(|p| p.ends_with("heart_rate_2024-03-03.csv"))
+        .expect("the CSV of the 3rd");
+    std::fs::remove_file(gap).unwrap();
+    tgz(&export, &sb.path("takeout.tgz"), ".");
+    let out = imported(&sb, &[sb.path("takeout.tgz")]);
+    let folder = Sandbox::new();
+    let from_folder = imported(&folder, std::slice::from_ref(&export));
+    let new = |out: &str| {
+        let (n, _) = out
+            .split_once(" new samples")
+            .expect("a count of new samples");
+        n.rsplit(' ').next().unwrap().to_string()
+    };
+    assert!(out.contains("new samples, 0 already present"), "{out}");
+    assert_eq!(new(&out), new(&from_folder), "{out} / {from_folder}");
+    assert_eq!(
+        stored_hourly(&sb.db(), "default"),
+        stored_hourly(&folder.db(), "default")
+    );
+}
+
+/// Every file under `dir`.
+fn walkdir(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walkdir(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
 /// A file longer than what the import holds in memory is written as it is read; its twin in
 /// a second file, read after the first has been written, still counts once.
 #[test]
