@@ -697,9 +697,7 @@ impl Pending {
         self.buf.sort_by_key(|s| s.ts);
         let mut days = std::mem::take(&mut self.days);
         let mut merge = Merge::new(to.vec(self.buf.len().min(WRITE_MAX)));
-        let mut any = !days.is_empty();
         for s in self.buf.extract_if(.., |s| ready(s.ts)) {
-            any = true;
             if merge.full_before(s.ts) {
                 let part = write::Part {
                     samples: merge.take(to.vec(WRITE_MAX)),
@@ -710,7 +708,8 @@ impl Pending {
             }
             merge.push(s);
         }
-        if !any {
+        // Nothing ready and no day file: no write (a part sent leaves a reading merged).
+        if merge.out.is_empty() && days.is_empty() {
             return Ok(());
         }
         let part = write::Part {

@@ -554,17 +554,12 @@ impl SampleWriter<'_> {
                         // instructions (docs/PERFORMANCE.md).
                         // Most history states no offset: its statement binds none.
                         let offsets = chunk.iter().any(|s| s.utc_offset_min.is_some());
-                        let (multi, width) = if offsets {
-                            (&mut multi, 4)
+                        let (multi, width, sql) = if offsets {
+                            (&mut multi, 4, &MULTI_INSERT)
                         } else {
-                            (&mut multi_no_offset, 3)
+                            (&mut multi_no_offset, 3, &MULTI_INSERT_NO_OFFSET)
                         };
                         if multi.is_none() {
-                            let sql = if offsets {
-                                &MULTI_INSERT
-                            } else {
-                                &MULTI_INSERT_NO_OFFSET
-                            };
                             *multi = Some(self.tx.prepare_cached(sql)?);
                         }
                         let multi = multi.as_mut().expect("prepared above");
