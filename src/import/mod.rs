@@ -628,6 +628,9 @@ fn flush_bound(units: &[Unit], i: usize) -> Option<i64> {
 struct Pending {
     buf: Vec<Sample>,
     days: Vec<DayFile>,
+    /// [`twins::Twins::changes`] and how many readings waited when they were last asked
+    /// whether they may be written.
+    tried: Option<(u64, usize)>,
 }
 
 impl Pending {
@@ -660,6 +663,14 @@ impl Pending {
             return Ok(());
         }
         match twins {
+            // Nothing that waited can have become ready, and nothing came: a reader's next
+            // batch (a .tgz member's readings wait beside the buffer) leaves it as it was.
+            Some(t)
+                if self.buf.len() < 2 * STREAM_FLUSH
+                    && self.tried == Some((t.changes(), self.buf.len())) =>
+            {
+                Ok(())
+            }
             Some(t) if self.buf.len() < 2 * STREAM_FLUSH => {
                 // Samples come in runs of a day: its answer is kept at hand.
                 let mut last: Option<(i64, bool)> = None;
@@ -673,7 +684,9 @@ impl Pending {
                             complete
                         }
                     }
-                })
+                })?;
+                self.tried = Some((t.changes(), self.buf.len()));
+                Ok(())
             }
             _ => self.write(to, i64::MAX),
         }
@@ -894,6 +907,7 @@ mod tests {
         let mut pending = Pending {
             buf,
             days: vec![day],
+            tried: None,
         };
         let (tx, rx, _spent) = write::channel(64);
         pending.write(&tx, bound).unwrap();
@@ -933,6 +947,37 @@ mod tests {
         // What is at or past the bound waits for the next write.
         assert_eq!(pending.buf.len(), 6);
         assert!(pending.buf.iter().all(|s| s.ts >= bound));
+    }
+
+    #[test]
+    fn a_tgz_write_waits_while_nothing_changed_and_goes_once_its_days_are_complete() {
+        // A write's worth of one UTC day's readings, no file of either lane read yet: the
+        // day may still meet twins, so nothing goes, asked once or again.
+        let start = 1_740_787_200; // 2025-03-01T00:00:00Z
+        let mut twins = twins::Twins::default();
+        let mut pending = Pending {
+            buf: (0..STREAM_FLUSH as i64)
+                .map(|i| Sample::new(start + i % 86_400, 70))
+                .collect(),
+            ..Pending::default()
+        };
+        let (tx, rx, _spent) = write::channel(64);
+        pending.write_full(Some(&twins), &tx).unwrap();
+        pending.write_full(Some(&twins), &tx).unwrap();
+        assert!(
+            rx.try_recv().is_err(),
+            "a day still to meet its twins was written"
+        );
+        assert_eq!(pending.buf.len(), STREAM_FLUSH);
+        // Both readers end: no twin can come, the same buffer goes at the next ask.
+        twins.ended(twins::Lane::DayFiles);
+        twins.ended(twins::Lane::Rest);
+        pending.write_full(Some(&twins), &tx).unwrap();
+        drop(tx);
+        let written: usize = rx.iter().map(|p| p.samples.len()).sum();
+        // One sample an instant of the day (the readings of one instant merge).
+        assert_eq!(written, 86_400);
+        assert!(pending.buf.is_empty());
     }
 
     #[test]

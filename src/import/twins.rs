@@ -147,6 +147,8 @@ pub(super) struct Twins {
     brought: [BTreeSet<NaiveDate>; 2],
     /// Whether each lane brought its files in date order so far.
     in_order: [bool; 2],
+    /// How many times what [`Twins::complete`] answers may have changed.
+    changes: u64,
 }
 
 impl Default for Twins {
@@ -157,6 +159,7 @@ impl Default for Twins {
             reading: [true; 2],
             brought: Default::default(),
             in_order: [true; 2],
+            changes: 0,
         }
     }
 }
@@ -171,6 +174,7 @@ impl Twins {
         readings: Vec<Sample>,
         out: &mut Vec<Sample>,
     ) {
+        self.changes += 1;
         let (date, other) = match kind {
             Some((Kind::TakeoutJson, date)) => (date, Lane::Rest),
             Some((Kind::TakeoutCsv, date)) => (date, Lane::DayFiles),
@@ -209,6 +213,7 @@ impl Twins {
 
     /// The reader of `lane` has ended: nothing waits for it any longer.
     pub(super) fn ended(&mut self, lane: Lane) {
+        self.changes += 1;
         self.reading[lane as usize] = false;
     }
 
@@ -216,6 +221,7 @@ impl Twins {
     /// ended), or over the limits of memory, or with `all` any held file: the caller writes
     /// them, a write's worth at a time.
     pub(super) fn release(&mut self, all: bool) -> Option<Vec<Sample>> {
+        self.changes += 1;
         if all || !self.reading[Lane::Rest as usize] || self.day_files.readings > DAY_FILES_MAX {
             if let Some(r) = self.day_files.take_oldest() {
                 return Some(r);
@@ -261,6 +267,11 @@ impl Twins {
         })
     }
 
+    /// A count that moves whenever what [`Twins::complete`] answers may have.
+    pub(super) fn changes(&self) -> u64 {
+        self.changes
+    }
+
     /// The readings of `lane`'s files held.
     pub(super) fn held(&self, lane: Lane) -> usize {
         match lane {
@@ -271,6 +282,7 @@ impl Twins {
 
     /// Ready for the next archive.
     pub(super) fn reset(&mut self) {
+        self.changes += 1;
         debug_assert_eq!(self.day_files.readings + self.csvs.readings, 0);
         self.reading = [true; 2];
         self.brought = Default::default();
