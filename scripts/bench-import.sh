@@ -5,7 +5,8 @@
 # `fitpipe demo --generate-only`, then measures, each as its own process:
 #   1. fitpipe import of the .zip into an empty database, three runs: wall time, samples/s
 #      (of the last run), peak RSS; then of the same export as a .tgz, its members in date
-#      order (as `tar --sort=name` stores them) and in the folder's directory order
+#      order (as `tar --sort=name` stores them), in the folder's directory order and in
+#      reverse date order
 #   2. bytes per sample of the resulting database file
 #   3. fitpipe import of one new day into that year-long database
 #   4. the same samples loaded by the sqlite3 shell's .import (ts,bpm CSV into a rowid table)
@@ -40,8 +41,12 @@ bytes=$(stat -c %s "$work/year.db")
 echo "samples/s: $(echo "$samples / $secs" | bc)"
 echo "database: $bytes bytes for $samples samples = $(echo "scale=2; $bytes / $samples" | bc) bytes/sample"
 
-for order in name none; do
-  if [ ! -f "$work/year/takeout-$order.tgz" ]; then
+for order in name none reverse; do
+  if [ ! -f "$work/year/takeout-$order.tgz" ] && [ "$order" = reverse ]; then
+    # Dates descending (as a folder on tmpfs lists the files it was given in date order).
+    (cd "$work/year/takeout" && find . -type f | sort -r) > "$work/reverse.list"
+    tar -czf "$work/year/takeout-$order.tgz" -C "$work/year/takeout" --no-recursion -T "$work/reverse.list"
+  elif [ ! -f "$work/year/takeout-$order.tgz" ]; then
     tar --sort="$order" -czf "$work/year/takeout-$order.tgz" -C "$work/year/takeout" .
   fi
   for run in 1 2 3; do
