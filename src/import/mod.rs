@@ -663,15 +663,12 @@ impl Pending {
             return Ok(());
         }
         match twins {
-            // Nothing that waited can have become ready, and nothing came: a reader's next
-            // batch (a .tgz member's readings wait beside the buffer) leaves it as it was.
-            Some(t)
-                if self.buf.len() < 2 * STREAM_FLUSH
-                    && self.tried == Some((t.changes(), self.buf.len())) =>
-            {
-                Ok(())
-            }
             Some(t) if self.buf.len() < 2 * STREAM_FLUSH => {
+                // Nothing that waited can have become ready, and nothing came: a reader's
+                // next batch (a .tgz member's readings wait beside the buffer) leaves it so.
+                if self.tried == Some((t.changes(), self.buf.len())) {
+                    return Ok(());
+                }
                 // Samples come in runs of a day: its answer is kept at hand.
                 let mut last: Option<(i64, bool)> = None;
                 self.write_if(to, |ts| {
