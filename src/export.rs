@@ -89,22 +89,26 @@ pub fn read_strict(
 /// Writes hours as rows of [`COLUMNS`] (the UTC hour start, the local one when the offset
 /// is known, else empty, the max and the sample count), reusing its buffers from row to row.
 /// The one row format of the master table: the export and the remote's copy, which adds
-/// each hour's source policy version ([`RowWriter::with_policy`]).
+/// each hour's source policy version and where its local time came from
+/// ([`RowWriter::for_remote`]).
 #[derive(Default)]
 pub struct RowWriter {
     utc: String,
     local: String,
     max: String,
     count: String,
-    policy: Option<String>,
+    /// The remote copy's fields: the policy version, the local time's evidence and when
+    /// its zone was chosen.
+    remote: Option<[String; 2]>,
 }
 
 impl RowWriter {
-    /// A writer that adds a sixth field: the hour's policy version (16 hex digits), or
-    /// empty when unknown.
-    pub fn with_policy() -> RowWriter {
+    /// A writer that adds three fields: the hour's policy version (16 hex digits), where its
+    /// local time came from (`model::LocalFrom`) and when the zone it was computed with was
+    /// chosen (RFC 3339); each empty when unknown.
+    pub fn for_remote() -> RowWriter {
         RowWriter {
-            policy: Some(String::new()),
+            remote: Some(Default::default()),
             ..RowWriter::default()
         }
     }
@@ -133,14 +137,23 @@ impl RowWriter {
             self.max.as_str(),
             self.count.as_str(),
         ];
-        match &mut self.policy {
+        match &mut self.remote {
             None => out.write_record(fields),
-            Some(p) => {
-                p.clear();
+            Some([policy, chosen]) => {
+                policy.clear();
                 if let Some(v) = h.policy {
-                    let _ = write!(p, "{v:016x}");
+                    let _ = write!(policy, "{v:016x}");
                 }
-                out.write_record(fields.iter().copied().chain([p.as_str()]))
+                chosen.clear();
+                if h.local.chosen_at != 0 {
+                    push_utc(chosen, h.local.chosen_at);
+                }
+                let from = h.local.from.as_str();
+                out.write_record(fields.iter().copied().chain([
+                    policy.as_str(),
+                    from,
+                    chosen.as_str(),
+                ]))
             }
         }
     }

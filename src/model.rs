@@ -61,6 +61,66 @@ pub struct Hour {
     /// The version of the source policy the hour was computed under (`sources::Policy`),
     /// when known: hours of the same version count the same sources.
     pub policy: Option<u64>,
+    /// Where `utc_offset_min` came from (the default when it is unknown, or was stated by a
+    /// copy written before provenance was kept).
+    pub local: Provenance,
+}
+
+/// The evidence an hour's UTC offset rests on, weakest first: copies of an hour that
+/// disagree on its local time keep the offset of the strongest evidence, then of the later
+/// choice of zone, then the larger offset (a total order, so that the merge of copies stays
+/// commutative, associative and idempotent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum LocalFrom {
+    /// Unknown, or merged from a copy written before provenance was kept.
+    #[default]
+    Unknown,
+    /// The user's time zone (`--timezone`, the export's, `timezone` in the config, the
+    /// machine's).
+    Zone,
+    /// The bounds of Takeout's per-local-day files (travel days), checked against the zone.
+    DayFiles,
+    /// The samples' own offsets (API pages).
+    Stated,
+}
+
+impl LocalFrom {
+    /// Its name in the store and the remote master (`""` for unknown).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocalFrom::Unknown => "",
+            LocalFrom::Zone => "zone",
+            LocalFrom::DayFiles => "day_files",
+            LocalFrom::Stated => "stated",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LocalFrom> {
+        [
+            LocalFrom::Unknown,
+            LocalFrom::Zone,
+            LocalFrom::DayFiles,
+            LocalFrom::Stated,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == s)
+    }
+}
+
+/// Where an hour's offset came from, and when the zone it was computed with was chosen
+/// (UTC epoch seconds; 0 when unknown or not a matter of zone). Ordered as it is merged:
+/// the evidence first, then the later choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Provenance {
+    pub from: LocalFrom,
+    pub chosen_at: i64,
+}
+
+impl Provenance {
+    pub const STATED: Provenance = Provenance {
+        from: LocalFrom::Stated,
+        chosen_at: 0,
+    };
 }
 
 /// Why a heart-rate value was refused.

@@ -558,7 +558,9 @@ pub fn refresh_offsets(
     store.set_offsets(
         account,
         &spans,
-        chosen.as_ref().map(|(z, s)| (z.as_str(), s.as_str())),
+        chosen
+            .as_ref()
+            .map(|(z, s)| (z.as_str(), s.as_str(), crate::clock::now().timestamp())),
     )?;
     Ok(())
 }

@@ -389,6 +389,7 @@ mod tests {
             sample_count: 10,
             utc_offset_min: off,
             policy: None,
+            local: Default::default(),
         }
     }
 

@@ -7,10 +7,10 @@
 
 use std::sync::LazyLock;
 
-use rusqlite::{params, Transaction};
+use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::{AccountId, Result, Store};
-use crate::model::Hour;
+use crate::model::{Hour, LocalFrom, Provenance};
 
 /// The hourly max, defined once, over one table of samples (`{table}`: `sample`, or
 /// `sample_more` for the second sources at an instant): for the samples of account `?1` in
@@ -43,8 +43,11 @@ const FORGET: &str = "DELETE FROM hour_max WHERE account_id = ?1 AND hour >= ?2 
 /// [`HOURLY_MAX`] of `sample` written to `hour_max` for account `?1`, under policy `?5`.
 static RECOMPUTE: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "INSERT INTO hour_max (account_id, hour, max_bpm, sample_count, utc_offset_min, policy)
-         SELECT ?1, hour, max_bpm, sample_count, utc_offset_min, ?5 FROM ({}) WHERE sample_count > 0",
+        "INSERT INTO hour_max (account_id, hour, max_bpm, sample_count, utc_offset_min, policy,
+                               offset_from)
+         SELECT ?1, hour, max_bpm, sample_count, utc_offset_min, ?5,
+                CASE WHEN utc_offset_min IS NOT NULL THEN 'stated' END
+           FROM ({}) WHERE sample_count > 0",
         hourly_max("sample")
     )
 });
@@ -53,16 +56,34 @@ static RECOMPUTE: LazyLock<String> = LazyLock::new(|| {
 /// counts of the hour's counted samples, disjoint), the larger offset.
 static RECOMPUTE_MORE: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "INSERT INTO hour_max (account_id, hour, max_bpm, sample_count, utc_offset_min, policy)
-         SELECT ?1, hour, max_bpm, sample_count, utc_offset_min, ?5 FROM ({}) WHERE sample_count > 0
+        "INSERT INTO hour_max (account_id, hour, max_bpm, sample_count, utc_offset_min, policy,
+                               offset_from)
+         SELECT ?1, hour, max_bpm, sample_count, utc_offset_min, ?5,
+                CASE WHEN utc_offset_min IS NOT NULL THEN 'stated' END
+           FROM ({}) WHERE sample_count > 0
           ON CONFLICT (account_id, hour) DO UPDATE
              SET max_bpm = max(hour_max.max_bpm, excluded.max_bpm),
                  sample_count = hour_max.sample_count + excluded.sample_count,
                  utc_offset_min = coalesce(max(hour_max.utc_offset_min, excluded.utc_offset_min),
-                                           hour_max.utc_offset_min, excluded.utc_offset_min)",
+                                           hour_max.utc_offset_min, excluded.utc_offset_min),
+                 offset_from = coalesce(hour_max.offset_from, excluded.offset_from)",
         hourly_max("sample_more")
     )
 });
+
+/// Whether the copy of an hour being merged in (`excluded`) brings an offset that replaces
+/// the one `hour_max` holds: it has one, and the copies' policies differ (the merge chose
+/// this one whole), or the held one is unknown, or the new one rests on stronger evidence,
+/// or as strong and of a later choice of zone, or both and larger (model::Provenance).
+const BEATS: &str = "(excluded.utc_offset_min IS NOT NULL
+     AND (hour_max.policy IS NOT excluded.policy
+          OR hour_max.utc_offset_min IS NULL
+          OR (CASE excluded.offset_from WHEN 'stated' THEN 3 WHEN 'day_files' THEN 2
+                   WHEN 'zone' THEN 1 ELSE 0 END,
+              coalesce(excluded.offset_chosen_at, 0), excluded.utc_offset_min)
+             > (CASE hour_max.offset_from WHEN 'stated' THEN 3 WHEN 'day_files' THEN 2
+                     WHEN 'zone' THEN 1 ELSE 0 END,
+                coalesce(hour_max.offset_chosen_at, 0), hour_max.utc_offset_min)))";
 
 /// Computes `hour_max` again for the given hour ranges of one account, under the policy
 /// of version `policy`: every hour in them must hold samples (of any source), so that its
@@ -146,20 +167,34 @@ impl Store {
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut spans_stmt = self.conn.prepare(
-            "SELECT start_ts, end_ts, utc_offset_min FROM offset_span
+            "SELECT start_ts, end_ts, utc_offset_min, source = 'zone' FROM offset_span
               WHERE account_id = ?1 AND end_ts > ?2 AND start_ts < ?3 ORDER BY start_ts",
         )?;
+        let mut chosen_stmt = self
+            .conn
+            .prepare("SELECT coalesce(chosen_at, 0) FROM account_zone WHERE account_id = ?1")?;
         let mut hours_stmt = self.conn.prepare(
-            "SELECT hour, max_bpm, sample_count, utc_offset_min, policy FROM hour_max
+            "SELECT hour, max_bpm, sample_count, utc_offset_min, policy, offset_from,
+                    offset_chosen_at
+               FROM hour_max
               WHERE account_id = ?1 AND hour >= ?2 AND hour < ?3 ORDER BY hour",
         )?;
         for (id, name) in accounts {
+            let chosen_at: i64 = chosen_stmt
+                .query_row([id], |r| r.get(0))
+                .optional()?
+                .unwrap_or(0);
             let spans = spans_stmt
                 .query_map(params![id, range.start, range.end], |r| {
+                    let from = if r.get::<_, Option<bool>>(3)?.unwrap_or(false) {
+                        LocalFrom::Zone
+                    } else {
+                        LocalFrom::DayFiles
+                    };
                     Ok((
                         r.get::<_, i64>(0)?,
                         r.get::<_, i64>(1)?,
-                        r.get::<_, i16>(2)?,
+                        (Provenance { from, chosen_at }, r.get::<_, i16>(2)?),
                     ))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -176,12 +211,32 @@ impl Store {
                     .map(|i| spans[i])
                     .filter(|s| s.1 > hour)
                     .map(|s| s.2);
+                let held = match r.get::<_, Option<i16>>(3)? {
+                    Some(off) => {
+                        let from = match r.get_ref(5)? {
+                            rusqlite::types::ValueRef::Text(t) => {
+                                std::str::from_utf8(t).ok().and_then(LocalFrom::parse)
+                            }
+                            _ => None,
+                        };
+                        let from = from.unwrap_or_default();
+                        let chosen_at = r.get::<_, Option<i64>>(6)?.unwrap_or(0);
+                        Some((Provenance { from, chosen_at }, off))
+                    }
+                    None => None,
+                };
+                // The stronger evidence (model::Provenance), as the hourly_max view.
+                let (local, utc_offset_min) = match held.max(inferred) {
+                    Some((p, off)) => (p, Some(off)),
+                    None => (Provenance::default(), None),
+                };
                 let h = Hour {
                     hour,
                     max_bpm: r.get(1)?,
                     sample_count: r.get(2)?,
-                    utc_offset_min: r.get::<_, Option<i16>>(3)?.or(inferred),
+                    utc_offset_min,
                     policy: r.get::<_, Option<i64>>(4)?.map(|v| v as u64),
+                    local,
                 };
                 if let Err(e) = f(&name, &h) {
                     return Ok(Err(e));
@@ -218,6 +273,7 @@ impl Store {
                         sample_count: r.get(2)?,
                         utc_offset_min: r.get(3)?,
                         policy: None,
+                        local: Provenance::default(),
                     })
                 },
             )?
@@ -238,14 +294,16 @@ impl Store {
     /// Merges hours from the remote master into the local one. An hour of the same policy
     /// version as the local one keeps the larger max and count; one of another version (the
     /// merge chose it: computed under the account's current policy) replaces the local one;
-    /// a stated offset replaces the local one. Returns how many hours changed.
+    /// an offset replaces the one held where it rests on stronger evidence, or a later
+    /// choice of zone (model::Provenance). Returns how many hours changed.
     pub fn merge_master_hours(&mut self, account: AccountId, hours: &[Hour]) -> Result<usize> {
         let tx = self.begin()?;
         let mut changed = 0;
         {
-            let mut stmt = tx.prepare(
-                "INSERT INTO hour_max (account_id, hour, max_bpm, sample_count, utc_offset_min, policy)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            let sql = format!(
+                "INSERT INTO hour_max (account_id, hour, max_bpm, sample_count, utc_offset_min, policy,
+                                       offset_from, offset_chosen_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (account_id, hour) DO UPDATE
                     SET max_bpm = CASE WHEN hour_max.policy IS excluded.policy
                                        THEN max(hour_max.max_bpm, excluded.max_bpm)
@@ -253,22 +311,30 @@ impl Store {
                         sample_count = CASE WHEN hour_max.policy IS excluded.policy
                                        THEN max(hour_max.sample_count, excluded.sample_count)
                                        ELSE excluded.sample_count END,
-                        utc_offset_min = coalesce(excluded.utc_offset_min, hour_max.utc_offset_min),
+                        utc_offset_min = CASE WHEN {BEATS} THEN excluded.utc_offset_min
+                                              ELSE hour_max.utc_offset_min END,
+                        offset_from = CASE WHEN {BEATS} THEN excluded.offset_from
+                                           ELSE hour_max.offset_from END,
+                        offset_chosen_at = CASE WHEN {BEATS} THEN excluded.offset_chosen_at
+                                                ELSE hour_max.offset_chosen_at END,
                         policy = excluded.policy
                   WHERE hour_max.policy IS NOT excluded.policy
                      OR hour_max.max_bpm < excluded.max_bpm
                      OR hour_max.sample_count < excluded.sample_count
-                     OR (excluded.utc_offset_min IS NOT NULL
-                         AND hour_max.utc_offset_min IS NOT excluded.utc_offset_min)",
-            )?;
+                     OR {BEATS}"
+            );
+            let mut stmt = tx.prepare(&sql)?;
             for h in hours {
+                let known = h.utc_offset_min.is_some();
                 changed += stmt.execute(params![
                     account.0,
                     h.hour,
                     h.max_bpm,
                     h.sample_count,
                     h.utc_offset_min,
-                    h.policy.map(|v| v as i64)
+                    h.policy.map(|v| v as i64),
+                    Some(h.local.from.as_str()).filter(|f| known && !f.is_empty()),
+                    Some(h.local.chosen_at).filter(|&t| known && t != 0),
                 ])?;
             }
         }
@@ -393,6 +459,9 @@ mod tests {
         fn the_fast_path_equals_the_view(
             batches in arb_batches(),
             spans in proptest::collection::vec((0..80i64, 1..30i64, -600i16..840), 0..6),
+            zone_spans in 0..64u8,
+            chosen_at in proptest::option::of(0..3i64),
+            merged in proptest::collection::vec((0..80i64, 0..4usize, 0..3i64, -600i16..840), 0..20),
         ) {
             let mut store = store_with(&batches);
             let id = store.account("a").unwrap().unwrap();
@@ -407,6 +476,41 @@ mod tests {
                 spans[i - 1].1 = spans[i - 1].1.min(spans[i].0);
             }
             store.replace_offset_spans(id, &spans).unwrap();
+            // Some spans from the zone, chosen at some time; copies of hours from another
+            // machine, of every provenance, merged in.
+            for (i, s) in spans.iter().enumerate() {
+                if zone_spans & (1 << i) != 0 {
+                    store.conn.execute(
+                        "UPDATE offset_span SET source = 'zone' WHERE account_id = ?1 AND start_ts = ?2",
+                        params![id.0, s.0],
+                    ).unwrap();
+                }
+            }
+            if let Some(at) = chosen_at {
+                store.conn.execute(
+                    "INSERT INTO account_zone (account_id, zone, source, chosen_at)
+                     VALUES (?1, 'Europe/Berlin', 'config', ?2)",
+                    params![id.0, at],
+                ).unwrap();
+            }
+            let froms = [LocalFrom::Unknown, LocalFrom::Zone, LocalFrom::DayFiles, LocalFrom::Stated];
+            let held: BTreeMap<i64, Hour> = store
+                .hours("a", None, None)
+                .unwrap()
+                .into_iter()
+                .map(|h| (h.hour, h))
+                .collect();
+            let copies: Vec<Hour> = merged
+                .iter()
+                .filter_map(|&(h, from, at, off)| {
+                    let mut copy = *held.get(&(T0 + h * HOUR))?;
+                    copy.policy = Some(crate::sources::Policy::default().version());
+                    copy.utc_offset_min = Some(off);
+                    copy.local = Provenance { from: froms[from], chosen_at: at };
+                    Some(copy)
+                })
+                .collect();
+            store.merge_master_hours(id, &copies).unwrap();
 
             let mut fast = Vec::new();
             store
@@ -433,5 +537,61 @@ mod tests {
                 .unwrap();
             prop_assert_eq!(fast, view);
         }
+    }
+
+    /// A store of version 11 held offsets merged from another machine's copies as if its
+    /// samples stated them, so a zone chosen here later did not move those hours. From
+    /// version 12 the samples' own offsets stay stated and the merged ones give way.
+    #[test]
+    fn a_store_from_version_11_keeps_stated_offsets_and_lets_merged_ones_give_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v11.db");
+        let (t, hour) = (T0, T0 / HOUR * HOUR);
+        {
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            super::super::embedded::migrations::runner()
+                .set_target(refinery::Target::Version(11))
+                .run(&mut conn)
+                .unwrap();
+            // Hour 0's sample states -300; hour 1's offset (+60) came from another machine;
+            // a span of the zone (+540) covers both.
+            conn.execute_batch(&format!(
+                "INSERT INTO account (id, name, created_at) VALUES (0, 'a', 'then');
+                 INSERT INTO sample (key, bpm, utc_offset_min) VALUES ({t}, 70, -300),
+                                                                      ({t} + 3600, 71, NULL);
+                 INSERT INTO hour_max (account_id, hour, max_bpm, sample_count, utc_offset_min)
+                 VALUES (0, {hour}, 70, 1, -300), (0, {hour} + 3600, 71, 1, 60);
+                 INSERT INTO offset_span (account_id, start_ts, end_ts, utc_offset_min, source)
+                 VALUES (0, {hour}, {hour} + 7200, 540, 'zone');
+                 INSERT INTO account_zone (account_id, zone, source)
+                 VALUES (0, 'Asia/Tokyo', 'config');"
+            ))
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let offsets: Vec<(Option<i16>, Provenance)> = store
+            .hours("a", None, None)
+            .unwrap()
+            .iter()
+            .map(|h| (h.utc_offset_min, h.local))
+            .collect();
+        let view: Vec<Option<i16>> = offsets.iter().map(|o| o.0).collect();
+        assert_eq!(view, vec![Some(-300), Some(540)]);
+        let mut fast = Vec::new();
+        store
+            .for_each_hour(Some("a"), |_, h| {
+                fast.push((h.utc_offset_min, h.local));
+                Ok::<_, ()>(())
+            })
+            .unwrap()
+            .unwrap();
+        let zone = Provenance {
+            from: LocalFrom::Zone,
+            chosen_at: 0,
+        };
+        assert_eq!(
+            fast,
+            vec![(Some(-300), Provenance::STATED), (Some(540), zone)]
+        );
     }
 }

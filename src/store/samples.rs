@@ -327,14 +327,15 @@ impl Store {
     }
 
     /// Replaces the offset spans of `account` (sorted, not overlapping), and records the
-    /// zone they were computed with (`zone`: its name and where it came from). The UTC years
+    /// zone they were computed with (`zone`: its name, where it came from, and now, the time
+    /// of the choice if it is a new one: UTC epoch seconds). The UTC years
     /// in which an hour's offset changed count as changed for the remote's master objects,
     /// so that the next sync writes their new local times.
     pub fn set_offsets(
         &mut self,
         account: AccountId,
         spans: &[OffsetSpan],
-        zone: Option<(&str, &str)>,
+        zone: Option<(&str, &str, i64)>,
     ) -> Result<()> {
         let tx = self.begin()?;
         let old: Vec<OffsetSpan> = tx
@@ -371,7 +372,21 @@ impl Store {
              SELECT ?1, ?2, seq FROM master_seq WHERE id = 1
              ON CONFLICT (account_id, year) DO UPDATE SET seq = excluded.seq",
         )?;
-        for (from, to) in changed_ranges(&old, spans) {
+        // A zone chosen now gives every hour it places the time of this choice: all of them
+        // change for the remote, or another machine's copy of an earlier choice would win.
+        let held: Option<String> = tx
+            .query_row(
+                "SELECT zone FROM account_zone WHERE account_id = ?1",
+                [account.0],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let chosen_now = zone.is_some_and(|(name, _, _)| held.as_deref() != Some(name));
+        let mut changed = changed_ranges(&old, spans);
+        if let (true, Some(first), Some(last)) = (chosen_now, spans.first(), spans.last()) {
+            changed.push((first.start, last.end));
+        }
+        for (from, to) in changed {
             let (first, last) = (crate::model::year_of(from), crate::model::year_of(to - 1));
             for year in first..=last {
                 let (a, b) = (
@@ -385,12 +400,23 @@ impl Store {
         }
         drop((bump, note));
         match zone {
-            Some((name, source)) => tx.execute(
-                "INSERT INTO account_zone (account_id, zone, source) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (account_id) DO UPDATE SET zone = excluded.zone, source = excluded.source",
-                params![account.0, name, source],
+            // A zone chosen now takes the time of the choice, after the one it replaces even
+            // within a second or with the clock set back; the same zone keeps its time.
+            Some((name, source, now)) => tx.execute(
+                "INSERT INTO account_zone (account_id, zone, source, chosen_at)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (account_id) DO UPDATE
+                    SET zone = excluded.zone, source = excluded.source,
+                        chosen_at = CASE WHEN account_zone.zone IS excluded.zone
+                                         THEN account_zone.chosen_at
+                                         ELSE max(excluded.chosen_at,
+                                                  coalesce(account_zone.chosen_at, 0) + 1) END",
+                params![account.0, name, source, now],
             )?,
-            None => tx.execute("DELETE FROM account_zone WHERE account_id = ?1", [account.0])?,
+            None => tx.execute(
+                "DELETE FROM account_zone WHERE account_id = ?1",
+                [account.0],
+            )?,
         };
         tx.commit()?;
         Ok(())
@@ -1151,5 +1177,63 @@ mod batch_tests {
             let hours: i64 = store.conn.query_row("SELECT sum(sample_count) FROM hour_max", [], |r| r.get(0)).unwrap_or(0);
             prop_assert_eq!(hours as usize, all.len());
         }
+    }
+
+    #[test]
+    fn a_zone_chosen_anew_is_later_and_changes_every_year_it_places() {
+        let mut store = Store::open_in_memory().unwrap();
+        let acct = store.ensure_account("a", "t").unwrap();
+        // Hours in 2024 and 2025 (1_704_067_200 is 2024-01-01, 1_735_689_600 is 2025-01-01).
+        let mut w = store.sample_writer(acct).unwrap();
+        for ts in [1_710_000_000, 1_740_000_000] {
+            w.insert(&crate::model::Sample::new(ts, 70)).unwrap();
+        }
+        w.commit().unwrap();
+        let span = OffsetSpan {
+            start: 1_704_067_200,
+            end: 1_767_225_600,
+            offset: 60,
+            from_zone: true,
+        };
+        let chosen = |s: &Store| -> i64 {
+            s.conn
+                .query_row("SELECT chosen_at FROM account_zone", [], |r| r.get(0))
+                .unwrap()
+        };
+        let years = |s: &Store| {
+            (
+                s.master_year_seq(acct, 2024).unwrap(),
+                s.master_year_seq(acct, 2025).unwrap(),
+            )
+        };
+        store
+            .set_offsets(
+                acct,
+                &[span],
+                Some(("Europe/Berlin", "config", 1_800_000_000)),
+            )
+            .unwrap();
+        let (first, seqs) = (chosen(&store), years(&store));
+        // The same zone again: the same time, nothing changed for the remote.
+        store
+            .set_offsets(
+                acct,
+                &[span],
+                Some(("Europe/Berlin", "config", 1_800_000_000)),
+            )
+            .unwrap();
+        assert_eq!((chosen(&store), years(&store)), (first, seqs));
+        // Another zone of the same offsets, within the same second: a later choice, and
+        // both years change, though no offset did.
+        store
+            .set_offsets(
+                acct,
+                &[span],
+                Some(("Africa/Lagos", "config", 1_800_000_000)),
+            )
+            .unwrap();
+        assert!(chosen(&store) > first);
+        let now = years(&store);
+        assert!(now.0 > seqs.0 && now.1 > seqs.1, "{seqs:?} -> {now:?}");
     }
 }

@@ -22,7 +22,8 @@ pub struct AccountStatus {
 /// How many of an account's hours have a local time, and from what.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct LocalTimeSources {
-    /// Hours whose samples state their offset (API pages; merged master copies).
+    /// Hours whose samples state their offset (API pages), or whose offset came from a copy
+    /// of another machine's that did not say where it came from.
     pub hours_stated: i64,
     /// Hours whose offset the export's per-local-day files bound.
     pub hours_day_files: i64,
@@ -78,33 +79,29 @@ impl Store {
                 )
                 .optional()?
                 .flatten();
-            let mut local_time = self.conn.query_row(
-                "SELECT count(*) FILTER (WHERE off IS NOT NULL),
-                        count(*) FILTER (WHERE off IS NULL AND span_off IS NOT NULL
-                                         AND coalesce(source, 'day_files') = 'day_files'),
-                        count(*) FILTER (WHERE off IS NULL AND span_off IS NOT NULL
-                                         AND source = 'zone'),
-                        count(*) FILTER (WHERE off IS NULL AND span_off IS NULL)
-                   FROM (SELECT hm.utc_offset_min AS off, o.utc_offset_min AS span_off, o.source
-                           FROM hour_max hm
-                           LEFT JOIN offset_span o
-                             ON o.account_id = hm.account_id AND o.end_ts > hm.hour
-                            AND o.start_ts = (SELECT max(start_ts) FROM offset_span s
-                                               WHERE s.account_id = hm.account_id
-                                                 AND s.start_ts <= hm.hour)
-                          WHERE hm.account_id = ?1)",
-                [id],
-                |r| {
-                    Ok(LocalTimeSources {
-                        hours_stated: r.get(0)?,
-                        hours_day_files: r.get(1)?,
-                        hours_zone: r.get(2)?,
-                        hours_unknown: r.get(3)?,
-                        zone: None,
-                        zone_source: None,
-                    })
-                },
-            )?;
+            // As the master table gives each hour its offset (model::Provenance).
+            let mut local_time = LocalTimeSources {
+                hours_stated: 0,
+                hours_day_files: 0,
+                hours_zone: 0,
+                hours_unknown: 0,
+                zone: None,
+                zone_source: None,
+            };
+            self.for_each_hour(Some(&name), |_, h| {
+                use crate::model::LocalFrom;
+                let n = match (h.utc_offset_min, h.local.from) {
+                    (None, _) => &mut local_time.hours_unknown,
+                    (Some(_), LocalFrom::Stated | LocalFrom::Unknown) => {
+                        &mut local_time.hours_stated
+                    }
+                    (Some(_), LocalFrom::DayFiles) => &mut local_time.hours_day_files,
+                    (Some(_), LocalFrom::Zone) => &mut local_time.hours_zone,
+                };
+                *n += 1;
+                Ok::<_, ()>(())
+            })?
+            .unwrap_or(());
             if let Some((zone, source)) = self.account_zone(super::AccountId(id))? {
                 local_time.zone = Some(zone);
                 local_time.zone_source = Some(source);
@@ -199,6 +196,7 @@ mod tests {
             // one outside any span.
             conn.execute_batch(
                 "INSERT INTO account (id, name, created_at) VALUES (0, 'a', 'then');
+                 INSERT INTO sample (key, bpm, utc_offset_min) VALUES (60, 80, -240);
                  INSERT INTO hour_max (account_id, hour, max_bpm, sample_count, utc_offset_min)
                  VALUES (0, 0, 80, 1, -240), (0, 3600, 81, 1, NULL), (0, 7200, 82, 1, NULL),
                         (0, 36000, 83, 1, NULL);
@@ -234,7 +232,7 @@ mod tests {
                     span(0, 3600 * 5, -300, false),
                     span(3600 * 5, 3600 * 20, -300, true),
                 ],
-                Some(("America/New_York", "config")),
+                Some(("America/New_York", "config", 1_800_000_000)),
             )
             .unwrap();
         let now = lt(&store);

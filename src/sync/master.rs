@@ -20,22 +20,43 @@ use std::collections::BTreeMap;
 
 use crate::export::COLUMNS;
 
-/// The remote copy's columns: the export's and the policy version of each hour.
-pub const MASTER_COLUMNS: [&str; 6] = [
+/// The remote copy's columns: the export's, the policy version of each hour, and where its
+/// local time came from (model::Provenance: the evidence, and when the zone it was computed
+/// with was chosen).
+pub const MASTER_COLUMNS: [&str; 8] = [
+    COLUMNS[0],
+    COLUMNS[1],
+    COLUMNS[2],
+    COLUMNS[3],
+    COLUMNS[4],
+    "policy",
+    "local_from",
+    "local_chosen_at",
+];
+
+/// The columns of copies written before the local time's provenance was kept.
+const POLICY_COLUMNS: [&str; 6] = [
     COLUMNS[0], COLUMNS[1], COLUMNS[2], COLUMNS[3], COLUMNS[4], "policy",
 ];
 use crate::formats;
-use crate::model::{validate_account_name, Hour, MAX_BPM, MIN_BPM};
+use crate::model::{validate_account_name, Hour, LocalFrom, Provenance, MAX_BPM, MIN_BPM};
 
 /// (account, UTC hour start) -> the hour, in export order.
 pub type Master = BTreeMap<(String, i64), Hour>;
 
-/// Parses the master CSV: [`MASTER_COLUMNS`], or the export's [`COLUMNS`] of copies
+/// Parses the master CSV: [`MASTER_COLUMNS`], or the first six of them of copies written
+/// before the local time's provenance was kept, or the export's [`COLUMNS`] of copies
 /// written before sources were kept. Any deviation from the format fitpipe writes is an
 /// error naming the line.
 pub fn parse(bytes: &[u8]) -> Result<Master, String> {
-    let legacy = bytes.starts_with(format!("{}\n", COLUMNS.join(",")).as_bytes());
-    let columns: &[&str] = if legacy { &COLUMNS } else { &MASTER_COLUMNS };
+    let header = |c: &[&str]| bytes.starts_with(format!("{}\n", c.join(",")).as_bytes());
+    let columns: &[&str] = if header(&COLUMNS) {
+        &COLUMNS
+    } else if header(&POLICY_COLUMNS) {
+        &POLICY_COLUMNS
+    } else {
+        &MASTER_COLUMNS
+    };
     let mut out = Master::new();
     crate::export::read_strict(bytes, columns, |line, rec| {
         let (account, hour, local) = (&rec[0], &rec[1], &rec[2]);
@@ -77,6 +98,23 @@ pub fn parse(bytes: &[u8]) -> Result<Master, String> {
                     .ok_or_else(|| format!("line {line}: policy {p:?} is not 16 hex digits"))?,
             ),
         };
+        let from = match rec.get(6) {
+            None => LocalFrom::Unknown,
+            Some(f) => LocalFrom::parse(f).ok_or_else(|| {
+                format!("line {line}: local_from {f:?} is not stated, day_files, zone or empty")
+            })?,
+        };
+        let chosen_at = match rec.get(7) {
+            None | Some("") => 0,
+            Some(t) => formats::rfc3339(t)
+                .map(|(at, _)| at)
+                .ok_or_else(|| format!("line {line}: local_chosen_at {t:?} is not RFC 3339"))?,
+        };
+        if utc_offset_min.is_none() && (from != LocalFrom::Unknown || chosen_at != 0) {
+            return Err(format!(
+                "line {line}: local_from or local_chosen_at without hour_start_local"
+            ));
+        }
         let key = (account.to_string(), hour_epoch);
         if out.contains_key(&key) {
             return Err(format!(
@@ -91,6 +129,7 @@ pub fn parse(bytes: &[u8]) -> Result<Master, String> {
                 sample_count: count,
                 utc_offset_min,
                 policy,
+                local: Provenance { from, chosen_at },
             },
         );
         Ok(())
@@ -102,7 +141,7 @@ pub fn parse(bytes: &[u8]) -> Result<Master, String> {
 pub fn write(m: &Master) -> Vec<u8> {
     let mut w = crate::export::csv_writer(Vec::new());
     w.write_record(MASTER_COLUMNS).expect("writing to memory");
-    let mut rows = crate::export::RowWriter::with_policy();
+    let mut rows = crate::export::RowWriter::for_remote();
     for ((account, _), h) in m {
         rows.write(&mut w, account, h).expect("writing to memory");
     }
@@ -118,13 +157,16 @@ fn merge_hour(a: &Hour, b: &Hour, current: Option<u64>) -> Hour {
             return *b;
         }
     }
+    // The local time of the stronger evidence, then of the later choice, then the larger
+    // offset (`None` orders below every offset).
+    let (local, utc_offset_min) = (a.local, a.utc_offset_min).max((b.local, b.utc_offset_min));
     Hour {
         hour: a.hour,
         max_bpm: a.max_bpm.max(b.max_bpm),
         sample_count: a.sample_count.max(b.sample_count),
-        // `None` orders below every offset.
-        utc_offset_min: a.utc_offset_min.max(b.utc_offset_min),
+        utc_offset_min,
         policy: a.policy.max(b.policy),
+        local,
     }
 }
 
@@ -182,6 +224,7 @@ mod tests {
                         sample_count: *c,
                         utc_offset_min: formats::rfc3339(l).map(|(_, off)| off),
                         policy: None,
+                        local: Provenance::default(),
                     },
                 )
             })
@@ -236,7 +279,8 @@ mod tests {
         let written = String::from_utf8(write(&with(&read, Some(0xfa00_7dcd_6559_ffed)))).unwrap();
         assert_eq!(
             written,
-            "account,hour_start_utc,hour_start_local,max_bpm,sample_count,policy\na,2025-01-01T01:00:00Z,,80,10,fa007dcd6559ffed\n"
+            "account,hour_start_utc,hour_start_local,max_bpm,sample_count,policy,local_from,local_chosen_at\n\
+             a,2025-01-01T01:00:00Z,,80,10,fa007dcd6559ffed,,\n"
         );
     }
 
@@ -254,6 +298,9 @@ mod tests {
             ("account,hour_start_utc,hour_start_local,max_bpm,sample_count\na,2025-01-01T01:00:00Z,yesterday,80,3\n", "RFC 3339"),
             ("account,hour_start_utc,hour_start_local,max_bpm,sample_count,policy\na,2025-01-01T01:00:00Z,,80,3,xyz\n", "policy"),
             ("account,hour_start_utc,hour_start_local,max_bpm,sample_count,policy\na,2025-01-01T01:00:00Z,,80,3\n", "fields"),
+            ("account,hour_start_utc,hour_start_local,max_bpm,sample_count,policy,local_from,local_chosen_at\na,2025-01-01T01:00:00Z,2025-01-01T02:00:00+01:00,80,3,,guessed,\n", "local_from"),
+            ("account,hour_start_utc,hour_start_local,max_bpm,sample_count,policy,local_from,local_chosen_at\na,2025-01-01T01:00:00Z,2025-01-01T02:00:00+01:00,80,3,,zone,monday\n", "local_chosen_at"),
+            ("account,hour_start_utc,hour_start_local,max_bpm,sample_count,policy,local_from,local_chosen_at\na,2025-01-01T01:00:00Z,,80,3,,zone,\n", "without hour_start_local"),
         ] {
             let err = parse(bad.as_bytes()).unwrap_err();
             assert!(err.contains(want), "{bad:?}: {err}");
@@ -261,25 +308,48 @@ mod tests {
     }
 
     fn arb_master() -> impl Strategy<Value = Master> {
-        proptest::collection::vec((0..2usize, 0..6u32, 40..200i64, 1..50i64, 0..3usize), 0..12)
-            .prop_map(|v| {
-                let offsets = [None, Some(60), Some(120)];
-                v.into_iter()
-                    .map(|(a, h, mx, c, l)| {
-                        let hour = 1_735_689_600 + h as i64 * 3600;
-                        (
-                            (["a", "b"][a].to_string(), hour),
-                            Hour {
-                                hour,
-                                max_bpm: mx,
-                                sample_count: c,
-                                utc_offset_min: offsets[l],
-                                policy: [None, Some(1), Some(2)][(h as usize + mx as usize) % 3],
-                            },
-                        )
-                    })
-                    .collect()
-            })
+        let row = (
+            0..2usize,
+            0..6u32,
+            40..200i64,
+            1..50i64,
+            0..3usize,
+            0..4usize,
+            0..3i64,
+        );
+        proptest::collection::vec(row, 0..12).prop_map(|v| {
+            let offsets = [None, Some(60), Some(120)];
+            let froms = [
+                LocalFrom::Unknown,
+                LocalFrom::Zone,
+                LocalFrom::DayFiles,
+                LocalFrom::Stated,
+            ];
+            v.into_iter()
+                .map(|(a, h, mx, c, l, from, at)| {
+                    let hour = 1_735_689_600 + h as i64 * 3600;
+                    let utc_offset_min = offsets[l];
+                    let local = match utc_offset_min {
+                        Some(_) => Provenance {
+                            from: froms[from],
+                            chosen_at: at * 1_000_000_000,
+                        },
+                        None => Provenance::default(),
+                    };
+                    (
+                        (["a", "b"][a].to_string(), hour),
+                        Hour {
+                            hour,
+                            max_bpm: mx,
+                            sample_count: c,
+                            utc_offset_min,
+                            policy: [None, Some(1), Some(2)][(h as usize + mx as usize) % 3],
+                            local,
+                        },
+                    )
+                })
+                .collect()
+        })
     }
 
     proptest! {
@@ -301,5 +371,49 @@ mod tests {
             prop_assert!(m.iter().all(|((acc, _), h)| !stale(acc, h, &p)));
             prop_assert_eq!(parse(&write(&a)).unwrap(), a);
         }
+    }
+
+    #[test]
+    fn the_local_time_of_stronger_evidence_then_of_the_later_choice_wins() {
+        let hour = 1_735_693_200; // 2025-01-01T01:00:00Z
+        let copy = |off: i16, from: LocalFrom, chosen_at: i64| {
+            let h = Hour {
+                hour,
+                max_bpm: 80,
+                sample_count: 10,
+                utc_offset_min: Some(off),
+                policy: Some(1),
+                local: Provenance { from, chosen_at },
+            };
+            Master::from([(("a".to_string(), hour), h)])
+        };
+        let p = Policies::from([("a".to_string(), 1)]);
+        let off = |m: &Master| m[&("a".to_string(), hour)].utc_offset_min;
+        // A zone chosen later moves the hour down as well as up.
+        let (berlin, new_york) = (
+            copy(60, LocalFrom::Zone, 1_700_000_000),
+            copy(-300, LocalFrom::Zone, 1_800_000_000),
+        );
+        assert_eq!(off(&merge(&berlin, &new_york, &p)), Some(-300));
+        assert_eq!(off(&merge(&new_york, &berlin, &p)), Some(-300));
+        // Day files (a travel day) beat any choice of zone; a stated offset beats both.
+        let tokyo = copy(540, LocalFrom::DayFiles, 0);
+        assert_eq!(off(&merge(&new_york, &tokyo, &p)), Some(540));
+        let stated = copy(-360, LocalFrom::Stated, 0);
+        assert_eq!(off(&merge(&tokyo, &stated, &p)), Some(-360));
+        // A copy written before provenance was kept loses to every known evidence, and is
+        // read from the old six columns.
+        let old = b"account,hour_start_utc,hour_start_local,max_bpm,sample_count,policy\n\
+a,2025-01-01T01:00:00Z,2025-01-01T03:00:00+02:00,80,10,0000000000000001\n";
+        let old = parse(old).unwrap();
+        assert_eq!(old[&("a".to_string(), hour)].local, Provenance::default());
+        assert_eq!(off(&merge(&old, &new_york, &p)), Some(-300));
+        // The provenance goes to the remote and back.
+        let written = String::from_utf8(write(&new_york)).unwrap();
+        assert!(
+            written.ends_with(",0000000000000001,zone,2027-01-15T08:00:00Z\n"),
+            "{written}"
+        );
+        assert_eq!(parse(written.as_bytes()).unwrap(), new_york);
     }
 }

@@ -635,6 +635,7 @@ mod tests {
             sample_count: count,
             utc_offset_min: off,
             policy: None,
+            local: Default::default(),
         };
         let m = |rows: &[(&str, Hour)]| -> Master {
             rows.iter()

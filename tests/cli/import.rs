@@ -697,6 +697,65 @@ fn the_accounts_configured_zone_gives_local_times_and_a_change_reaches_the_bucke
     check_local("Europe/Berlin");
 }
 
+/// A change of zone on the machine that imported moves the local times on every machine
+/// that shares the bucket, back down as well as up, and a sync does not bring the old ones
+/// back: each hour's copy says where its local time came from and when its zone was chosen.
+#[test]
+fn a_zone_change_reaches_every_machine_down_as_well_as_up() {
+    let (a, b) = (Sandbox::new(), Sandbox::new());
+    csv_only_export(&a.path("export"));
+    let config = a.path("home/.config/fitpipe/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    let set_zone = |zone: &str| {
+        std::fs::write(
+            &config,
+            format!("[accounts.default]\ntimezone = \"{zone}\"\n"),
+        )
+        .unwrap()
+    };
+    let url = format!("file://{}", a.path("bucket").display());
+    let sync = |sb: &Sandbox| {
+        sb.cmd().args(["--remote", &url, "sync"]).assert().success();
+    };
+    let check = |sb: &Sandbox, zone: &str, who: &str| {
+        let hours = local_starts(&String::from_utf8(sb.export()).unwrap());
+        assert_eq!(hours.len(), 48, "{who}");
+        for (utc, start) in &hours {
+            assert_eq!(start, &local_start_in(utc, zone), "{who}: {utc}");
+        }
+    };
+    set_zone("America/New_York");
+    a.cmd()
+        .arg("import")
+        .arg(a.path("export"))
+        .assert()
+        .success();
+    sync(&a);
+    sync(&b);
+    check(&b, "America/New_York", "the other machine");
+    for zone in [
+        "Europe/Berlin",
+        "America/Los_Angeles",
+        "Asia/Kolkata",
+        "America/New_York",
+    ] {
+        set_zone(zone);
+        sync(&a);
+        sync(&b);
+        check(&b, zone, "the other machine");
+        // The other machine's copy, merged back, does not undo the change here.
+        sync(&a);
+        check(&a, zone, "the machine that changed");
+        let bucket = String::from_utf8(crate::support::master_as_export(
+            &crate::support::remote_master_file(&a.path("bucket")),
+        ))
+        .unwrap();
+        for (utc, start) in &local_starts(&bucket) {
+            assert_eq!(start, &local_start_in(utc, zone), "the bucket: {utc}");
+        }
+    }
+}
+
 /// What `fitpipe import PATHS` printed in `sb`, which must succeed.
 fn imported(sb: &Sandbox, paths: &[std::path::PathBuf]) -> String {
     let out = sb.cmd().arg("import").args(paths).assert().success();

@@ -190,11 +190,17 @@ pub fn master_as_export(master: &[u8]) -> Vec<u8> {
     let text = std::str::from_utf8(master).unwrap();
     let mut out = String::new();
     for (i, line) in text.lines().enumerate() {
-        let (rest, last) = line.rsplit_once(',').unwrap();
+        // The export's five columns; the remote adds the policy and the local time's
+        // provenance.
+        let fields: Vec<&str> = line.split(',').collect();
         if i == 0 {
-            assert_eq!(last, "policy", "{line}");
+            assert_eq!(
+                fields[5..],
+                ["policy", "local_from", "local_chosen_at"],
+                "{line}"
+            );
         }
-        out.push_str(rest);
+        out.push_str(&fields[..5].join(","));
         out.push('\n');
     }
     out.into_bytes()

@@ -618,7 +618,7 @@ async fn the_wire_carries_generation_conditions() {
     // a copy under no policy, of an hour whose samples no machine holds, is dropped.)
     let version = fitpipe::sources::format_version(fitpipe::sources::Policy::default().version());
     fake.state.lock().unwrap().interfere_once =
-        Some(format!("me,2025-01-01T10:00:00Z,,77,5,{version}\n"));
+        Some(format!("me,2025-01-01T10:00:00Z,,77,5,{version},,\n"));
     sync::run(&mut a, &remote, &opts(), "t").await.unwrap();
     let st = fake.state.lock().unwrap();
     assert_eq!(st.rejected, 1, "the stale write got a 412");
