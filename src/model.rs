@@ -95,15 +95,16 @@ impl LocalFrom {
         }
     }
 
+    /// Every kind, weakest first.
+    pub const ALL: [LocalFrom; 4] = [
+        LocalFrom::Unknown,
+        LocalFrom::Zone,
+        LocalFrom::DayFiles,
+        LocalFrom::Stated,
+    ];
+
     pub fn parse(s: &str) -> Option<LocalFrom> {
-        [
-            LocalFrom::Unknown,
-            LocalFrom::Zone,
-            LocalFrom::DayFiles,
-            LocalFrom::Stated,
-        ]
-        .into_iter()
-        .find(|f| f.as_str() == s)
+        LocalFrom::ALL.into_iter().find(|f| f.as_str() == s)
     }
 }
 

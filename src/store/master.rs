@@ -75,15 +75,32 @@ static RECOMPUTE_MORE: LazyLock<String> = LazyLock::new(|| {
 /// the one `hour_max` holds: it has one, and the copies' policies differ (the merge chose
 /// this one whole), or the held one is unknown, or the new one rests on stronger evidence,
 /// or as strong and of a later choice of zone, or both and larger (model::Provenance).
-const BEATS: &str = "(excluded.utc_offset_min IS NOT NULL
-     AND (hour_max.policy IS NOT excluded.policy
-          OR hour_max.utc_offset_min IS NULL
-          OR (CASE excluded.offset_from WHEN 'stated' THEN 3 WHEN 'day_files' THEN 2
-                   WHEN 'zone' THEN 1 ELSE 0 END,
-              coalesce(excluded.offset_chosen_at, 0), excluded.utc_offset_min)
-             > (CASE hour_max.offset_from WHEN 'stated' THEN 3 WHEN 'day_files' THEN 2
-                     WHEN 'zone' THEN 1 ELSE 0 END,
-                coalesce(hour_max.offset_chosen_at, 0), hour_max.utc_offset_min)))";
+static BEATS: LazyLock<String> = LazyLock::new(|| {
+    let side = |t: &str| {
+        format!(
+            "({}, coalesce({t}.offset_chosen_at, 0), {t}.utc_offset_min)",
+            rank_of(&format!("{t}.offset_from"))
+        )
+    };
+    format!(
+        "(excluded.utc_offset_min IS NOT NULL
+          AND (hour_max.policy IS NOT excluded.policy
+               OR hour_max.utc_offset_min IS NULL
+               OR {} > {}))",
+        side("excluded"),
+        side("hour_max"),
+    )
+});
+
+/// SQL for the rank of the `LocalFrom` named in column `column` (its order in
+/// `model::LocalFrom`; NULL and unknown names rank as `Unknown`).
+fn rank_of(column: &str) -> String {
+    let mut sql = format!("CASE {column}");
+    for (rank, from) in LocalFrom::ALL.into_iter().enumerate().skip(1) {
+        sql += &format!(" WHEN '{}' THEN {rank}", from.as_str());
+    }
+    sql + " ELSE 0 END"
+}
 
 /// Computes `hour_max` again for the given hour ranges of one account, under the policy
 /// of version `policy`: every hour in them must hold samples (of any source), so that its
@@ -311,17 +328,18 @@ impl Store {
                         sample_count = CASE WHEN hour_max.policy IS excluded.policy
                                        THEN max(hour_max.sample_count, excluded.sample_count)
                                        ELSE excluded.sample_count END,
-                        utc_offset_min = CASE WHEN {BEATS} THEN excluded.utc_offset_min
+                        utc_offset_min = CASE WHEN {beats} THEN excluded.utc_offset_min
                                               ELSE hour_max.utc_offset_min END,
-                        offset_from = CASE WHEN {BEATS} THEN excluded.offset_from
+                        offset_from = CASE WHEN {beats} THEN excluded.offset_from
                                            ELSE hour_max.offset_from END,
-                        offset_chosen_at = CASE WHEN {BEATS} THEN excluded.offset_chosen_at
+                        offset_chosen_at = CASE WHEN {beats} THEN excluded.offset_chosen_at
                                                 ELSE hour_max.offset_chosen_at END,
                         policy = excluded.policy
                   WHERE hour_max.policy IS NOT excluded.policy
                      OR hour_max.max_bpm < excluded.max_bpm
                      OR hour_max.sample_count < excluded.sample_count
-                     OR {BEATS}"
+                     OR {beats}",
+                beats = BEATS.as_str()
             );
             let mut stmt = tx.prepare(&sql)?;
             for h in hours {
@@ -493,7 +511,7 @@ mod tests {
                     params![id.0, at],
                 ).unwrap();
             }
-            let froms = [LocalFrom::Unknown, LocalFrom::Zone, LocalFrom::DayFiles, LocalFrom::Stated];
+            let froms = LocalFrom::ALL;
             let held: BTreeMap<i64, Hour> = store
                 .hours("a", None, None)
                 .unwrap()

@@ -319,12 +319,7 @@ mod tests {
         );
         proptest::collection::vec(row, 0..12).prop_map(|v| {
             let offsets = [None, Some(60), Some(120)];
-            let froms = [
-                LocalFrom::Unknown,
-                LocalFrom::Zone,
-                LocalFrom::DayFiles,
-                LocalFrom::Stated,
-            ];
+            let froms = LocalFrom::ALL;
             v.into_iter()
                 .map(|(a, h, mx, c, l, from, at)| {
                     let hour = 1_735_689_600 + h as i64 * 3600;
