@@ -1206,32 +1206,19 @@ mod batch_tests {
                 s.master_year_seq(acct, 2025).unwrap(),
             )
         };
-        store
-            .set_offsets(
-                acct,
-                &[span],
-                Some(("Europe/Berlin", "config", 1_800_000_000)),
-            )
-            .unwrap();
+        // Every choice is made at the same second.
+        let choose = |s: &mut Store, zone: &str| {
+            s.set_offsets(acct, &[span], Some((zone, "config", 1_800_000_000)))
+                .unwrap()
+        };
+        choose(&mut store, "Europe/Berlin");
         let (first, seqs) = (chosen(&store), years(&store));
         // The same zone again: the same time, nothing changed for the remote.
-        store
-            .set_offsets(
-                acct,
-                &[span],
-                Some(("Europe/Berlin", "config", 1_800_000_000)),
-            )
-            .unwrap();
+        choose(&mut store, "Europe/Berlin");
         assert_eq!((chosen(&store), years(&store)), (first, seqs));
         // Another zone of the same offsets, within the same second: a later choice, and
         // both years change, though no offset did.
-        store
-            .set_offsets(
-                acct,
-                &[span],
-                Some(("Africa/Lagos", "config", 1_800_000_000)),
-            )
-            .unwrap();
+        choose(&mut store, "Africa/Lagos");
         assert!(chosen(&store) > first);
         let now = years(&store);
         assert!(now.0 > seqs.0 && now.1 > seqs.1, "{seqs:?} -> {now:?}");
