@@ -136,8 +136,14 @@ fn local_time_line(l: &crate::store::LocalTimeSources) -> String {
     let mut parts = Vec::new();
     if l.hours_stated > 0 {
         parts.push(format!(
-            "{} h stated by their samples (or by the remote's master)",
+            "{} h stated by their samples",
             thousands(l.hours_stated as u64)
+        ));
+    }
+    if l.hours_remote > 0 {
+        parts.push(format!(
+            "{} h from the remote's master, which does not say what it rests on",
+            thousands(l.hours_remote as u64)
         ));
     }
     if l.hours_day_files > 0 {

@@ -22,9 +22,11 @@ pub struct AccountStatus {
 /// How many of an account's hours have a local time, and from what.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct LocalTimeSources {
-    /// Hours whose samples state their offset (API pages), or whose offset came from a copy
-    /// of another machine's that did not say where it came from.
+    /// Hours whose samples state their offset (API pages).
     pub hours_stated: i64,
+    /// Hours whose offset came from a copy of the master (another machine's, through the
+    /// remote) that does not say what it rests on: written before copies said so.
+    pub hours_remote: i64,
     /// Hours whose offset the export's per-local-day files bound.
     pub hours_day_files: i64,
     /// Hours that take the zone's offset.
@@ -82,6 +84,7 @@ impl Store {
             // As the master table gives each hour its offset (model::Provenance).
             let mut local_time = LocalTimeSources {
                 hours_stated: 0,
+                hours_remote: 0,
                 hours_day_files: 0,
                 hours_zone: 0,
                 hours_unknown: 0,
@@ -92,9 +95,8 @@ impl Store {
                 use crate::model::LocalFrom;
                 let n = match (h.utc_offset_min, h.local.from) {
                     (None, _) => &mut local_time.hours_unknown,
-                    (Some(_), LocalFrom::Stated | LocalFrom::Unknown) => {
-                        &mut local_time.hours_stated
-                    }
+                    (Some(_), LocalFrom::Stated) => &mut local_time.hours_stated,
+                    (Some(_), LocalFrom::Unknown) => &mut local_time.hours_remote,
                     (Some(_), LocalFrom::DayFiles) => &mut local_time.hours_day_files,
                     (Some(_), LocalFrom::Zone) => &mut local_time.hours_zone,
                 };
@@ -192,14 +194,15 @@ mod tests {
                 .set_target(refinery::Target::Version(9))
                 .run(&mut conn)
                 .unwrap();
-            // Four hours: one whose samples stated -04:00, two inside a day file's span,
-            // one outside any span.
+            // Five hours: one whose samples stated -04:00, two inside a day file's span,
+            // one outside any span, one whose -03:00 no sample here states (merged from
+            // another machine's copy of the master).
             conn.execute_batch(
                 "INSERT INTO account (id, name, created_at) VALUES (0, 'a', 'then');
                  INSERT INTO sample (key, bpm, utc_offset_min) VALUES (60, 80, -240);
                  INSERT INTO hour_max (account_id, hour, max_bpm, sample_count, utc_offset_min)
                  VALUES (0, 0, 80, 1, -240), (0, 3600, 81, 1, NULL), (0, 7200, 82, 1, NULL),
-                        (0, 36000, 83, 1, NULL);
+                        (0, 36000, 83, 1, NULL), (0, 50400, 84, 1, -180);
                  INSERT INTO offset_span (account_id, start_ts, end_ts, utc_offset_min)
                  VALUES (0, 0, 10800, -300);",
             )
@@ -211,6 +214,7 @@ mod tests {
             lt(&store),
             LocalTimeSources {
                 hours_stated: 1,
+                hours_remote: 1,
                 hours_day_files: 2,
                 hours_zone: 0,
                 hours_unknown: 1,
@@ -218,7 +222,8 @@ mod tests {
                 zone_source: None,
             }
         );
-        // The zone fills the rest; a span of the same offset only changes its source.
+        // The zone fills the rest and takes the place of the copy's offset, which says
+        // nothing of what it rests on; a span of the same offset only changes its source.
         let span = |start, end, offset, from_zone| crate::store::OffsetSpan {
             start,
             end,
@@ -239,11 +244,12 @@ mod tests {
         assert_eq!(
             (
                 now.hours_stated,
+                now.hours_remote,
                 now.hours_day_files,
                 now.hours_zone,
                 now.hours_unknown
             ),
-            (1, 2, 1, 0)
+            (1, 0, 2, 2, 0)
         );
         assert_eq!(now.zone.as_deref(), Some("America/New_York"));
         assert_eq!(now.zone_source.as_deref(), Some("config"));
