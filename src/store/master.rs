@@ -116,20 +116,7 @@ pub(super) fn recompute_hours(
     let mut forget = tx.prepare_cached(FORGET)?;
     let mut main = tx.prepare_cached(&RECOMPUTE)?;
     let mut more = tx.prepare_cached(&RECOMPUTE_MORE)?;
-    let any_more: bool = tx
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM sample_more WHERE key >= ?1 AND key < ?2)")?
-        .query_row(
-            params![
-                account.key_base(),
-                account.key_base() + super::ACCOUNT_FACTOR
-            ],
-            |r| r.get(0),
-        )?;
-    let all_counted: bool = tx
-        .prepare_cached(
-            "SELECT NOT EXISTS (SELECT 1 FROM account_source WHERE account_id = ?1 AND counted = 0)",
-        )?
-        .query_row([account.0], |r| r.get(0))?;
+    let (any_more, all_counted) = what_counts(tx, account)?;
     // SQLite keeps integers as signed 64-bit values: the version's bits, as they are.
     let policy = policy as i64;
     for &(start, end) in ranges {
@@ -148,6 +135,66 @@ pub(super) fn recompute_hours(
                 more.execute(p)?;
             }
         }
+    }
+    Ok(())
+}
+
+/// Whether `account` has samples beside others (`sample_more`), and whether its policy
+/// counts every source: when it has none and counts all, an hour's row is the max, count
+/// and largest offset of its samples in `sample` ([`HOURLY_MAX`]), and
+/// [`write_hours`] may write it from the samples as they were inserted.
+pub(super) fn what_counts(tx: &Transaction<'_>, account: AccountId) -> Result<(bool, bool)> {
+    let any_more: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM sample_more WHERE key >= ?1 AND key < ?2)")?
+        .query_row(
+            params![
+                account.key_base(),
+                account.key_base() + super::ACCOUNT_FACTOR
+            ],
+            |r| r.get(0),
+        )?;
+    let all_counted: bool = tx
+        .prepare_cached(
+            "SELECT NOT EXISTS (SELECT 1 FROM account_source WHERE account_id = ?1 AND counted = 0)",
+        )?
+        .query_row([account.0], |r| r.get(0))?;
+    Ok((any_more, all_counted))
+}
+
+/// One hour's figures gathered as its samples were inserted, every one of them by the
+/// transaction: the highest bpm, the number of samples, the largest offset they state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Gathered {
+    pub hour: i64,
+    pub max_bpm: i64,
+    pub sample_count: i64,
+    pub utc_offset_min: Option<i16>,
+}
+
+/// Writes hours of `account` in place of what `hour_max` held for them, as
+/// [`recompute_hours`] would under policy `policy` where [`what_counts`] says the samples
+/// in `sample` are all an hour counts (tested equal to it).
+pub(super) fn write_hours(
+    tx: &Transaction<'_>,
+    account: AccountId,
+    hours: &[Gathered],
+    policy: u64,
+) -> Result<()> {
+    let mut put = tx.prepare_cached(
+        "INSERT OR REPLACE INTO hour_max (account_id, hour, max_bpm, sample_count,
+                                          utc_offset_min, policy, offset_from)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for h in hours {
+        put.execute(params![
+            account.0,
+            h.hour,
+            h.max_bpm,
+            h.sample_count,
+            h.utc_offset_min,
+            policy as i64,
+            h.utc_offset_min.map(|_| LocalFrom::Stated.as_str()),
+        ])?;
     }
     Ok(())
 }
