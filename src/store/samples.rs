@@ -609,12 +609,11 @@ impl SampleWriter<'_> {
                 let (first, last) = (chunk[0].ts, chunk[CHUNK - 1].ts);
                 let increasing = chunk.windows(2).all(|w| w[0].ts < w[1].ts);
                 if increasing && first >= 0 && last < ACCOUNT_FACTOR {
-                    let taken: bool = self
-                        .tx
-                        .prepare_cached(
-                            "SELECT EXISTS (SELECT 1 FROM sample WHERE key BETWEEN ?1 AND ?2)",
-                        )?
-                        .query_row([base + first, base + last], |r| r.get(0))?;
+                    let mut held_in = self.tx.prepare_cached(
+                        "SELECT EXISTS (SELECT 1 FROM sample WHERE key BETWEEN ?1 AND ?2)",
+                    )?;
+                    let taken: bool =
+                        held_in.query_row([base + first, base + last], |r| r.get(0))?;
                     if taken {
                         slow_left = CHUNK;
                         let run = HeldRun {
@@ -677,11 +676,9 @@ impl SampleWriter<'_> {
                             }
                             multi.raw_bind_parameter(at + width - 1, device)?;
                         }
-                        let mut held = self.tx.prepare_cached(
-                            "SELECT EXISTS (SELECT 1 FROM sample WHERE key >= ?1 AND key < ?2)",
-                        )?;
                         self.touched.add_fresh(chunk, |hour| {
-                            Ok(held.query_row([base + hour, base + hour + HOUR], |r| r.get(0))?)
+                            let hour = [base + hour, base + hour + HOUR - 1];
+                            Ok(held_in.query_row(hour, |r| r.get(0))?)
                         })?;
                         let n = multi.raw_execute()?;
                         debug_assert_eq!(n, CHUNK);
