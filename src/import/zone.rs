@@ -95,9 +95,16 @@ pub fn from_demographics(bytes: &[u8]) -> Option<String> {
         .find(|v| parse(v).is_some())
 }
 
-/// This machine's zone, unless it is plain UTC.
+/// This machine's zone, unless it is plain UTC: the one the `TZ` variable names, when it
+/// is set, as the C library takes it for every program's local time; else the system's
+/// setting (`/etc/localtime` and the like), which `iana-time-zone` reads and which does
+/// not look at `TZ` on Linux (its issue #118).
 pub fn of_this_machine() -> Option<String> {
-    let name = iana_time_zone::get_timezone().ok()?;
+    let name = match std::env::var("TZ").ok().map(|v| from_tz_variable(&v)) {
+        Some(TzVariable::Zone(name)) => name,
+        Some(TzVariable::Utc) => return None,
+        Some(TzVariable::System) | None => iana_time_zone::get_timezone().ok()?,
+    };
     let utc = [
         "UTC",
         "Etc/UTC",
@@ -109,6 +116,44 @@ pub fn of_this_machine() -> Option<String> {
         "Etc/GMT",
     ];
     (!utc.contains(&name.as_str()) && parse(&name).is_some()).then_some(name)
+}
+
+/// What a value of `TZ` says of the zone.
+#[derive(Debug, PartialEq, Eq)]
+enum TzVariable {
+    /// A zone of the tz database, by its name.
+    Zone(String),
+    /// UTC: the variable is set but empty.
+    Utc,
+    /// Nothing fitpipe can apply (the system's own file, a POSIX rule such as
+    /// `CET-1CEST,M3.5.0,M10.5.0/3`): the system's setting stands.
+    System,
+}
+
+/// Reads a value of `TZ` as POSIX and the GNU C library define it: a zone's name, with or
+/// without a leading `:`, or the path of its file in a `zoneinfo` folder; a value that
+/// is neither is left to the system's setting.
+fn from_tz_variable(value: &str) -> TzVariable {
+    let v = value.trim();
+    let v = v.strip_prefix(':').unwrap_or(v);
+    if v.is_empty() {
+        return TzVariable::Utc;
+    }
+    let name = match v.rfind("zoneinfo/") {
+        Some(at) => &v[at + "zoneinfo/".len()..],
+        None if v.starts_with('/') => return TzVariable::System,
+        None => v,
+    };
+    // The tz database's `posix/` and `right/` trees hold the same zones (the latter counts
+    // leap seconds, which leave a zone's offsets as they are).
+    let name = ["posix/", "right/"]
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+        .unwrap_or(name);
+    match parse(name) {
+        Some(_) => TzVariable::Zone(name.to_string()),
+        None => TzVariable::System,
+    }
 }
 
 /// The offsets of `tz` over `[from, to)`, as spans of one offset each, hour by hour (zones
@@ -221,6 +266,33 @@ pub fn fill_gaps(day: &[Span], zone: &[Span]) -> Vec<OffsetSpan> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tz_variable_is_read_as_the_c_library_reads_it() {
+        let zone = |z: &str| TzVariable::Zone(z.to_string());
+        assert_eq!(from_tz_variable("Europe/Berlin"), zone("Europe/Berlin"));
+        assert_eq!(
+            from_tz_variable(":America/New_York"),
+            zone("America/New_York")
+        );
+        assert_eq!(
+            from_tz_variable("/usr/share/zoneinfo/Asia/Kolkata"),
+            zone("Asia/Kolkata")
+        );
+        assert_eq!(
+            from_tz_variable(":/usr/share/zoneinfo/posix/America/Chicago"),
+            zone("America/Chicago")
+        );
+        assert_eq!(from_tz_variable("EST5EDT"), zone("EST5EDT"));
+        assert_eq!(from_tz_variable(""), TzVariable::Utc);
+        assert_eq!(from_tz_variable(":"), TzVariable::Utc);
+        assert_eq!(from_tz_variable(":/etc/localtime"), TzVariable::System);
+        assert_eq!(
+            from_tz_variable("CET-1CEST,M3.5.0,M10.5.0/3"),
+            TzVariable::System
+        );
+        assert_eq!(from_tz_variable("Mars/Olympus"), TzVariable::System);
+    }
 
     #[test]
     fn new_york_changes_its_offset_on_the_documented_days() {

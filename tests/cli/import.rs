@@ -561,6 +561,49 @@ fn every_export_layout_gives_the_same_hours() {
     assert_eq!((google.1, fitbit.1, mine.1, old.1), (1, 1, 0, 0));
 }
 
+/// On a machine set to the user's zone by the `TZ` variable (as a shell profile, a systemd
+/// unit or a container sets it), a CSV-only export takes that zone's local times; an empty
+/// `TZ` is UTC, which says nothing of the user.
+#[test]
+fn the_tz_variable_is_this_machines_zone() {
+    let sb = Sandbox::new();
+    csv_only_export(&sb.path("export"));
+    for value in ["", "UTC"] {
+        sb.cmd()
+            .env("TZ", value)
+            .arg("import")
+            .arg(sb.path("export"))
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("zone ").not());
+        assert!(local_starts_stored(&sb.db())
+            .iter()
+            .all(|(_, l)| l.is_none()));
+    }
+    for (value, zone) in [
+        (":America/New_York", "America/New_York"),
+        ("/usr/share/zoneinfo/Europe/Berlin", "Europe/Berlin"),
+    ] {
+        let sb = Sandbox::new();
+        csv_only_export(&sb.path("export"));
+        sb.cmd()
+            .env("TZ", value)
+            .arg("import")
+            .arg(sb.path("export"))
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!(
+                "zone {zone} (this machine's"
+            )));
+        let rows = local_starts_stored(&sb.db());
+        assert_eq!(rows.len(), 48);
+        for (hour, local) in rows {
+            let utc = fitpipe::model::format_utc(hour);
+            assert_eq!(local, Some(local_start_in(&utc, zone)), "{value}: {utc}");
+        }
+    }
+}
+
 /// Writes a CSV-only export of 2024-03-09 and 2024-03-10 (a sample every 10 minutes, no day
 /// files, no stated zone) under `dir`.
 fn csv_only_export(dir: &std::path::Path) {
