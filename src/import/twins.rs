@@ -3,9 +3,12 @@
 //! that meet only in the store cost a second write each (the first .tgz import took four
 //! times the zip's time). Two readers therefore go through the archive at once, one for the
 //! day files and one for the rest ([`Lane`]); what one brings waits here, packed, until the
-//! other brings its twin, and both go on to be written together. Memory is bounded twice:
-//! a reader waits while too much of what it sent is held ([`Throttle`]), and past a limit
-//! the oldest held file goes on alone (its twin then meets it in the store).
+//! other brings its twin, and both go on to be written together. The readings of each that
+//! lie outside the other's span have their twins in the file of the date before or after
+//! (a day file spans a local day, a CSV a UTC day): they wait for it too, and go on with it.
+//! Memory is bounded three times: a reader waits while too much of what it sent is held
+//! ([`Throttle`]), past a limit the oldest held file goes on alone (its twin then meets it
+//! in the store), and past another the oldest readings that wait for a file next to theirs.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Condvar, Mutex};
@@ -125,22 +128,48 @@ impl Held {
         )
     }
 
-    /// The readings of the file held longest, no longer held.
-    fn take_oldest(&mut self) -> Option<Vec<Sample>> {
+    /// The readings of the file held longest, and its date, no longer held.
+    fn take_oldest(&mut self) -> Option<(NaiveDate, Vec<Sample>)> {
         while let Some(date) = self.order.pop_front() {
             if let Some(r) = self.take(date) {
-                return Some(r);
+                return Some((date, r));
             }
         }
         None
     }
+
+    /// Holds `samples` for `date` after what is held for it already, or gives them back
+    /// when they do not pack together.
+    fn add(&mut self, date: NaiveDate, samples: Vec<Sample>) -> Result<(), Vec<Sample>> {
+        let Some(mut all) = self.take(date) else {
+            return self.hold(date, samples);
+        };
+        let before = all.len();
+        all.extend(samples);
+        self.hold(date, all).map_err(|mut all| {
+            // What was held goes back to be held alone; it packed before.
+            let samples = all.split_off(before);
+            let held = self.hold(date, all);
+            debug_assert!(held.is_ok());
+            samples
+        })
+    }
 }
+
+/// The readings at the edges of files that met their twin, which wait for the file of the
+/// date next to it: 2 Mi, 8 to 10 MB packed (a year in no order at 5 s had 1.1 Mi).
+const EDGES_MAX: usize = 1 << 21;
 
 /// The files of the `.tgz` being read that wait for their twins.
 #[derive(Debug)]
 pub(super) struct Twins {
     day_files: Held,
     csvs: Held,
+    /// Per lane, the readings of the other's files that wait for a file of this lane, by
+    /// its date: the readings of a day file that lie outside its CSV twin's span belong
+    /// to the CSV of the day before or after, and a CSV's outside its day file's to the
+    /// day file of the day before or after (a day file spans a local day, a CSV a UTC day).
+    waiting: [Held; 2],
     /// Whether each lane's reader still reads (a file of the other lane waits only then).
     reading: [bool; 2],
     /// The dates each lane's reader brought a file of.
@@ -156,6 +185,7 @@ impl Default for Twins {
         Twins {
             day_files: Held::default(),
             csvs: Held::default(),
+            waiting: Default::default(),
             reading: [true; 2],
             brought: Default::default(),
             in_order: [true; 2],
@@ -193,21 +223,123 @@ impl Twins {
             Lane::DayFiles => (&mut self.csvs, &mut self.day_files),
         };
         if let Some(twin) = held_other.take(date) {
-            // The day file's readings first, as a zip's or a folder's are read: the first of
-            // two readings of one instant wins on bpm.
-            let (first, then) = match other {
+            let (day_file, csv) = match other {
                 Lane::Rest => (readings, twin),
                 Lane::DayFiles => (twin, readings),
             };
-            out.extend(first);
-            out.extend(then);
+            self.pair(date, day_file, csv, out);
         } else if self.reading[other as usize] && !self.brought[other as usize].contains(&date) {
             // (A twin that came and went, past the limits of memory, is in the store.)
             if let Err(back) = held_mine.hold(date, readings) {
                 out.extend(back);
             }
         } else {
+            let lane = [Lane::Rest, Lane::DayFiles][mine];
+            self.going_alone(lane, date, readings, out);
+        }
+    }
+
+    /// A day file and its CSV twin of `date` met: out go both, with the readings that
+    /// waited for either, but for those of each outside the other's span, which wait for
+    /// the file next to it when it may still come or is held. The day files' readings
+    /// first, as a zip's or a folder's are read: the first of two readings of one instant
+    /// wins on bpm.
+    fn pair(
+        &mut self,
+        date: NaiveDate,
+        day_file: Vec<Sample>,
+        csv: Vec<Sample>,
+        out: &mut Vec<Sample>,
+    ) {
+        let span =
+            |r: &[Sample]| Some((r.iter().map(|s| s.ts).min()?, r.iter().map(|s| s.ts).max()?));
+        let (day_span, csv_span) = (span(&day_file), span(&csv));
+        if let Some(waited) = self.waiting[Lane::Rest as usize].take(date) {
+            out.extend(waited);
+        }
+        self.keep_edges(Lane::Rest, date, day_file, csv_span, out);
+        self.keep_edges(Lane::DayFiles, date, csv, day_span, out);
+        if let Some(waited) = self.waiting[Lane::DayFiles as usize].take(date) {
+            out.extend(waited);
+        }
+    }
+
+    /// Appends to `out` the readings of a file of `date` that lie within `span` (its
+    /// twin's, of `lane`), and those whose file of `lane` for the date before or after has
+    /// gone; the others wait for that file.
+    fn keep_edges(
+        &mut self,
+        lane: Lane,
+        date: NaiveDate,
+        readings: Vec<Sample>,
+        span: Option<(i64, i64)>,
+        out: &mut Vec<Sample>,
+    ) {
+        let Some((first, last)) = span else {
             out.extend(readings);
+            return;
+        };
+        let (before, after) = if readings.is_sorted_by_key(|s| s.ts) {
+            // As files are: the span's readings go on in one piece.
+            let mut readings = readings;
+            let from = readings.partition_point(|s| s.ts < first);
+            let to = readings.partition_point(|s| s.ts <= last);
+            out.extend(readings.drain(from..to));
+            let after = readings.split_off(from);
+            (readings, after)
+        } else {
+            let (mut before, mut after) = (Vec::new(), Vec::new());
+            for s in readings {
+                if s.ts < first {
+                    before.push(s);
+                } else if s.ts > last {
+                    after.push(s);
+                } else {
+                    out.push(s);
+                }
+            }
+            (before, after)
+        };
+        for (edge, next) in [(before, date.pred_opt()), (after, date.succ_opt())] {
+            let Some(next) = next.filter(|&n| !edge.is_empty() && self.may_come(lane, n)) else {
+                out.extend(edge);
+                continue;
+            };
+            if let Err(back) = self.waiting[lane as usize].add(next, edge) {
+                out.extend(back);
+            }
+        }
+    }
+
+    /// Whether the file of `lane` for `date` is held or may still come.
+    fn may_come(&self, lane: Lane, date: NaiveDate) -> bool {
+        let held = match lane {
+            Lane::Rest => &self.csvs,
+            Lane::DayFiles => &self.day_files,
+        };
+        let l = lane as usize;
+        held.files.contains_key(&date) || (self.reading[l] && !self.brought[l].contains(&date))
+    }
+
+    /// Appends to `out` the readings of `lane`'s file of `date`, which goes without its
+    /// twin, with those that waited for it (the day files' first).
+    fn going_alone(
+        &mut self,
+        lane: Lane,
+        date: NaiveDate,
+        readings: Vec<Sample>,
+        out: &mut Vec<Sample>,
+    ) {
+        let waited = self.waiting[lane as usize].take(date).unwrap_or_default();
+        match lane {
+            Lane::Rest => {
+                out.extend(waited);
+                out.extend(readings);
+            }
+            Lane::DayFiles => {
+                out.extend(readings);
+                out.extend(waited);
+            }
         }
     }
 
@@ -222,16 +354,30 @@ impl Twins {
     /// them, a write's worth at a time.
     pub(super) fn release(&mut self, all: bool) -> Option<Vec<Sample>> {
         self.changes += 1;
+        let mut out = Vec::new();
         if all || !self.reading[Lane::Rest as usize] || self.day_files.readings > DAY_FILES_MAX {
-            if let Some(r) = self.day_files.take_oldest() {
-                return Some(r);
+            if let Some((date, r)) = self.day_files.take_oldest() {
+                self.going_alone(Lane::DayFiles, date, r, &mut out);
+                return Some(out);
             }
         }
-        if all || !self.reading[Lane::DayFiles as usize] {
-            return self.csvs.take_oldest();
+        if all || !self.reading[Lane::DayFiles as usize] || self.csvs.readings > CSVS_MAX {
+            if let Some((date, r)) = self.csvs.take_oldest() {
+                self.going_alone(Lane::Rest, date, r, &mut out);
+                return Some(out);
+            }
         }
-        if self.csvs.readings > CSVS_MAX {
-            return self.csvs.take_oldest();
+        // What waits for files that can no longer come (the lane's reader ended, and none
+        // of its files is held), or past the limit of memory.
+        let over = self.waiting[0].readings + self.waiting[1].readings > EDGES_MAX;
+        for (lane, held) in [(Lane::Rest, &self.csvs), (Lane::DayFiles, &self.day_files)] {
+            let l = lane as usize;
+            let gone = !self.reading[l] && held.files.is_empty();
+            if all || gone || (over && self.waiting[l].readings > 0) {
+                if let Some((_, r)) = self.waiting[l].take_oldest() {
+                    return Some(r);
+                }
+            }
         }
         None
     }
@@ -283,7 +429,13 @@ impl Twins {
     /// Ready for the next archive.
     pub(super) fn reset(&mut self) {
         self.changes += 1;
-        debug_assert_eq!(self.day_files.readings + self.csvs.readings, 0);
+        debug_assert_eq!(
+            self.day_files.readings
+                + self.csvs.readings
+                + self.waiting[0].readings
+                + self.waiting[1].readings,
+            0
+        );
         self.reading = [true; 2];
         self.brought = Default::default();
         self.in_order = [true; 2];
@@ -449,10 +601,10 @@ mod tests {
             .unwrap();
         assert_eq!(held.take(d(1)).unwrap(), day1);
         assert_eq!(held.take(d(1)), None);
-        assert_eq!(held.take_oldest().unwrap(), mixed);
+        assert_eq!(held.take_oldest().unwrap(), (d(2), mixed));
         assert_eq!(
             held.take_oldest().unwrap(),
-            vec![Sample::new(1_741_046_400, 300)]
+            (d(4), vec![Sample::new(1_741_046_400, 300)])
         );
         assert_eq!((held.take_oldest(), held.readings), (None, 0));
     }
@@ -491,6 +643,118 @@ mod tests {
         t.member(csv(4), c4.clone(), &mut out);
         assert_eq!(out, c4);
         assert_eq!(t.release(true), None);
+    }
+
+    /// Day files spanning local days at UTC-5 and CSVs spanning UTC days, of the 1st and
+    /// 2nd, their readings every 60 s: the day files' readings at UTC -5 h.
+    fn local_and_utc_days(n: u32) -> (Vec<Sample>, Vec<Sample>) {
+        let start = (n as i64 - 1) * 86_400;
+        let json = day(start + 5 * 3600, 1440, None)
+            .into_iter()
+            .map(|s| Sample {
+                ts: start + 5 * 3600 + (s.ts - start - 5 * 3600) * 12,
+                ..s
+            })
+            .collect();
+        let csv = day(start, 1440, Some("Charge 5"))
+            .into_iter()
+            .map(|s| Sample {
+                ts: start + (s.ts - start) * 12,
+                ..s
+            })
+            .collect();
+        (json, csv)
+    }
+
+    #[test]
+    fn the_edges_of_a_pair_wait_for_the_file_next_to_it_and_meet_their_twins_there() {
+        let json = |n| Some((Kind::TakeoutJson, d(n)));
+        let csv = |n| Some((Kind::TakeoutCsv, d(n)));
+        let (j1, c1) = local_and_utc_days(1);
+        let (j2, c2) = local_and_utc_days(2);
+        let mut t = Twins::default();
+        // Each call's output is one batch, in which twins meet.
+        let mut batches: Vec<Vec<Sample>> = Vec::new();
+        let mut member = |t: &mut Twins, kind, r: Vec<Sample>| {
+            let mut out = Vec::new();
+            t.member(kind, r, &mut out);
+            batches.push(out);
+        };
+        member(&mut t, json(1), j1.clone());
+        member(&mut t, csv(2), c2.clone());
+        member(&mut t, csv(1), c1.clone());
+        // The 1st's day file readings of the 2nd UTC day wait for the 2nd's CSV, held.
+        assert_eq!(t.waiting[Lane::Rest as usize].readings, 300);
+        // The 1st's CSV readings before its day file wait for the last of February's.
+        assert_eq!(t.waiting[Lane::DayFiles as usize].readings, 300);
+        member(&mut t, json(2), j2.clone());
+        t.ended(Lane::DayFiles);
+        t.ended(Lane::Rest);
+        while let Some(r) = t.release(false) {
+            batches.push(r);
+        }
+        assert_eq!(t.waiting[0].readings + t.waiting[1].readings, 0);
+        // Every reading comes out once.
+        let mut all: Vec<Sample> = batches.concat();
+        all.sort_by_key(|s| (s.ts, s.device.is_some()));
+        let mut want = [j1, c1, j2, c2].concat();
+        want.sort_by_key(|s| (s.ts, s.device.is_some()));
+        assert_eq!(all, want);
+        // Each instant read by both comes out in one batch, the day file's reading first.
+        let batch_of = |ts: i64, named: bool| {
+            batches
+                .iter()
+                .enumerate()
+                .find_map(|(b, r)| {
+                    r.iter()
+                        .position(|s| s.ts == ts && s.device.is_some() == named)
+                        .map(|at| (b, at))
+                })
+                .unwrap()
+        };
+        let both: BTreeSet<i64> = want
+            .iter()
+            .filter(|s| s.device.is_none())
+            .map(|s| s.ts)
+            .filter(|ts| want.iter().any(|c| c.ts == *ts && c.device.is_some()))
+            .collect();
+        assert_eq!(both.len(), 2 * 1440 - 300);
+        for ts in both {
+            let (jb, ja) = batch_of(ts, false);
+            let (cb, ca) = batch_of(ts, true);
+            assert_eq!(jb, cb, "the readings at {ts} meet");
+            assert!(ja < ca, "the day file's first at {ts}");
+        }
+    }
+
+    #[test]
+    fn past_their_limit_the_oldest_edges_go() {
+        let mut t = Twins::default();
+        let mut out = Vec::new();
+        // Day files whose readings reach far past their CSV's one: the rest waits for the
+        // next day's CSV, which may come.
+        let per = 1 << 17;
+        let mut n = 0u64;
+        while t.waiting[Lane::Rest as usize].readings <= EDGES_MAX {
+            assert_eq!(t.release(false), None);
+            let date = d(1) + chrono::Days::new(2 * n);
+            let start = 2 * n as i64 * 86_400;
+            let csv = vec![Sample {
+                device: Some("Charge 5".into()),
+                ..Sample::new(start, 70)
+            }];
+            t.member(Some((Kind::TakeoutCsv, date)), csv, &mut out);
+            t.member(
+                Some((Kind::TakeoutJson, date)),
+                day(start, per, None),
+                &mut out,
+            );
+            n += 1;
+        }
+        let oldest = t.release(false).unwrap();
+        assert_eq!((oldest.len(), oldest[0].ts), (per as usize - 1, 5));
+        assert!(t.waiting[Lane::Rest as usize].readings <= EDGES_MAX);
+        assert_eq!(t.release(false), None);
     }
 
     #[test]
