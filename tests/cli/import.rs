@@ -566,16 +566,18 @@ fn every_export_layout_gives_the_same_hours() {
 /// `TZ` is UTC, which says nothing of the user.
 #[test]
 fn the_tz_variable_is_this_machines_zone() {
-    let sb = Sandbox::new();
-    csv_only_export(&sb.path("export"));
-    for value in ["", "UTC"] {
+    let import_with = |sb: &Sandbox, tz: &str| {
         sb.cmd()
-            .env("TZ", value)
+            .env("TZ", tz)
             .arg("import")
             .arg(sb.path("export"))
             .assert()
             .success()
-            .stdout(predicate::str::contains("zone ").not());
+    };
+    let sb = Sandbox::new();
+    csv_only_export(&sb.path("export"));
+    for value in ["", "UTC"] {
+        import_with(&sb, value).stdout(predicate::str::contains("zone ").not());
         assert!(local_starts_stored(&sb.db())
             .iter()
             .all(|(_, l)| l.is_none()));
@@ -586,15 +588,9 @@ fn the_tz_variable_is_this_machines_zone() {
     ] {
         let sb = Sandbox::new();
         csv_only_export(&sb.path("export"));
-        sb.cmd()
-            .env("TZ", value)
-            .arg("import")
-            .arg(sb.path("export"))
-            .assert()
-            .success()
-            .stdout(predicate::str::contains(format!(
-                "zone {zone} (this machine's"
-            )));
+        import_with(&sb, value).stdout(predicate::str::contains(format!(
+            "zone {zone} (this machine's"
+        )));
         let rows = local_starts_stored(&sb.db());
         assert_eq!(rows.len(), 48);
         for (hour, local) in rows {
