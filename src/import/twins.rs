@@ -313,12 +313,9 @@ impl Twins {
 
     /// Whether the file of `lane` for `date` is held or may still come.
     fn may_come(&self, lane: Lane, date: NaiveDate) -> bool {
-        let held = match lane {
-            Lane::Rest => &self.csvs,
-            Lane::DayFiles => &self.day_files,
-        };
         let l = lane as usize;
-        held.files.contains_key(&date) || (self.reading[l] && !self.brought[l].contains(&date))
+        self.files_of(lane).files.contains_key(&date)
+            || (self.reading[l] && !self.brought[l].contains(&date))
     }
 
     /// Appends to `out` the readings of `lane`'s file of `date`, which goes without its
@@ -370,9 +367,9 @@ impl Twins {
         // What waits for files that can no longer come (the lane's reader ended, and none
         // of its files is held), or past the limit of memory.
         let over = self.waiting[0].readings + self.waiting[1].readings > EDGES_MAX;
-        for (lane, held) in [(Lane::Rest, &self.csvs), (Lane::DayFiles, &self.day_files)] {
+        for lane in [Lane::Rest, Lane::DayFiles] {
             let l = lane as usize;
-            let gone = !self.reading[l] && held.files.is_empty();
+            let gone = !self.reading[l] && self.files_of(lane).files.is_empty();
             if all || gone || (over && self.waiting[l].readings > 0) {
                 if let Some((_, r)) = self.waiting[l].take_oldest() {
                     return Some(r);
@@ -420,9 +417,14 @@ impl Twins {
 
     /// The readings of `lane`'s files held.
     pub(super) fn held(&self, lane: Lane) -> usize {
+        self.files_of(lane).readings
+    }
+
+    /// The held files of `lane`.
+    fn files_of(&self, lane: Lane) -> &Held {
         match lane {
-            Lane::Rest => self.csvs.readings,
-            Lane::DayFiles => self.day_files.readings,
+            Lane::Rest => &self.csvs,
+            Lane::DayFiles => &self.day_files,
         }
     }
 
