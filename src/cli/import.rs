@@ -147,12 +147,36 @@ pub(crate) fn print_rejects(s: &ImportSummary) {
     }
     let mut err = std::io::stderr().lock();
     for r in &s.rejects {
-        let _ = writeln!(err, "rejected: {r}");
+        let _ = writeln!(err, "rejected: {}", shown(&r.to_string()));
     }
     let more = s.rejected.saturating_sub(s.rejects.len() as u64);
     if more > 0 {
         let _ = writeln!(err, "rejected: ... and {} more", thousands(more));
     }
+}
+
+/// Longest a reject's line is shown (a garbage archive's header can make a long message).
+const REJECT_SHOWN_CHARS: usize = 300;
+
+/// `line` as it may go to a terminal: what came from the input (a member's name, a cell, a
+/// library's report of garbage bytes) shows no control character or undecodable byte, and
+/// stops at [`REJECT_SHOWN_CHARS`].
+fn shown(line: &str) -> String {
+    let mut out: String = line
+        .chars()
+        .take(REJECT_SHOWN_CHARS)
+        .map(|c| {
+            if c.is_control() || c == char::REPLACEMENT_CHARACTER {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if line.chars().nth(REJECT_SHOWN_CHARS).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 pub fn run(settings: &Settings, args: ImportArgs) -> Result<(), Error> {
@@ -172,4 +196,26 @@ pub fn run(settings: &Settings, args: ImportArgs) -> Result<(), Error> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rejects_line_shows_no_control_character_and_stops_at_its_length() {
+        assert_eq!(
+            shown("f.csv:3: bad bpm \"\u{1b}[2Jx\u{fffd}\""),
+            "f.csv:3: bad bpm \"?[2Jx?\""
+        );
+        assert_eq!(shown("naïve: ok"), "naïve: ok");
+        let long = "é".repeat(REJECT_SHOWN_CHARS + 5);
+        let cut = shown(&long);
+        assert_eq!(cut.chars().count(), REJECT_SHOWN_CHARS + 1);
+        assert!(cut.ends_with("é…"));
+        assert_eq!(
+            shown(&long[..2 * REJECT_SHOWN_CHARS]),
+            long[..2 * REJECT_SHOWN_CHARS]
+        );
+    }
 }
