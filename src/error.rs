@@ -139,7 +139,7 @@ type Meaning = (ExitCode, Option<&'static str>);
 
 const REJECTED: &str = "fix or remove the files named above and import again; samples already stored are kept and re-importing is safe";
 const INPUT: &str =
-    "give a Takeout .zip, .tgz or folder, a heart_rate CSV, or a saved Google Health API page";
+    "give a Takeout .zip, .tgz, .tar or folder, a heart_rate CSV, or a saved Google Health API page";
 const DATABASE: &str =
     "check the path given by --db / FITPIPE_DB, its permissions and free disk space";
 const BUSY: &str = "wait for the other fitpipe run to finish, then try again";

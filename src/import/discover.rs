@@ -22,9 +22,10 @@ pub enum Kind {
     HealthPage,
     /// Google Fit's `raw_com.google.heart_rate.bpm*.json`: one data source, years long.
     GoogleFit,
-    /// A `.tgz` / `.tar.gz` archive, read as a stream: its heart-rate members in the order
-    /// they are stored.
-    TarGz,
+    /// A `.tgz` / `.tar.gz` / `.tar` archive, read as a stream: its heart-rate members in
+    /// the order they are stored. Compressed or not is told by its first bytes, not its
+    /// name (a browser that undoes a download's gzip encoding saves a `.tgz` as a tar).
+    Tar,
 }
 
 /// Where a unit's bytes are.
@@ -85,10 +86,10 @@ pub(super) fn is_demographics(name: &str) -> bool {
     base.eq_ignore_ascii_case("UserDemographicData.csv")
 }
 
-/// Whether `p` names a gzip-compressed tar archive.
-fn is_tgz(p: &Path) -> bool {
+/// Whether `p` names a tar archive, gzip-compressed (`.tgz`, `.tar.gz`) or not (`.tar`).
+fn is_tar(p: &Path) -> bool {
     let name = p.to_string_lossy().to_ascii_lowercase();
-    name.ends_with(".tgz") || name.ends_with(".tar.gz")
+    name.ends_with(".tgz") || name.ends_with(".tar.gz") || name.ends_with(".tar")
 }
 
 fn has_ext(p: &Path, ext: &str) -> bool {
@@ -108,8 +109,8 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovery, ImportError> {
             walk(path, &mut found)?;
         } else if has_ext(path, "zip") {
             list_zip(path, &mut found)?;
-        } else if is_tgz(path) {
-            found.units.push(tgz_unit(path));
+        } else if is_tar(path) {
+            found.units.push(tar_unit(path));
         } else {
             let kind_date = classify_name(&path.to_string_lossy());
             let (kind, date) = match kind_date {
@@ -160,8 +161,8 @@ fn walk(dir: &Path, found: &mut Discovery) -> Result<(), ImportError> {
             walk(&p, found)?;
         } else if has_ext(&p, "zip") {
             list_zip(&p, found)?;
-        } else if is_tgz(&p) {
-            found.units.push(tgz_unit(&p));
+        } else if is_tar(&p) {
+            found.units.push(tar_unit(&p));
         } else if let Some((kind, date)) = classify_name(&p.to_string_lossy()) {
             found.units.push(Unit {
                 kind,
@@ -187,9 +188,9 @@ fn walk(dir: &Path, found: &mut Discovery) -> Result<(), ImportError> {
     Ok(())
 }
 
-fn tgz_unit(path: &Path) -> Unit {
+fn tar_unit(path: &Path) -> Unit {
     Unit {
-        kind: Kind::TarGz,
+        kind: Kind::Tar,
         date: None,
         display: path.display().to_string(),
         location: Location::File(path.to_path_buf()),

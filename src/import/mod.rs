@@ -95,7 +95,7 @@ pub enum ImportError {
     #[error("{0}: no such file or folder")]
     NotFound(PathBuf),
     #[error(
-        "{0}: not a Takeout export, a .zip, a .tgz, a .csv or a Google Health API page (.json)"
+        "{0}: not a Takeout export, a .zip, a .tgz, a .tar, a .csv or a Google Health API page (.json)"
     )]
     Unsupported(PathBuf),
     #[error("read {path}: {message}")]
@@ -264,7 +264,7 @@ pub fn run(
                         no_readings: none,
                     } => {
                         let l = lane as usize;
-                        let streamed = units[unit_at].kind == discover::Kind::TarGz;
+                        let streamed = units[unit_at].kind == discover::Kind::Tar;
                         let received = samples.len();
                         if streamed {
                             member[l].append(&mut samples);
@@ -323,7 +323,7 @@ pub fn run(
                     Msg::Demographics(bytes) => streamed_demographics.push(bytes),
                     Msg::Done { unit, day } => {
                         unit_at = unit + 1;
-                        if units[unit].kind != discover::Kind::TarGz {
+                        if units[unit].kind != discover::Kind::Tar {
                             summary.files += 1;
                         }
                         // What an archive cut short left, a write's worth at a time.
@@ -362,6 +362,12 @@ pub fn run(
         Ok(written)
     })?;
     written.add_to(&mut summary);
+    // Archives read whole without one heart-rate member (an export of other products, an
+    // empty download) are what discovery says of a zip without one.
+    if summary.files == 0 && summary.rejected == 0 {
+        let names: Vec<&str> = units.iter().map(|u| u.display.as_str()).collect();
+        return Err(ImportError::NothingFound(names.join(", ")));
+    }
 
     // Offsets for hours whose samples carry none: the day files' bounds, and around them
     // the user's zone when one is known.
@@ -608,7 +614,7 @@ fn note_no_readings(summary: &mut ImportSummary, pending: &mut u64, file: &str) 
 /// Whether unit `i` is a `.tgz` and the next one too: parts of one download, whose files
 /// wait across them for their twins (Takeout spreads one folder's files over several parts).
 fn more_parts(units: &[Unit], i: usize) -> bool {
-    let tgz = |u: Option<&Unit>| u.is_some_and(|u| u.kind == discover::Kind::TarGz);
+    let tgz = |u: Option<&Unit>| u.is_some_and(|u| u.kind == discover::Kind::Tar);
     tgz(units.get(i)) && tgz(units.get(i + 1))
 }
 

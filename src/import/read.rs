@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::sync::mpsc::SyncSender;
 
@@ -141,7 +141,7 @@ fn parse_reader(
         Kind::TakeoutJson => takeout_json::parse(&read_bytes(r, size)?, name, out),
         Kind::HealthPage => health_page::parse(&read_bytes(r, size)?, name, out),
         Kind::GoogleFit => super::google_fit::parse(r, name, out),
-        Kind::TarGz => unreachable!("archives are read member by member"),
+        Kind::Tar => unreachable!("archives are read member by member"),
     }
     Ok(())
 }
@@ -150,15 +150,36 @@ fn parse_reader(
 /// archive), parsing the members of `s`'s lane: each heart-rate member is parsed and its
 /// end reported like a file's; the rest reader counts other members as skipped.
 fn read_tgz(path: &std::path::Path, display: &str, s: &mut Sender<'_>) -> Result<(), String> {
-    let file = File::open(path).map_err(|e| e.to_string())?;
-    let gz = flate2::read::MultiGzDecoder::new(BufReader::new(file));
-    let mut archive = tar::Archive::new(gz);
+    let mut file = BufReader::new(File::open(path).map_err(|e| e.to_string())?);
+    // Compressed or not by its first bytes: a `.tgz` whose gzip encoding a browser undid
+    // on download is a tar under the same name.
+    let gzipped = file
+        .fill_buf()
+        .map_err(|e| e.to_string())?
+        .starts_with(&[0x1f, 0x8b]);
+    let stream: Box<dyn Read> = if gzipped {
+        Box::new(flate2::read::MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    let mut archive = tar::Archive::new(stream);
     let entries = archive.entries().map_err(|e| e.to_string())?;
+    let mut first = true;
     for entry in entries {
         if s.closed {
             return Ok(());
         }
-        let mut entry = entry.map_err(|e| format!("not a readable .tgz archive: {e}"))?;
+        // The tar library's report of a first header that is garbage (kind `Other`; the
+        // decompressor's are not) quotes the garbage: it is said in words of our own.
+        let mut entry = entry.map_err(|e| match (first, gzipped) {
+            (true, false) => "not a .tgz or .tar archive: neither gzip-compressed nor a tar".into(),
+            (true, true) if e.kind() == std::io::ErrorKind::Other => {
+                "not a .tgz archive: gzip-compressed, but not a tar inside".into()
+            }
+            (true, true) => format!("not a readable .tgz archive: {e}"),
+            (false, _) => format!("not a readable .tgz or .tar archive: {e}"),
+        })?;
+        first = false;
         if !entry.header().entry_type().is_file() {
             continue;
         }
@@ -277,7 +298,7 @@ pub(super) fn read_all<'a>(units: &[Unit], tx: &'a SyncSender<Msg>, throttle: &'
         let mut s = Sender::new(tx, Lane::Rest, None);
         let name = unit.display.as_str();
         let result: Result<(), String> = match &unit.location {
-            Location::File(p) if unit.kind == Kind::TarGz => {
+            Location::File(p) if unit.kind == Kind::Tar => {
                 read_tgz_twice(p, name, &mut s, throttle)
             }
             Location::File(p) => File::open(p)

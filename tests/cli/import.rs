@@ -912,6 +912,80 @@ fn tgz_parts_import_like_the_folder() {
     assert!(kept > 0 && (kept as usize) < samples.len(), "{kept}");
 }
 
+/// A tar not gzip-compressed (a `.tgz` whose gzip encoding the browser undid on download,
+/// under its own name, or one unpacked to `.tar`) reads as the `.tgz` does; an archive
+/// with no heart-rate member, an empty download, or garbage says so and loses nothing.
+#[test]
+fn a_tar_reads_as_its_tgz_and_an_archive_without_heart_rate_says_so() {
+    let sb = Sandbox::new();
+    let spec = spec((2024, 3, 1), 5, false);
+    synth::write_takeout(&spec, &sb.path("export")).unwrap();
+    let samples = truth(&spec);
+    let expected = reference_hourly(samples.iter().map(|g| (g.ts, g.bpm)));
+    tgz(&sb.path("export"), &sb.path("takeout.tgz"), ".");
+    let gz = std::fs::read(sb.path("takeout.tgz")).unwrap();
+    let mut tar = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut tar).unwrap();
+    assert_eq!(&tar[257..262], b"ustar", "a plain tar");
+    for name in ["takeout-undone.tgz", "takeout-001.tar"] {
+        std::fs::write(sb.path(name), &tar).unwrap();
+        let one = Sandbox::new();
+        let out = imported(&one, &[sb.path(name)]);
+        assert!(
+            out.contains(&format!("{} new samples", thousands(samples.len()))),
+            "{name}: {out}"
+        );
+        assert_eq!(stored_hourly(&one.db(), "default"), expected, "{name}");
+    }
+
+    // No heart-rate member, or nothing at all: what a zip without one gets (exit 4).
+    std::fs::create_dir_all(sb.path("other/Takeout/Drive")).unwrap();
+    std::fs::write(sb.path("other/Takeout/Drive/notes.txt"), "hi").unwrap();
+    tgz(&sb.path("other"), &sb.path("other.tgz"), ".");
+    std::fs::write(sb.path("empty.tgz"), b"").unwrap();
+    for name in ["other.tgz", "empty.tgz"] {
+        let none = Sandbox::new();
+        none.cmd()
+            .arg("import")
+            .arg(sb.path(name))
+            .assert()
+            .code(4)
+            .stderr(predicate::str::contains(format!(
+                "no heart-rate files found in {}",
+                sb.path(name).display()
+            )));
+    }
+
+    // Garbage, compressed or not, beside a good archive: the good one is imported, the
+    // garbage named in words (not quoted: its bytes would reach the terminal), exit 3.
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(sb.path("junk.tar"), &garbage).unwrap();
+    let mut junk_gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut junk_gz, &garbage).unwrap();
+    std::fs::write(sb.path("junk.tgz"), junk_gz.finish().unwrap()).unwrap();
+    let mixed = Sandbox::new();
+    let out = mixed
+        .cmd()
+        .arg("import")
+        .args([sb.path("junk.tar"), sb.path("junk.tgz"), sb.path("takeout.tgz")])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "junk.tar: could not read: not a .tgz or .tar archive: neither gzip-compressed nor a tar",
+        ))
+        .stderr(predicate::str::contains(
+            "junk.tgz: could not read: not a .tgz archive: gzip-compressed, but not a tar inside",
+        ));
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        !err.chars().any(|c| c.is_control() && c != '\n'),
+        "no control character reaches the terminal: {err:?}"
+    );
+    assert_eq!(stored_hourly(&mixed.db(), "default"), expected);
+}
+
 /// A .tgz in date order whose export lacks one day's CSV (its day file has no twin to meet):
 /// every other day file and CSV still meet in memory (none "already present"), through more
 /// days after the gap than the import buffers, and the table is the unpacked folder's.
