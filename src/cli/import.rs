@@ -128,7 +128,7 @@ pub(crate) fn print_no_readings(out: &mut impl Write, s: &ImportSummary) -> std:
     let files: Vec<String> = s
         .no_reading_files
         .iter()
-        .map(|f| format!("{} ({})", f.file, thousands(f.count)))
+        .map(|f| format!("{} ({})", shown(&f.file), thousands(f.count)))
         .collect();
     let listed: u64 = s.no_reading_files.iter().map(|f| f.count).sum();
     writeln!(
@@ -160,7 +160,7 @@ const REJECT_SHOWN_CHARS: usize = 300;
 
 /// `line` as it may go to a terminal: what came from the input (a member's name, a cell, a
 /// library's report of garbage bytes) shows no control character or undecodable byte, and
-/// stops at [`REJECT_SHOWN_CHARS`].
+/// stops at [`REJECT_SHOWN_CHARS`]. For a reject's line, and a file's name in other lines.
 fn shown(line: &str) -> String {
     let mut out: String = line
         .chars()
