@@ -811,11 +811,11 @@ fn tgz_in_order(dir: &std::path::Path, out: &std::path::Path, filter: &str, orde
     let list = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!(
-            "cd '{}' && find . -type f | grep -e '{filter}' | {order} > /tmp/fitpipe-tgz-{}.txt && tar -czf '{}' -T /tmp/fitpipe-tgz-{}.txt",
+            "cd '{}' && find . -type f | grep -e '{filter}' | {order} > '{list}' && tar -czf '{}' -T '{list}'",
             dir.display(),
-            std::process::id(),
             out.display(),
-            std::process::id()
+            // Beside the archive: tests building archives at once each have their own.
+            list = format!("{}.list", out.display()),
         ))
         .status()
         .unwrap();
