@@ -18,9 +18,15 @@ use chrono::NaiveDate;
 use super::discover::Kind;
 use crate::model::Sample;
 
-/// The readings the day files may hold: 24 MB, a year of day files at 5 s. The day-file
-/// reader waits at this many (counting what is on its way to be held).
-pub(super) const DAY_FILES_MAX: usize = 6 << 20;
+/// The readings of day files at which the day-file reader waits (counting what is on its
+/// way to be held): 16 MB, eight months of day files at 5 s.
+pub(super) const DAY_FILES_MAX: usize = 4 << 20;
+/// The readings the day files may hold: [`DAY_FILES_MAX`] and one member more (a member
+/// this big is written as it comes, `import::STREAM_FLUSH`), so that the member a reader
+/// read before waiting sends no held file on alone: past this, the oldest goes. With one
+/// limit of 4 Mi for both, 538,612 readings of a four-year .tgz in date order met their
+/// twins in the store; with this margin none did (docs/PERFORMANCE.md).
+const DAY_FILES_HELD_MAX: usize = DAY_FILES_MAX + (1 << 17);
 /// The readings CSV files may hold while their day files have not been read (7.5 MB).
 const CSVS_MAX: usize = 3 << 19;
 
@@ -157,8 +163,8 @@ impl Held {
 }
 
 /// The readings at the edges of files that met their twin, which wait for the file of the
-/// date next to it: 2 Mi, 8 to 10 MB packed (a year in no order at 5 s had 1.1 Mi).
-const EDGES_MAX: usize = 1 << 21;
+/// date next to it: 1.5 Mi, 6 to 7.5 MB packed (a year in no order at 5 s had 1.1 Mi).
+const EDGES_MAX: usize = 3 << 19;
 
 /// The files of the `.tgz` being read that wait for their twins.
 #[derive(Debug)]
@@ -352,7 +358,8 @@ impl Twins {
     pub(super) fn release(&mut self, all: bool) -> Option<Vec<Sample>> {
         self.changes += 1;
         let mut out = Vec::new();
-        if all || !self.reading[Lane::Rest as usize] || self.day_files.readings > DAY_FILES_MAX {
+        if all || !self.reading[Lane::Rest as usize] || self.day_files.readings > DAY_FILES_HELD_MAX
+        {
             if let Some((date, r)) = self.day_files.take_oldest() {
                 self.going_alone(Lane::DayFiles, date, r, &mut out);
                 return Some(out);
