@@ -196,8 +196,8 @@ enum Msg {
 /// members come in the archive's order, one file may hold years; readings of one instant
 /// that arrive apart are merged by the store), so memory does not grow with the input.
 const STREAM_FLUSH: usize = 1 << 17;
-/// The room a `.tgz`'s buffer is given: twice [`STREAM_FLUSH`] and a day's pair of files
-/// at 2 s, 10 MB.
+/// The room a `.tgz`'s buffer is given, 10 MB: twice [`STREAM_FLUSH`] and half of it again
+/// for what one member brings (a day file and its CSV at 5 s are 35 Ki readings).
 const TGZ_BUF: usize = 2 * STREAM_FLUSH + (STREAM_FLUSH >> 1);
 
 /// Imports `units` (from [`discover`]) into `account`.
