@@ -16,17 +16,18 @@ use std::sync::{Arc, Condvar, Mutex};
 use chrono::NaiveDate;
 
 use super::discover::Kind;
+use super::STREAM_FLUSH;
 use crate::model::Sample;
 
 /// The readings of day files at which the day-file reader waits (counting what is on its
 /// way to be held): 16 MB, eight months of day files at 5 s.
 pub(super) const DAY_FILES_MAX: usize = 4 << 20;
 /// The readings the day files may hold: [`DAY_FILES_MAX`] and one member more (a member
-/// this big is written as it comes, `import::STREAM_FLUSH`), so that the member a reader
-/// read before waiting sends no held file on alone: past this, the oldest goes. With one
-/// limit of 4 Mi for both, 538,612 readings of a four-year .tgz in date order met their
-/// twins in the store; with this margin none did (docs/PERFORMANCE.md).
-const DAY_FILES_HELD_MAX: usize = DAY_FILES_MAX + (1 << 17);
+/// of [`STREAM_FLUSH`] readings or more is written as it comes, not held), so that the
+/// member a reader read before waiting sends no held file on alone: past this, the oldest
+/// goes. With one limit of 4 Mi for both, 538,612 readings of a four-year .tgz in date
+/// order met their twins in the store; with this margin none did (docs/PERFORMANCE.md).
+const DAY_FILES_HELD_MAX: usize = DAY_FILES_MAX + STREAM_FLUSH;
 /// The readings CSV files may hold while their day files have not been read (7.5 MB).
 const CSVS_MAX: usize = 3 << 19;
 
