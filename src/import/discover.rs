@@ -2,12 +2,12 @@
 //! directory only), the kind of each file and the order they are read in.
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use super::ImportError;
+use super::{ImportError, Reject};
 
 /// The kinds of file fitpipe reads. The order is the read order within one date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -54,6 +54,9 @@ pub struct Discovery {
     pub(super) demographics: Vec<(String, Location)>,
     /// Files in folders and archives that hold no heart rate (steps, sleep...).
     pub skipped: u64,
+    /// Zip archives that could not be opened (cut short, a web page saved in their place):
+    /// rejected, while the rest of what was named is imported.
+    pub(super) unreadable: Vec<Reject>,
 }
 
 /// Google Fit's heart-rate files carry no date in their names.
@@ -130,7 +133,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovery, ImportError> {
             });
         }
     }
-    if found.units.is_empty() {
+    if found.units.is_empty() && found.unreadable.is_empty() {
         let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         return Err(ImportError::NothingFound(names.join(", ")));
     }
@@ -208,8 +211,52 @@ pub(super) fn open_zip(path: &Path) -> Result<zip::ZipArchive<BufReader<File>>, 
     })
 }
 
+/// The first bytes of a zip local header: how a zip, even one cut short, begins.
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+
+/// Words for a download that is not the archive it is named as, by its first bytes:
+/// nothing at all, or a web page saved in its place (a download link that had expired or
+/// asked to sign in).
+pub(super) fn not_an_archive(head: &[u8]) -> Option<&'static str> {
+    if head.is_empty() {
+        Some("empty (0 bytes): download it again")
+    } else if head.trim_ascii_start().starts_with(b"<") {
+        Some("a web page, saved in the archive's place (a download link that had expired or asked to sign in?): download it again")
+    } else {
+        None
+    }
+}
+
+/// Why a zip that did not open is unreadable, in words: a zip is read from its end, where
+/// the list of its members is, so one that begins as a zip but did not open was cut short.
+fn zip_fault(path: &Path, message: &str) -> String {
+    let mut head = Vec::with_capacity(512);
+    if File::open(path)
+        .and_then(|f| f.take(512).read_to_end(&mut head))
+        .is_err()
+    {
+        return message.to_string();
+    }
+    match not_an_archive(&head) {
+        Some(words) => words.to_string(),
+        None if head.starts_with(ZIP_MAGIC) => "cut short (an interrupted download?): the list of its members, at the end of a zip, is missing, so nothing was read from it: download this part again".to_string(),
+        None => "not a zip archive: download it again".to_string(),
+    }
+}
+
+/// Lists a zip's heart-rate members; one that cannot be opened is noted as rejected.
 fn list_zip(path: &Path, found: &mut Discovery) -> Result<(), ImportError> {
-    let archive = open_zip(path)?;
+    let archive = match open_zip(path) {
+        Ok(archive) => archive,
+        Err(ImportError::Unreadable { message, .. }) => {
+            let reason = zip_fault(path, &message);
+            found
+                .unreadable
+                .push(Reject::new(&path.display().to_string(), None, reason));
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
     for index in 0..archive.len() {
         let Some(name) = archive.name_for_index(index) else {
             continue;

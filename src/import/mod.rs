@@ -213,6 +213,13 @@ pub fn run(
     let units = &discovery.units;
     let mut summary = ImportSummary {
         entries_skipped: discovery.skipped,
+        rejected: discovery.unreadable.len() as u64,
+        rejects: discovery
+            .unreadable
+            .iter()
+            .take(REJECTS_SHOWN)
+            .cloned()
+            .collect(),
         ..ImportSummary::default()
     };
     let mut pending = Pending::default();

@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use std::sync::mpsc::SyncSender;
 
 use super::discover::{
-    classify_name, classify_undated, is_demographics, open_zip, Kind, Location, Unit,
+    classify_name, classify_undated, is_demographics, not_an_archive, open_zip, Kind, Location,
+    Unit,
 };
 use super::twins::{Lane, Throttle};
 use super::{csv_file, health_page, takeout_json, Item, Msg, Reject, BATCH};
@@ -153,10 +154,11 @@ fn read_tgz(path: &std::path::Path, display: &str, s: &mut Sender<'_>) -> Result
     let mut file = BufReader::new(File::open(path).map_err(|e| e.to_string())?);
     // Compressed or not by its first bytes: a `.tgz` whose gzip encoding a browser undid
     // on download is a tar under the same name.
-    let gzipped = file
-        .fill_buf()
-        .map_err(|e| e.to_string())?
-        .starts_with(&[0x1f, 0x8b]);
+    let head = file.fill_buf().map_err(|e| e.to_string())?;
+    let gzipped = head.starts_with(&[0x1f, 0x8b]);
+    if let Some(words) = not_an_archive(head).filter(|_| !gzipped) {
+        return Err(words.to_string());
+    }
     let stream: Box<dyn Read> = if gzipped {
         Box::new(flate2::read::MultiGzDecoder::new(file))
     } else {
@@ -164,25 +166,28 @@ fn read_tgz(path: &std::path::Path, display: &str, s: &mut Sender<'_>) -> Result
     };
     let mut archive = tar::Archive::new(stream);
     let entries = archive.entries().map_err(|e| e.to_string())?;
-    let mut first = true;
+    let mut members = 0u64;
     for entry in entries {
         if s.closed {
             return Ok(());
         }
         // The tar library's report of a first header that is garbage (kind `Other`; the
         // decompressor's are not) quotes the garbage: it is said in words of our own.
-        let mut entry = entry.map_err(|e| match (first, gzipped) {
-            (true, false) => "not a .tgz or .tar archive: neither gzip-compressed nor a tar".into(),
-            (true, true) if e.kind() == std::io::ErrorKind::Other => {
+        let mut entry = entry.map_err(|e| match (members, gzipped) {
+            _ if members > 0 && cut_short(&e) => format!(
+                "cut short after {members} member(s) (an interrupted download?): what came before the cut was imported; download this part again"
+            ),
+            (0, false) => "not a .tgz or .tar archive: neither gzip-compressed nor a tar".into(),
+            (0, true) if e.kind() == std::io::ErrorKind::Other => {
                 "not a .tgz archive: gzip-compressed, but not a tar inside".into()
             }
-            (true, true) => format!("not a readable .tgz archive: {e}"),
-            (false, _) => format!("not a readable .tgz or .tar archive: {e}"),
+            (0, true) => format!("not a readable .tgz archive: {e}"),
+            _ => format!("not a readable .tgz or .tar archive: {e}"),
         })?;
-        first = false;
         if !entry.header().entry_type().is_file() {
             continue;
         }
+        members += 1;
         let member = entry
             .path()
             .map(|p| p.to_string_lossy().into_owned())
@@ -202,7 +207,12 @@ fn read_tgz(path: &std::path::Path, display: &str, s: &mut Sender<'_>) -> Result
             s.bounds = None;
             let r = parse_reader(kind, &mut entry, size, &name, &mut |it| s.push(it));
             if let Err(e) = r {
-                s.push(Item::reject(&name, None, format!("could not read: {e}")));
+                let reason = if cut_short(&e) {
+                    "cut short: the archive ends inside this member".to_string()
+                } else {
+                    format!("could not read: {e}")
+                };
+                s.push(Item::reject(&name, None, reason));
             }
             s.send_batch();
             let day = s.day_file(kind, date);
@@ -220,6 +230,12 @@ fn read_tgz(path: &std::path::Path, display: &str, s: &mut Sender<'_>) -> Result
         }
     }
     Ok(())
+}
+
+/// Whether a read failed because its stream ended too soon: the decompressor's end of
+/// input inside a block, or the tar library's inside a member it skips.
+fn cut_short(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::UnexpectedEof || e.to_string().contains("unexpected EOF")
 }
 
 /// Reads a `.tgz` with two readers at once: the day files on a thread of their own, the

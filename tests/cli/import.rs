@@ -285,13 +285,15 @@ fn missing_and_unsupported_inputs_fail_clearly() {
         .arg(sb.path("notes.txt"))
         .assert()
         .code(4);
+    // A file named .zip that is not one is rejected as a garbage .tgz is (exit 3: other
+    // parts given with it would be imported).
     std::fs::write(sb.path("bad.zip"), "not a zip").unwrap();
     sb.cmd()
         .arg("import")
         .arg(sb.path("bad.zip"))
         .assert()
-        .code(4)
-        .stderr(predicate::str::contains("not a readable zip archive"));
+        .code(3)
+        .stderr(predicate::str::contains("bad.zip: not a zip archive"));
 }
 
 #[test]
@@ -938,23 +940,20 @@ fn a_tar_reads_as_its_tgz_and_an_archive_without_heart_rate_says_so() {
         assert_eq!(stored_hourly(&one.db(), "default"), expected, "{name}");
     }
 
-    // No heart-rate member, or nothing at all: what a zip without one gets (exit 4).
+    // No heart-rate member: what a zip without one gets (exit 4).
     std::fs::create_dir_all(sb.path("other/Takeout/Drive")).unwrap();
     std::fs::write(sb.path("other/Takeout/Drive/notes.txt"), "hi").unwrap();
     tgz(&sb.path("other"), &sb.path("other.tgz"), ".");
-    std::fs::write(sb.path("empty.tgz"), b"").unwrap();
-    for name in ["other.tgz", "empty.tgz"] {
-        let none = Sandbox::new();
-        none.cmd()
-            .arg("import")
-            .arg(sb.path(name))
-            .assert()
-            .code(4)
-            .stderr(predicate::str::contains(format!(
-                "no heart-rate files found in {}",
-                sb.path(name).display()
-            )));
-    }
+    let none = Sandbox::new();
+    none.cmd()
+        .arg("import")
+        .arg(sb.path("other.tgz"))
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(format!(
+            "no heart-rate files found in {}",
+            sb.path("other.tgz").display()
+        )));
 
     // Garbage, compressed or not, beside a good archive: the good one is imported, the
     // garbage named in words (not quoted: its bytes would reach the terminal), exit 3.
@@ -989,6 +988,86 @@ fn a_tar_reads_as_its_tgz_and_an_archive_without_heart_rate_says_so() {
 /// A .tgz in date order whose export lacks one day's CSV (its day file has no twin to meet):
 /// every other day file and CSV still meet in memory (none "already present"), through more
 /// days after the gap than the import buffers, and the table is the unpacked folder's.
+/// Downloads that went wrong, beside a good part: a zip cut short (its list of members, at
+/// its end, is missing), a web page saved under an archive's name (an expired link), an
+/// empty file, a .tgz cut short. Each is rejected with what happened and what to do, and
+/// the good part is imported whole (exit 3); a cut zip alone is rejected, not "not found".
+#[test]
+fn downloads_that_went_wrong_are_named_with_what_to_do_and_the_rest_is_imported() {
+    let sb = Sandbox::new();
+    let spec = spec((2024, 5, 1), 4, false);
+    synth::write_takeout(&spec, &sb.path("export")).unwrap();
+    let expected = reference_hourly(truth(&spec).iter().map(|g| (g.ts, g.bpm)));
+    synth::zip_folder(&sb.path("export"), &sb.path("good.zip")).unwrap();
+    let zip = std::fs::read(sb.path("good.zip")).unwrap();
+    std::fs::write(sb.path("cut.zip"), &zip[..zip.len() / 2]).unwrap();
+    tgz(&sb.path("export"), &sb.path("whole.tgz"), ".");
+    let gz = std::fs::read(sb.path("whole.tgz")).unwrap();
+    std::fs::write(sb.path("cut.tgz"), &gz[..gz.len() / 2]).unwrap();
+    let page = b"\n<!DOCTYPE html><html><body>Sign in to continue</body></html>";
+    std::fs::write(sb.path("page.zip"), page).unwrap();
+    std::fs::write(sb.path("page.tgz"), page).unwrap();
+    std::fs::write(sb.path("empty.zip"), b"").unwrap();
+    std::fs::write(sb.path("empty.tgz"), b"").unwrap();
+
+    let all = Sandbox::new();
+    let broken = ["cut.zip", "page.zip", "empty.zip", "page.tgz", "empty.tgz"];
+    let out = all
+        .cmd()
+        .arg("import")
+        .args(broken.iter().map(|n| sb.path(n)))
+        .arg(sb.path("good.zip"))
+        .assert()
+        .code(3);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert_eq!(stored_hourly(&all.db(), "default"), expected, "{err}");
+    for (name, words) in [
+        ("cut.zip", "cut short"),
+        ("page.zip", "a web page"),
+        ("empty.zip", "empty (0 bytes)"),
+        ("page.tgz", "a web page"),
+        ("empty.tgz", "empty (0 bytes)"),
+    ] {
+        let line = err
+            .lines()
+            .find(|l| l.starts_with(&format!("rejected: {}", sb.path(name).display())))
+            .unwrap_or_else(|| panic!("{name} not named: {err}"));
+        assert!(line.contains(words), "{name}: {line}");
+        assert!(line.contains("download"), "{name}: {line}");
+    }
+    assert!(
+        err.contains("5 input record(s) or file(s) were rejected"),
+        "{err}"
+    );
+
+    // A zip cut short, alone: rejected (exit 3), nothing stored, the database usable.
+    let alone = Sandbox::new();
+    alone
+        .cmd()
+        .arg("import")
+        .arg(sb.path("cut.zip"))
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("download this part again"));
+    assert_eq!(
+        query_one::<i64>(&alone.db(), "SELECT count(*) FROM samples"),
+        0
+    );
+
+    // A .tgz cut short says how far it got; what came before the cut is kept.
+    let cut = Sandbox::new();
+    let out = cut
+        .cmd()
+        .arg("import")
+        .arg(sb.path("cut.tgz"))
+        .assert()
+        .code(3);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("cut short after"), "{err}");
+    let kept: i64 = query_one(&cut.db(), "SELECT count(*) FROM samples");
+    assert!(kept > 0, "{err}");
+}
+
 #[test]
 fn a_day_without_its_csv_holds_back_only_its_own_days() {
     let sb = Sandbox::new();
