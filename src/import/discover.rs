@@ -54,8 +54,8 @@ pub struct Discovery {
     pub(super) demographics: Vec<(String, Location)>,
     /// Files in folders and archives that hold no heart rate (steps, sleep...).
     pub skipped: u64,
-    /// Zip archives that could not be opened (cut short, a web page saved in their place):
-    /// rejected, while the rest of what was named is imported.
+    /// What could not be read at all (a zip cut short or a web page in its place, a part
+    /// still downloading): rejected, while the rest of what was named is imported.
     pub(super) unreadable: Vec<Reject>,
 }
 
@@ -95,6 +95,42 @@ fn is_tar(p: &Path) -> bool {
     name.ends_with(".tgz") || name.ends_with(".tar.gz") || name.ends_with(".tar")
 }
 
+/// The endings browsers give a download while it is under way, and keep when it stops
+/// (Chrome's and Edge's, Firefox's, Safari's, which is a folder, and older Edge's).
+const UNFINISHED: [&str; 4] = [".crdownload", ".part", ".download", ".partial"];
+
+/// The file an unfinished download of a browser will be, when `p` is one.
+fn unfinished(p: &Path) -> Option<PathBuf> {
+    let name = p.file_name()?.to_string_lossy().to_ascii_lowercase();
+    let end = UNFINISHED.iter().find(|e| name.ends_with(*e))?;
+    let full = p.to_string_lossy();
+    Some(PathBuf::from(&full[..full.len() - end.len()]))
+}
+
+/// Notes an unfinished download as rejected: what it will be, and what to do.
+fn reject_unfinished(p: &Path, finished: &Path, found: &mut Discovery) {
+    let name = finished.file_name().map_or_else(
+        || finished.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    found.unreadable.push(Reject::new(
+        &p.display().to_string(),
+        None,
+        format!(
+            "an unfinished download (the browser is still writing it, or it stopped): once it has finished, import {name}"
+        ),
+    ));
+}
+
+/// Whether a file of this name is one discovery reads: an archive or a heart-rate file.
+fn is_read(p: &Path) -> bool {
+    let name = p.to_string_lossy();
+    has_ext(p, "zip")
+        || is_tar(p)
+        || classify_name(&name).is_some()
+        || classify_undated(&name).is_some()
+}
+
 fn has_ext(p: &Path, ext: &str) -> bool {
     p.extension().is_some_and(|e| e.eq_ignore_ascii_case(ext))
 }
@@ -108,7 +144,9 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovery, ImportError> {
         if !path.exists() {
             return Err(ImportError::NotFound(path.clone()));
         }
-        if path.is_dir() {
+        if let Some(finished) = unfinished(path) {
+            reject_unfinished(path, &finished, &mut found);
+        } else if path.is_dir() {
             walk(path, &mut found)?;
         } else if has_ext(path, "zip") {
             list_zip(path, &mut found)?;
@@ -160,7 +198,10 @@ fn walk(dir: &Path, found: &mut Discovery) -> Result<(), ImportError> {
         .map_err(unreadable)?;
     entries.sort();
     for p in entries {
-        if p.is_dir() {
+        // A part still downloading beside the others is said, not skipped unseen.
+        if let Some(finished) = unfinished(&p).filter(|f| is_read(f)) {
+            reject_unfinished(&p, &finished, found);
+        } else if p.is_dir() {
             walk(&p, found)?;
         } else if has_ext(&p, "zip") {
             list_zip(&p, found)?;

@@ -992,6 +992,7 @@ fn a_tar_reads_as_its_tgz_and_an_archive_without_heart_rate_says_so() {
 /// its end, is missing), a web page saved under an archive's name (an expired link), an
 /// empty file, a .tgz cut short. Each is rejected with what happened and what to do, and
 /// the good part is imported whole (exit 3); a cut zip alone is rejected, not "not found".
+/// A part still downloading is named with the file it will be.
 #[test]
 fn downloads_that_went_wrong_are_named_with_what_to_do_and_the_rest_is_imported() {
     let sb = Sandbox::new();
@@ -1037,6 +1038,43 @@ fn downloads_that_went_wrong_are_named_with_what_to_do_and_the_rest_is_imported(
     }
     assert!(
         err.contains("5 input record(s) or file(s) were rejected"),
+        "{err}"
+    );
+
+    // Parts still downloading, named or in a folder beside a finished part: named with the
+    // file they will be; an unrelated unfinished download in the folder is not heart rate.
+    std::fs::write(sb.path("takeout-002.zip.crdownload"), &zip[..zip.len() / 3]).unwrap();
+    std::fs::create_dir_all(sb.path("downloads/takeout-003.tgz.download")).unwrap();
+    std::fs::write(sb.path("downloads/takeout-004.tgz.part"), &gz[..100]).unwrap();
+    std::fs::write(sb.path("downloads/notes.pdf.part"), b"%PDF").unwrap();
+    std::fs::copy(sb.path("good.zip"), sb.path("downloads/takeout-001.zip")).unwrap();
+    let downloading = Sandbox::new();
+    let out = downloading
+        .cmd()
+        .arg("import")
+        .arg(sb.path("takeout-002.zip.crdownload"))
+        .arg(sb.path("downloads"))
+        .assert()
+        .code(3);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert_eq!(
+        stored_hourly(&downloading.db(), "default"),
+        expected,
+        "{err}"
+    );
+    for (name, finished) in [
+        ("takeout-002.zip.crdownload", "takeout-002.zip"),
+        ("downloads/takeout-003.tgz.download", "takeout-003.tgz"),
+        ("downloads/takeout-004.tgz.part", "takeout-004.tgz"),
+    ] {
+        let said = format!(
+            "rejected: {}: an unfinished download (the browser is still writing it, or it stopped): once it has finished, import {finished}",
+            sb.path(name).display()
+        );
+        assert!(err.contains(&said), "{name}: {err}");
+    }
+    assert!(
+        err.contains("3 input record(s) or file(s) were rejected"),
         "{err}"
     );
 
