@@ -4,6 +4,7 @@
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 
@@ -32,7 +33,31 @@ pub enum Kind {
 #[derive(Debug, Clone)]
 pub(super) enum Location {
     File(PathBuf),
-    Zip { archive: PathBuf, index: usize },
+    Zip { archive: PathBuf, entry: ZipEntry },
+}
+
+/// One member of a zip, as its central directory describes it: kept from discovery so
+/// that it is read without the directory of the whole archive, which for a full Takeout
+/// (one entry per photo) is hundreds of MB in memory (docs/PERFORMANCE.md). Read once.
+#[derive(Debug, Clone)]
+pub(super) struct ZipEntry(Arc<Mutex<Option<zip::read::ZipFileEntry<'static>>>>);
+
+impl ZipEntry {
+    /// The member's reader over `file` (its archive); a second read is refused.
+    pub(super) fn open<'a>(
+        &self,
+        file: &'a mut BufReader<File>,
+    ) -> Result<zip::read::ZipFile<'a, BufReader<File>>, String> {
+        let entry = self
+            .0
+            .lock()
+            .expect("a reader does not panic holding it")
+            .take()
+            .ok_or("read already")?;
+        entry
+            .with_reader(file, zip::read::ZipReadOptions::new())
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// One file to read.
@@ -241,17 +266,6 @@ fn tar_unit(path: &Path) -> Unit {
     }
 }
 
-pub(super) fn open_zip(path: &Path) -> Result<zip::ZipArchive<BufReader<File>>, ImportError> {
-    let file = File::open(path).map_err(|e| ImportError::Unreadable {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    zip::ZipArchive::new(BufReader::new(file)).map_err(|e| ImportError::Unreadable {
-        path: path.to_path_buf(),
-        message: format!("not a readable zip archive: {e}"),
-    })
-}
-
 /// The first bytes of a zip local header: how a zip, even one cut short, begins.
 const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 
@@ -285,52 +299,55 @@ fn zip_fault(path: &Path, message: &str) -> String {
     }
 }
 
-/// Lists a zip's heart-rate members; one that cannot be opened is noted as rejected.
+/// Lists a zip's heart-rate members, one entry of its central directory at a time (only
+/// theirs are kept); one that cannot be opened is noted as rejected.
 fn list_zip(path: &Path, found: &mut Discovery) -> Result<(), ImportError> {
-    let archive = match open_zip(path) {
+    let unreadable = |e: &dyn std::fmt::Display| ImportError::Unreadable {
+        path: path.to_path_buf(),
+        message: format!("not a readable zip archive: {e}"),
+    };
+    let file = File::open(path).map_err(|e| unreadable(&e))?;
+    let mut archive = match zip::unstable::read::ZipIterable::try_new(
+        BufReader::new(file),
+        zip::read::Config::default(),
+    ) {
         Ok(archive) => archive,
-        Err(ImportError::Unreadable { message, .. }) => {
-            let reason = zip_fault(path, &message);
+        Err(e) => {
+            let reason = zip_fault(path, &e.to_string());
             found
                 .unreadable
                 .push(Reject::new(&path.display().to_string(), None, reason));
             return Ok(());
         }
-        Err(e) => return Err(e),
     };
-    for index in 0..archive.len() {
-        let Some(name) = archive.name_for_index(index) else {
+    for entry in archive.files().map_err(|e| unreadable(&e))? {
+        let entry = entry.map_err(|e| unreadable(&e))?;
+        let Ok(name) = entry.name().map(|n| n.into_owned()) else {
+            found.skipped += 1;
             continue;
         };
         if name.ends_with('/') {
             continue;
         }
-        match classify_name(name) {
+        let display = format!("{}/{}", path.display(), name);
+        let location = || Location::Zip {
+            archive: path.to_path_buf(),
+            entry: ZipEntry(Arc::new(Mutex::new(Some(entry)))),
+        };
+        match classify_name(&name) {
             Some((kind, date)) => found.units.push(Unit {
                 kind,
                 date: Some(date),
-                display: format!("{}/{}", path.display(), name),
-                location: Location::Zip {
-                    archive: path.to_path_buf(),
-                    index,
-                },
+                display,
+                location: location(),
             }),
-            None if classify_undated(name).is_some() => found.units.push(Unit {
+            None if classify_undated(&name).is_some() => found.units.push(Unit {
                 kind: Kind::GoogleFit,
                 date: None,
-                display: format!("{}/{}", path.display(), name),
-                location: Location::Zip {
-                    archive: path.to_path_buf(),
-                    index,
-                },
+                display,
+                location: location(),
             }),
-            None if is_demographics(name) => found.demographics.push((
-                format!("{}/{}", path.display(), name),
-                Location::Zip {
-                    archive: path.to_path_buf(),
-                    index,
-                },
-            )),
+            None if is_demographics(&name) => found.demographics.push((display, location())),
             None => found.skipped += 1,
         }
     }

@@ -10,8 +10,7 @@ use std::path::PathBuf;
 use std::sync::mpsc::SyncSender;
 
 use super::discover::{
-    classify_name, classify_undated, is_demographics, not_an_archive, open_zip, Kind, Location,
-    Unit,
+    classify_name, classify_undated, is_demographics, not_an_archive, Kind, Location, Unit,
 };
 use super::twins::{Lane, Throttle};
 use super::{csv_file, health_page, takeout_json, Item, Msg, Reject, BATCH};
@@ -297,11 +296,11 @@ pub(super) fn read_small(location: &Location) -> Result<Vec<u8>, String> {
         Location::File(p) => File::open(p)
             .and_then(|f| read_bytes(f, 0))
             .map_err(|e| e.to_string()),
-        Location::Zip { archive, index } => {
-            let mut a = open_zip(archive).map_err(|e| e.to_string())?;
-            let entry = a.by_index(*index).map_err(|e| e.to_string())?;
-            let size = entry.size();
-            read_bytes(entry, size).map_err(|e| e.to_string())
+        Location::Zip { archive, entry } => {
+            let mut file = BufReader::new(File::open(archive).map_err(|e| e.to_string())?);
+            let member = entry.open(&mut file)?;
+            let size = member.size();
+            read_bytes(member, size).map_err(|e| e.to_string())
         }
     }
 }
@@ -309,7 +308,7 @@ pub(super) fn read_small(location: &Location) -> Result<Vec<u8>, String> {
 /// The parse thread: reads every unit in order and sends what it finds.
 pub(super) fn read_all<'a>(units: &[Unit], tx: &'a SyncSender<Msg>, throttle: &'a Throttle) {
     give_way();
-    let mut archives: HashMap<PathBuf, zip::ZipArchive<BufReader<File>>> = HashMap::new();
+    let mut archives: HashMap<PathBuf, BufReader<File>> = HashMap::new();
     for (i, unit) in units.iter().enumerate() {
         let mut s = Sender::new(tx, Lane::Rest, None);
         let name = unit.display.as_str();
@@ -325,26 +324,20 @@ pub(super) fn read_all<'a>(units: &[Unit], tx: &'a SyncSender<Msg>, throttle: &'
                     })
                 })
                 .map_err(|e| e.to_string()),
-            Location::Zip { archive, index } => {
-                if !archives.contains_key(archive) {
-                    match open_zip(archive) {
-                        Ok(a) => {
-                            archives.insert(archive.clone(), a);
-                        }
-                        Err(e) => s.push(Item::reject(name, None, e.to_string())),
-                    }
-                }
-                match archives.get_mut(archive) {
-                    None => Ok(()),
-                    Some(a) => match a.by_index(*index) {
-                        Ok(entry) => {
-                            let size = entry.size();
-                            parse_reader(unit.kind, entry, size, name, &mut |it| s.push(it))
-                                .map_err(|e| e.to_string())
-                        }
-                        Err(e) => Err(e.to_string()),
-                    },
-                }
+            Location::Zip { archive, entry } => {
+                // One open file per part, not its directory: the entry is discovery's.
+                let file = match archives.entry(archive.clone()) {
+                    std::collections::hash_map::Entry::Occupied(o) => Ok(o.into_mut()),
+                    std::collections::hash_map::Entry::Vacant(v) => File::open(archive)
+                        .map(|f| v.insert(BufReader::new(f)))
+                        .map_err(|e| e.to_string()),
+                };
+                file.and_then(|file| {
+                    let member = entry.open(file)?;
+                    let size = member.size();
+                    parse_reader(unit.kind, member, size, name, &mut |it| s.push(it))
+                        .map_err(|e| e.to_string())
+                })
             }
         };
         if let Err(message) = result {
