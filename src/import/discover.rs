@@ -302,11 +302,10 @@ fn zip_fault(path: &Path, message: &str) -> String {
 /// Lists a zip's heart-rate members, one entry of its central directory at a time (only
 /// theirs are kept); one that cannot be opened is noted as rejected.
 fn list_zip(path: &Path, found: &mut Discovery) -> Result<(), ImportError> {
-    let unreadable = |e: &dyn std::fmt::Display| ImportError::Unreadable {
+    let file = File::open(path).map_err(|e| ImportError::Unreadable {
         path: path.to_path_buf(),
-        message: format!("not a readable zip archive: {e}"),
-    };
-    let file = File::open(path).map_err(|e| unreadable(&e))?;
+        message: e.to_string(),
+    })?;
     let mut archive = match zip::unstable::read::ZipIterable::try_new(
         BufReader::new(file),
         zip::read::Config::default(),
@@ -320,8 +319,30 @@ fn list_zip(path: &Path, found: &mut Discovery) -> Result<(), ImportError> {
             return Ok(());
         }
     };
-    for entry in archive.files().map_err(|e| unreadable(&e))? {
-        let entry = entry.map_err(|e| unreadable(&e))?;
+    let reject = |found: &mut Discovery, e: zip::result::ZipError| {
+        found.unreadable.push(Reject::new(
+            &path.display().to_string(),
+            None,
+            format!("not a readable zip archive: {e}"),
+        ));
+    };
+    let entries = match archive.files() {
+        Ok(entries) => entries,
+        Err(e) => {
+            reject(found, e);
+            return Ok(());
+        }
+    };
+    for entry in entries {
+        // A directory damaged part way: rejected, as one that does not open is, and the
+        // members listed before the damage are read.
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                reject(found, e);
+                break;
+            }
+        };
         let Ok(name) = entry.name().map(|n| n.into_owned()) else {
             found.skipped += 1;
             continue;

@@ -1078,6 +1078,31 @@ fn downloads_that_went_wrong_are_named_with_what_to_do_and_the_rest_is_imported(
         "{err}"
     );
 
+    // A zip whose directory is damaged part way (a header's signature overwritten): named,
+    // exit 3, the members listed before the damage imported.
+    let mut damaged = zip.clone();
+    let headers: Vec<usize> = (0..damaged.len() - 4)
+        .filter(|&i| damaged[i..i + 4] == *b"PK\x01\x02")
+        .collect();
+    let at = headers[headers.len() / 2];
+    damaged[at..at + 4].copy_from_slice(b"XXXX");
+    std::fs::write(sb.path("damaged.zip"), &damaged).unwrap();
+    let part_way = Sandbox::new();
+    let out = part_way
+        .cmd()
+        .arg("import")
+        .arg(sb.path("damaged.zip"))
+        .assert()
+        .code(3);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let said = format!(
+        "rejected: {}: not a readable zip archive",
+        sb.path("damaged.zip").display()
+    );
+    assert!(err.contains(&said), "{err}");
+    let kept: i64 = query_one(&part_way.db(), "SELECT count(*) FROM samples");
+    assert!(kept > 0, "{err}");
+
     // A zip cut short, alone: rejected (exit 3), nothing stored, the database usable.
     let alone = Sandbox::new();
     alone
