@@ -299,6 +299,19 @@ where
         attention.push(format!("the timer is installed but no sync finished in the last {TIMER_SILENT_HOURS} h: see `fitpipe service status` and the journal"));
     }
 
+    for i in store
+        .as_ref()
+        .map(|s| s.interrupted_imports(None).unwrap_or_default())
+        .unwrap_or_default()
+    {
+        attention.push(format!(
+            "account {}: the import started at {} was cut short ({}): what it stored is kept, its local times are not set; import the same files again to finish it",
+            i.account,
+            i.started_at,
+            i.inputs.join(", ")
+        ));
+    }
+
     let mut series = Vec::new();
     for (account, last) in store
         .as_ref()

@@ -105,6 +105,13 @@ pub(crate) fn print_summary(out: &mut impl Write, s: &ImportSummary) -> std::io:
             }
         )?;
     }
+    for (at, readings) in &s.finished_interrupted {
+        writeln!(
+            out,
+            "finished the import of the same files that started at {at} and was cut short: the {} reading(s) it had stored are this import's now",
+            thousands(*readings)
+        )?;
+    }
     Ok(())
 }
 

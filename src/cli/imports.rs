@@ -48,8 +48,12 @@ pub fn run(settings: &Settings, args: ImportsArgs) -> Result<(), Error> {
     let Some(change) = args.change else {
         let store = Store::open_read_only(&settings.db)?;
         let imports = store.imports()?;
+        let interrupted = store.interrupted_imports(None)?;
         if args.json {
-            return super::output::print_json(&mut out, &serde_json::json!({ "imports": imports }));
+            return super::output::print_json(
+                &mut out,
+                &serde_json::json!({ "imports": imports, "interrupted": interrupted }),
+            );
         }
         writeln!(out, "{} import(s)", imports.len()).map_err(io_err)?;
         for i in &imports {
@@ -70,6 +74,17 @@ pub fn run(settings: &Settings, args: ImportsArgs) -> Result<(), Error> {
                 i.files,
                 thousands(i.samples_new as u64),
                 thousands(i.samples_present as u64),
+            )
+            .map_err(io_err)?;
+        }
+        for i in &interrupted {
+            writeln!(
+                out,
+                "  cut short: {:<12} started {}, did not finish ({} readings its own, of {}): import the same files again to finish it, and it can then be removed",
+                i.account,
+                i.started_at,
+                thousands(i.marked),
+                i.inputs.join(", "),
             )
             .map_err(io_err)?;
         }

@@ -115,10 +115,24 @@ pub fn run(settings: &Settings, args: StatusArgs) -> Result<(), Error> {
                 a.last_import_at.as_deref().unwrap_or("never")
             ),
         )?;
-        if a.hours > 0 {
+        for i in &a.interrupted_imports {
             w(
                 &mut out,
-                format!("  local time:  {}", local_time_line(&a.local_time)),
+                format!(
+                    "  cut short:   the import started at {} did not finish ({}): what it stored is kept; import the same files again to finish it",
+                    i.started_at,
+                    i.inputs.join(", ")
+                ),
+            )?;
+        }
+        if a.hours > 0 {
+            let cut_short = !a.interrupted_imports.is_empty();
+            w(
+                &mut out,
+                format!(
+                    "  local time:  {}",
+                    local_time_line(&a.local_time, cut_short)
+                ),
             )?;
         }
         if let Some(line) = super::report::last_day_line(&store, &a.account)? {
@@ -132,7 +146,8 @@ pub fn run(settings: &Settings, args: StatusArgs) -> Result<(), Error> {
 }
 
 /// Where an account's local times come from, in one line.
-fn local_time_line(l: &crate::store::LocalTimeSources) -> String {
+/// `cut_short`: an import of the account did not finish (it sets local times at its end).
+fn local_time_line(l: &crate::store::LocalTimeSources, cut_short: bool) -> String {
     let mut parts = Vec::new();
     if l.hours_stated > 0 {
         parts.push(format!(
@@ -171,7 +186,9 @@ fn local_time_line(l: &crate::store::LocalTimeSources) -> String {
         parts.push(format!(
             "{} h unknown{}",
             thousands(l.hours_unknown as u64),
-            if l.zone.is_none() {
+            if cut_short {
+                " (an import was cut short before it set local times: import the same files again)"
+            } else if l.zone.is_none() {
                 " (set timezone in the config, or import with --timezone)"
             } else {
                 " (travel days the export's day files do not settle)"

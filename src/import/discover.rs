@@ -82,6 +82,9 @@ pub struct Discovery {
     /// What could not be read at all (a zip cut short or a web page in its place, a part
     /// still downloading): rejected, while the rest of what was named is imported.
     pub(super) unreadable: Vec<Reject>,
+    /// The paths given, absolute and sorted: what an import of them is known by (an
+    /// import cut short is finished by the next one of the same inputs).
+    pub inputs: Vec<String>,
 }
 
 /// Google Fit's heart-rate files carry no date in their names.
@@ -169,6 +172,8 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovery, ImportError> {
         if !path.exists() {
             return Err(ImportError::NotFound(path.clone()));
         }
+        let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        found.inputs.push(absolute.display().to_string());
         if let Some(finished) = unfinished(path) {
             reject_unfinished(path, &finished, &mut found);
         } else if path.is_dir() {
@@ -208,6 +213,8 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovery, ImportError> {
             &b.display,
         ))
     });
+    found.inputs.sort();
+    found.inputs.dedup();
     Ok(found)
 }
 

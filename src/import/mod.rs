@@ -128,6 +128,9 @@ pub struct ImportSummary {
     pub hours_touched: i64,
     /// The zone that gave local times to hours whose files state no offset.
     pub zone: Option<ZoneUsed>,
+    /// The imports of the same inputs that were cut short (a crash, a laptop closed): when
+    /// each had started and how many readings it had stored, which are this one's now.
+    pub finished_interrupted: Vec<(String, u64)>,
     #[serde(serialize_with = "as_secs")]
     pub elapsed: Duration,
 }
@@ -238,6 +241,10 @@ pub fn run(
     let mut spilled = [false; 2];
     let mut streamed_demographics: Vec<Vec<u8>> = Vec::new();
     let uid = store.new_import_uid()?;
+    // Under way until recorded: one cut short is told of, and finished by the next import
+    // of the same inputs.
+    let inputs = discovery.inputs.join("\n");
+    store.open_import(&uid, account, now, &inputs)?;
     // 8 MB of page cache, not 16: a .tgz of two years in no order peaked at 96-102 MB
     // with 16, 89-91 MB with 8, in the same time (docs/PERFORMANCE.md).
     store.set_page_cache_kib(8000)?;
@@ -381,6 +388,7 @@ pub fn run(
     // Archives read whole without one heart-rate member (an export of other products, an
     // empty download) are what discovery says of a zip without one.
     if summary.files == 0 && summary.rejected == 0 {
+        store.forget_open_import(&uid)?;
         let names: Vec<&str> = units.iter().map(|u| u.display.as_str()).collect();
         return Err(ImportError::NothingFound(names.join(", ")));
     }
@@ -420,17 +428,22 @@ pub fn run(
         (None, Some(k)) => Some(k),
         (c, _) => c,
     };
+    summary.finished_interrupted = store.take_over_interrupted(&uid, account, &inputs)?;
     refresh_offsets(store, account, chosen.clone())?;
     summary.zone = chosen.map(|(name, source)| ZoneUsed { name, source });
     summary.elapsed = started.elapsed();
+    // What the imports it finished had stored counts as its own, not as found stored.
+    let present = summary.samples_present + summary.samples_enriched;
+    let taken: u64 = summary.finished_interrupted.iter().map(|(_, n)| n).sum();
+    let taken = taken.min(present);
     store.record_import_run(
         &uid,
         account,
         now,
         &crate::clock::now_rfc3339(),
         summary.files,
-        summary.samples_new,
-        summary.samples_present + summary.samples_enriched,
+        summary.samples_new + taken,
+        present - taken,
         summary.rejected,
         summary.hours_touched,
     )?;

@@ -15,7 +15,7 @@ pub use accounts::AccountId;
 pub use lake::{storable, RemoteObjectState};
 pub use pull::{HourFigures, KnownPage, Login};
 pub use query::{Cell, Row, Rows};
-pub use removals::{ImportInfo, RemovalApplied};
+pub use removals::{ImportInfo, InterruptedImport, RemovalApplied};
 pub use samples::{DayFile, HourRanges, InsertOutcome, OffsetSpan, SampleWriter};
 pub use sources::SourceInfo;
 pub use status::{AccountStatus, Integrity, LocalTimeSources, StoreStatus};

@@ -32,6 +32,19 @@ pub struct ImportInfo {
     pub marked: u64,
 }
 
+/// An import that started and did not finish (cut short by a crash, a laptop closed
+/// mid-import, Ctrl-C): what it stored is kept, under its marks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InterruptedImport {
+    pub uid: String,
+    pub account: String,
+    pub started_at: String,
+    /// The paths it was given.
+    pub inputs: Vec<String>,
+    /// Readings its marks name.
+    pub marked: u64,
+}
+
 /// What applying a removal did here.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RemovalApplied {
@@ -72,35 +85,39 @@ impl SampleWriter<'_> {
         uid: &str,
         marks: std::collections::BTreeMap<crate::removals::MarkKey, Seconds>,
     ) -> Result<()> {
-        let mut get = self.tx.prepare_cached(
-            "SELECT seconds FROM import_mark WHERE uid = ?1 AND day = ?2 AND source = ?3",
-        )?;
-        let mut put = self.tx.prepare_cached(
-            "INSERT OR REPLACE INTO import_mark (uid, account_id, day, source, seconds)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for ((day, label), seconds) in marks {
-            let source = source_text(&label);
-            let held: Option<String> = get
-                .query_row(params![uid, day, source], |r| r.get(0))
-                .optional()?;
-            let all = match held {
-                Some(text) => Steps::parse(&text)
-                    .map_err(|e| StoreError::Query(format!("a stored mark: {e}")))?
-                    .decode()
-                    .union(&seconds),
-                None => seconds,
-            };
-            put.execute(params![
-                uid,
-                self.account.0,
-                day,
-                source,
-                all.encode().as_str()
-            ])?;
-        }
-        Ok(())
+        add_marks(&self.tx, uid, self.account, marks)
     }
+}
+
+/// Adds `marks` to import `uid`'s, a union with those it has.
+fn add_marks(
+    tx: &rusqlite::Connection,
+    uid: &str,
+    account: AccountId,
+    marks: impl IntoIterator<Item = (crate::removals::MarkKey, Seconds)>,
+) -> Result<()> {
+    let mut get = tx.prepare_cached(
+        "SELECT seconds FROM import_mark WHERE uid = ?1 AND day = ?2 AND source = ?3",
+    )?;
+    let mut put = tx.prepare_cached(
+        "INSERT OR REPLACE INTO import_mark (uid, account_id, day, source, seconds)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for ((day, label), seconds) in marks {
+        let source = source_text(&label);
+        let held: Option<String> = get
+            .query_row(params![uid, day, source], |r| r.get(0))
+            .optional()?;
+        let all = match held {
+            Some(text) => Steps::parse(&text)
+                .map_err(|e| StoreError::Query(format!("a stored mark: {e}")))?
+                .decode()
+                .union(&seconds),
+            None => seconds,
+        };
+        put.execute(params![uid, account.0, day, source, all.encode().as_str()])?;
+    }
+    Ok(())
 }
 
 /// Readings a mark names are found by sets: the mark's instants go into the temporary table
@@ -306,6 +323,102 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Notes that import `uid` of `account` has started on `inputs` (one path a line): until
+    /// its [`Store::record_import_run`], it is an interrupted import.
+    pub fn open_import(
+        &self,
+        uid: &str,
+        account: AccountId,
+        started_at: &str,
+        inputs: &str,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO import_open (uid, account_id, started_at, inputs) VALUES (?1, ?2, ?3, ?4)",
+            params![uid, account.0, started_at, inputs],
+        )?;
+        Ok(())
+    }
+
+    /// Import `uid` ends without having stored anything: it is not one cut short.
+    pub fn forget_open_import(&self, uid: &str) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM import_open WHERE uid = ?1", [uid])?;
+        Ok(())
+    }
+
+    /// The imports that started and did not finish, oldest first; `except`: one under way.
+    pub fn interrupted_imports(&self, except: Option<&str>) -> Result<Vec<InterruptedImport>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT o.uid, a.name, o.started_at, o.inputs
+               FROM import_open o JOIN account a ON a.id = o.account_id
+              WHERE o.uid IS NOT ?1
+              ORDER BY o.started_at, o.uid",
+        )?;
+        let mut out: Vec<InterruptedImport> = stmt
+            .query_map([except], |r| {
+                let inputs: String = r.get(3)?;
+                Ok(InterruptedImport {
+                    uid: r.get(0)?,
+                    account: r.get(1)?,
+                    started_at: r.get(2)?,
+                    inputs: inputs.lines().map(str::to_string).collect(),
+                    marked: 0,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        for i in &mut out {
+            let marks = read_marks(
+                &self.conn,
+                "SELECT day, source, seconds FROM import_mark WHERE uid = ?1",
+                [&i.uid],
+            )?;
+            i.marked = marks.values().map(|s| s.len() as u64).sum();
+        }
+        Ok(out)
+    }
+
+    /// Import `uid` of `account`, about to finish, takes over the imports of the same
+    /// account and `inputs` that were cut short: their marks become its own (what they
+    /// stored is what it would have stored first), so that removing it removes theirs too.
+    /// Returns when each of them had started, and how many readings they had stored first.
+    pub fn take_over_interrupted(
+        &mut self,
+        uid: &str,
+        account: AccountId,
+        inputs: &str,
+    ) -> Result<Vec<(String, u64)>> {
+        let tx = self.conn.transaction()?;
+        let cut: Vec<(String, String)> = tx
+            .prepare(
+                "SELECT uid, started_at FROM import_open
+                  WHERE account_id = ?1 AND inputs = ?2 AND uid <> ?3
+                  ORDER BY started_at",
+            )?
+            .query_map(params![account.0, inputs, uid], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut taken = Vec::with_capacity(cut.len());
+        for (old, at) in &cut {
+            let theirs = read_marks(
+                &tx,
+                "SELECT day, source, seconds FROM import_mark WHERE uid = ?1",
+                [old],
+            )?;
+            taken.push((at.clone(), theirs.values().map(|s| s.len() as u64).sum()));
+            add_marks(
+                &tx,
+                uid,
+                account,
+                theirs.into_iter().map(|(k, steps)| (k, steps.decode())),
+            )?;
+            tx.execute("DELETE FROM import_mark WHERE uid = ?1", [old])?;
+            tx.execute("DELETE FROM import_open WHERE uid = ?1", [old])?;
+        }
+        tx.commit()?;
+        Ok(taken)
     }
 
     /// The removal of import `id` (its number here), made at `removed_at`: `None` when
@@ -734,5 +847,89 @@ mod tests {
         let r = store.import_removal(info[0].id, "now").unwrap().unwrap();
         assert!(r.id.is_empty() && r.marks.is_empty(), "{r:?}");
         assert_eq!(store.import_removal(99, "now").unwrap(), None);
+    }
+
+    #[test]
+    fn an_import_cut_short_is_known_from_version_13_and_taken_over_by_the_same_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v12.db");
+        let mark = |seconds: Vec<u32>| {
+            Seconds::from_unsorted(seconds)
+                .encode()
+                .as_str()
+                .to_string()
+        };
+        {
+            // Version 12: an import cut short left marks and no import_run row.
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            super::super::embedded::migrations::runner()
+                .set_target(refinery::Target::Version(12))
+                .run(&mut conn)
+                .unwrap();
+            conn.execute_batch(
+                "INSERT INTO account (id, name, created_at) VALUES (0, 'a', 'then');",
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO import_mark (uid, account_id, day, source, seconds) VALUES ('old', 0, 0, '', ?1)",
+                [mark(vec![0, 5])],
+            )
+            .unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        // Cut short before imports noted their start: not known, nothing listed.
+        assert_eq!(store.interrupted_imports(None).unwrap(), vec![]);
+        assert_eq!(store.imports().unwrap(), vec![]);
+
+        let a = AccountId(0);
+        store.open_import("cut", a, "t1", "/x.tgz").unwrap();
+        store.open_import("other", a, "t2", "/y.tgz").unwrap();
+        for (uid, seconds) in [("cut", vec![10, 20]), ("new", vec![20, 30])] {
+            store
+                .conn
+                .execute(
+                    "INSERT INTO import_mark (uid, account_id, day, source, seconds) VALUES (?1, 0, 0, '', ?2)",
+                    params![uid, mark(seconds)],
+                )
+                .unwrap();
+        }
+        store.open_import("new", a, "t3", "/x.tgz").unwrap();
+        let cut = store.interrupted_imports(Some("new")).unwrap();
+        let named: Vec<(&str, &str, u64)> = cut
+            .iter()
+            .map(|i| (i.uid.as_str(), i.started_at.as_str(), i.marked))
+            .collect();
+        assert_eq!(named, vec![("cut", "t1", 2), ("other", "t2", 0)]);
+        assert_eq!(cut[0].inputs, vec!["/x.tgz".to_string()]);
+
+        // The import of the same inputs takes the one cut short over; the other stays.
+        let taken = store.take_over_interrupted("new", a, "/x.tgz").unwrap();
+        assert_eq!(taken, vec![("t1".to_string(), 2)]);
+        let marks = read_marks(
+            &store.conn,
+            "SELECT day, source, seconds FROM import_mark WHERE uid = ?1",
+            ["new"],
+        )
+        .unwrap();
+        assert_eq!(marks[&(0, None)].decode().as_slice(), &[10, 20, 30]);
+        store
+            .record_import_run("new", a, "t3", "t4", 1, 3, 0, 0, 1)
+            .unwrap();
+        let left: Vec<String> = store
+            .interrupted_imports(None)
+            .unwrap()
+            .into_iter()
+            .map(|i| i.uid)
+            .collect();
+        assert_eq!(left, vec!["other".to_string()]);
+        let cut_marks: i64 = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM import_mark WHERE uid = 'cut'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(cut_marks, 0);
     }
 }

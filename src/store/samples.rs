@@ -508,7 +508,10 @@ impl Store {
         rejected: u64,
         hours_touched: i64,
     ) -> Result<()> {
-        self.conn.execute(
+        let tx = self.conn.transaction()?;
+        // It is no longer under way (`Store::open_import`).
+        tx.execute("DELETE FROM import_open WHERE uid = ?1", [uid])?;
+        tx.execute(
             "INSERT INTO import_run (account_id, started_at, finished_at, files, samples_new,
                                      samples_present, rejected, hours_touched, uid)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -524,6 +527,7 @@ impl Store {
                 uid
             ],
         )?;
+        tx.commit()?;
         Ok(())
     }
 }

@@ -15,6 +15,8 @@ pub struct AccountStatus {
     pub first_sample_utc: Option<String>,
     pub last_sample_utc: Option<String>,
     pub last_import_at: Option<String>,
+    /// Imports that started and did not finish (their readings are kept).
+    pub interrupted_imports: Vec<super::InterruptedImport>,
     /// Where the local times of the account's hours come from.
     pub local_time: LocalTimeSources,
 }
@@ -51,6 +53,7 @@ impl Store {
     /// Counts and bounds for every account.
     pub fn status(&self) -> Result<StoreStatus> {
         let mut accounts = Vec::new();
+        let mut interrupted = self.interrupted_imports(None)?;
         let mut stmt = self
             .conn
             .prepare("SELECT id, name FROM account ORDER BY name")?;
@@ -108,8 +111,10 @@ impl Store {
                 local_time.zone = Some(zone);
                 local_time.zone_source = Some(source);
             }
+            let interrupted_imports = interrupted.extract_if(.., |i| i.account == name).collect();
             accounts.push(AccountStatus {
                 account: name,
+                interrupted_imports,
                 samples,
                 hours,
                 first_sample_utc: first.map(format_utc),

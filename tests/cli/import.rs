@@ -1547,3 +1547,117 @@ fn an_import_into_the_wrong_account_is_moved_and_another_machine_follows() {
     );
     assert_eq!(stored_hourly(&b.db(), "default"), reference_hourly(mine));
 }
+
+/// The readings stored so far, when the database has its tables yet.
+fn stored_so_far(db: &std::path::Path) -> Option<i64> {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .ok()?;
+    conn.query_row("SELECT count(*) FROM sample", [], |r| r.get(0))
+        .ok()
+}
+
+/// An import killed part way (a crash, a laptop closed mid-import): `status` and `imports`
+/// say it was cut short and what to do, and what it stored is kept. Importing the same
+/// files again finishes it: the table is the export's, every hour has its local time, and
+/// the finished import owns every reading, so removing it removes them all.
+#[test]
+fn an_import_killed_part_way_is_told_of_and_the_same_import_finishes_it() {
+    let sb = Sandbox::new();
+    let spec = Spec {
+        cadence: (5, 5),
+        ..spec((2024, 3, 1), 60, true)
+    };
+    synth::write_takeout(&spec, &sb.path("export")).unwrap();
+    let samples = truth(&spec);
+    let expected = reference_hourly(samples.iter().map(|g| (g.ts, g.bpm)));
+
+    let mut child = sb
+        .std_cmd()
+        .arg("import")
+        .arg(sb.path("export"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import ended before it could be cut short: give it a bigger export"
+        );
+        if stored_so_far(&sb.db()).is_some_and(|n| n > 0) {
+            break;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(120));
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let kept = stored_so_far(&sb.db()).unwrap();
+    assert!(kept > 0 && (kept as usize) < samples.len(), "{kept}");
+
+    let status = sb.cmd().arg("status").assert().success();
+    let status = String::from_utf8_lossy(&status.get_output().stdout).into_owned();
+    let export = std::fs::canonicalize(sb.path("export")).unwrap();
+    assert!(
+        status.contains(&format!(
+            "did not finish ({}): what it stored is kept; import the same files again to finish it",
+            export.display()
+        )),
+        "{status}"
+    );
+    assert!(
+        status.contains("an import was cut short before it set local times"),
+        "{status}"
+    );
+    sb.cmd()
+        .arg("doctor")
+        .assert()
+        .stdout(
+            predicate::str::contains("was cut short").and(predicate::str::contains(
+                "import the same files again to finish it",
+            )),
+        );
+    let listed = sb.cmd().args(["imports", "--json"]).assert().success();
+    let listed: serde_json::Value = serde_json::from_slice(&listed.get_output().stdout).unwrap();
+    assert_eq!(listed["imports"].as_array().unwrap().len(), 0, "{listed}");
+    assert_eq!(listed["interrupted"][0]["marked"], kept, "{listed}");
+
+    // The same import again finishes it.
+    let again = sb
+        .cmd()
+        .arg("import")
+        .arg(sb.path("export"))
+        .assert()
+        .success();
+    let out = String::from_utf8_lossy(&again.get_output().stdout).into_owned();
+    assert!(
+        out.contains("finished the import of the same files that started at"),
+        "{out}"
+    );
+    assert_eq!(stored_hourly(&sb.db(), "default"), expected);
+    let unknown: i64 = query_one(
+        &sb.db(),
+        "SELECT count(*) FROM hourly_max WHERE hour_start_local IS NULL",
+    );
+    assert_eq!(unknown, 0);
+    let status = sb.cmd().arg("status").assert().success();
+    let status = String::from_utf8_lossy(&status.get_output().stdout).into_owned();
+    assert!(!status.contains("cut short"), "{status}");
+    let listed = sb.cmd().args(["imports", "--json"]).assert().success();
+    let listed: serde_json::Value = serde_json::from_slice(&listed.get_output().stdout).unwrap();
+    assert_eq!(
+        listed["interrupted"].as_array().unwrap().len(),
+        0,
+        "{listed}"
+    );
+    let run = &listed["imports"][0];
+    assert_eq!(run["samples_new"], samples.len(), "{listed}");
+    assert_eq!(run["samples_present"], 0, "{listed}");
+    assert_eq!(run["marked"], samples.len(), "{listed}");
+
+    // Removing it removes what the import cut short had stored too.
+    sb.cmd().args(["imports", "remove", "1"]).assert().success();
+    assert_eq!(stored_so_far(&sb.db()), Some(0));
+}
